@@ -1,0 +1,444 @@
+"""HHIRChat: the paper's dataset format (VideoChat style, three video streams per sample).
+
+One sample, as JSON::
+
+    {"id": "0", "p1": "0_p1.mp4", "p2": "0_p2.mp4", "bg": "0_bg.mp4",
+     "label": "Punching", "source": "UT-Interaction",
+     "conversations": [
+        {"from": "human", "value": "Describe interaction between <p1> and <p2> in <bg>?"},
+        {"from": "gpt", "value": "A person takes a step towards another person and swings ..."},
+        {"from": "human", "value": "Describe the activity in one word."},
+        {"from": "gpt", "value": "Punching."}]}
+
+``label`` and ``source`` are optional additions of ours (class name and dataset name); any other
+key is kept in ``Sample.extra`` and written back on save.
+
+A file is either ``.json`` (a list of samples) or ``.jsonl`` (one sample per line). Video paths are
+resolved relative to the folder that holds the dataset file (its *root*) and refused if they
+escape it (``..`` or an absolute path elsewhere). Every error is a :class:`DatasetError` naming
+the file, the sample index and id, and the field.
+
+VideoChat-style files (``{"video": "x.mp4", "QA": [{"q": ..., "a": ...}]}``, optionally with an
+``"i"`` instruction per QA) and Video-LLaMA-style files (``{"video": ..., "conversations": [...]}``)
+are read as *single-stream* samples: the one video stands for all three streams
+(``p1 = p2 = bg = video``, i.e. the whole frame as background and each person branch also seeing the
+whole frame), and ``extra["single_stream"] = True`` records that the streams are not segmented.
+Saving such a sample writes it in HHIRChat form.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ovhhir_core.errors import UserError
+
+DEFAULT_QUESTION = "Describe interaction between <p1> and <p2> in <bg>?"
+ONE_WORD_QUESTION = "Describe the activity in one word."
+ROLES = ("human", "gpt")
+PLACEHOLDERS = ("<p1>", "<p2>", "<bg>")
+STREAM_NAMES = ("person_1", "person_2", "background")
+_KNOWN_KEYS = {"id", "p1", "p2", "bg", "conversations", "label", "source"}
+
+
+class DatasetError(UserError, ValueError):
+    """A dataset file or sample is malformed; the message names file, sample and field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | os.PathLike | None = None,
+        index: int | None = None,
+        sample_id: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.index = index
+        self.sample_id = sample_id
+        self.field = field
+        self.line = line
+        parts = []
+        if self.file is not None:
+            parts.append(self.file + (f" line {line}" if line is not None else ""))
+        if index is not None:
+            parts.append(f"sample {index}" + (f" (id {sample_id!r})" if sample_id else ""))
+        elif sample_id:
+            parts.append(f"sample id {sample_id!r}")
+        if field is not None:
+            parts.append(f"field {field!r}")
+        prefix = ", ".join(parts)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+@dataclass
+class Turn:
+    """One conversation turn: ``role`` is "human" or "gpt"; JSON ``{"from": role, "value": text}``."""
+
+    role: str
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"from": self.role, "value": self.text}
+
+
+@dataclass
+class Sample:
+    """One HHIRChat sample. ``p1``/``p2``/``bg`` are resolved (absolute) video paths."""
+
+    id: str
+    p1: Path
+    p2: Path
+    bg: Path | None
+    conversations: list[Turn]
+    label: str | None = None
+    source: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def streams(self) -> dict[str, Path | None]:
+        """``{"person_1": p1, "person_2": p2, "background": bg}``."""
+        return {"person_1": self.p1, "person_2": self.p2, "background": self.bg}
+
+    @property
+    def answer(self) -> str | None:
+        """Text of the first gpt turn (the descriptive "soft" label), or None."""
+        return next((t.text for t in self.conversations if t.role == "gpt"), None)
+
+    @property
+    def one_word(self) -> str | None:
+        """The gpt answer that follows the one-word question (e.g. "Punching."), or None."""
+        want = _norm_question(ONE_WORD_QUESTION)
+        turns = self.conversations
+        for i, turn in enumerate(turns[:-1]):
+            if turn.role == "human" and _norm_question(turn.text) == want:
+                nxt = turns[i + 1]
+                if nxt.role == "gpt":
+                    return nxt.text
+        return None
+
+    def to_json(self, root: str | os.PathLike) -> dict[str, Any]:
+        """The sample as a JSON-ready dict, video paths relative to ``root`` (POSIX separators).
+
+        Raises DatasetError if a video lies outside ``root`` (it could not be loaded back).
+        """
+        root = Path(root)
+        out: dict[str, Any] = {"id": self.id}
+        for key in ("p1", "p2", "bg"):
+            value = getattr(self, key)
+            out[key] = None if value is None else _relative(value, root, self.id, key)
+        out["conversations"] = [t.to_json() for t in self.conversations]
+        if self.label is not None:
+            out["label"] = self.label
+        if self.source is not None:
+            out["source"] = self.source
+        for key, value in self.extra.items():
+            if key not in _KNOWN_KEYS and key != "single_stream":
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_json(
+        cls,
+        d: Any,
+        root: str | os.PathLike,
+        where: str | os.PathLike | None = None,
+        index: int | None = None,
+    ) -> Sample:
+        """Validate one JSON sample (HHIRChat, VideoChat or Video-LLaMA style) and resolve its paths.
+
+        ``root`` is the folder that video paths are relative to; ``where`` (the file) and ``index``
+        only go into error messages.
+        """
+        err = _ErrorContext(where, index)
+        if not isinstance(d, Mapping):
+            raise err(f"a sample must be a JSON object, got {_type(d)}")
+        if "p1" not in d and "video" in d:
+            return _from_single_stream(d, Path(root), err)
+        sample_id = _parse_id(d, err)
+        err.sample_id = sample_id
+        p1 = _parse_path(d, "p1", Path(root), err, required=True)
+        p2 = _parse_path(d, "p2", Path(root), err, required=True)
+        bg = _parse_path(d, "bg", Path(root), err, required=False)
+        turns = _parse_conversations(d.get("conversations"), "conversations", err)
+        label = _optional_str(d, "label", err)
+        source = _optional_str(d, "source", err)
+        extra = {k: v for k, v in d.items() if k not in _KNOWN_KEYS}
+        return cls(sample_id, p1, p2, bg, turns, label, source, extra)  # type: ignore[arg-type]
+
+
+def make_conversations(description: str, one_word: str | None = None,
+                       question: str = DEFAULT_QUESTION) -> list[Turn]:
+    """The paper's conversation: question, description, and (if ``one_word``) the one-word turn.
+
+    ``one_word`` is a class name such as "Punching"; it is written as "Punching.".
+    """
+    turns = [Turn("human", question), Turn("gpt", description)]
+    if one_word:
+        word = one_word.strip()
+        turns += [Turn("human", ONE_WORD_QUESTION), Turn("gpt", word if word.endswith(".")
+                                                           else word + ".")]
+    return turns
+
+
+def load_dataset(path: str | os.PathLike, check_files: bool = False) -> list[Sample]:
+    """Read and validate a ``.json`` (list) or ``.jsonl`` dataset; paths resolve relative to it.
+
+    With ``check_files=True`` every referenced video must exist. Raises DatasetError.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError("no such dataset file; check the path", file=path)
+    root = path.resolve().parent
+    samples = []
+    for index, line_no, record in _records(path):
+        try:
+            samples.append(Sample.from_json(record, root, where=path, index=index))
+        except DatasetError as exc:
+            if line_no is not None and exc.line is None:
+                raise DatasetError(exc.message, file=path, index=index, sample_id=exc.sample_id,
+                                   field=exc.field, line=line_no) from None
+            raise
+    _check_unique(samples, path)
+    if check_files:
+        for index, sample in enumerate(samples):
+            for key in ("p1", "p2", "bg"):
+                p = getattr(sample, key)
+                if p is not None and not p.is_file():
+                    raise DatasetError(f"video {p} does not exist; fix the path or add the file",
+                                       file=path, index=index, sample_id=sample.id, field=key)
+    return samples
+
+
+def save_dataset(samples: Iterable[Sample], path: str | os.PathLike) -> Path:
+    """Write samples as ``.json`` (an indented list) or ``.jsonl`` by suffix; paths relative to it.
+
+    Returns the path. Raises DatasetError for duplicate ids, an unknown suffix, or a video outside
+    the file's folder.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".jsonl"):
+        raise DatasetError("dataset files must end in .json or .jsonl", file=path)
+    samples = list(samples)
+    _check_unique(samples, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = path.resolve().parent
+    records = []
+    for index, s in enumerate(samples):
+        try:
+            records.append(s.to_json(root))
+        except DatasetError as exc:
+            raise DatasetError(exc.message, file=path, index=index, sample_id=s.id,
+                               field=exc.field) from None
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        if suffix == ".json":
+            json.dump(records, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+        else:
+            for rec in records:
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def append_sample(sample: Sample, path: str | os.PathLike) -> None:
+    """Append one sample as a line of a ``.jsonl`` file (created if missing) and flush it."""
+    path = Path(path)
+    if path.suffix.lower() != ".jsonl":
+        raise DatasetError("appending needs a .jsonl file", file=path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rec = sample.to_json(path.resolve().parent)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        f.flush()
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+class _ErrorContext:
+    def __init__(self, where: Any, index: int | None) -> None:
+        self.where = where
+        self.index = index
+        self.sample_id: str | None = None
+
+    def __call__(self, message: str, field: str | None = None) -> DatasetError:
+        return DatasetError(message, file=self.where, index=self.index,
+                            sample_id=self.sample_id, field=field)
+
+
+def _type(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _norm_question(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _records(path: Path) -> Iterable[tuple[int, int | None, Any]]:
+    """(index, line number or None, record) for each sample of a .json or .jsonl file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"not UTF-8 text ({exc.reason}); is this a dataset file?",
+                           file=path) from None
+    if path.suffix.lower() == ".jsonl":
+        index = 0
+        for line_no, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DatasetError(f"invalid JSON ({exc.msg} at column {exc.colno}); each line "
+                                   "must hold one sample object", file=path, line=line_no) from None
+            yield index, line_no, record
+            index += 1
+        return
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+                           file=path) from None
+    if isinstance(data, Mapping):
+        data = [data]  # a single VideoChat-style object is accepted as a one-sample file
+    if not isinstance(data, list):
+        raise DatasetError(f"a .json dataset must be a list of samples, got {_type(data)}",
+                           file=path)
+    for index, record in enumerate(data):
+        yield index, None, record
+
+
+def _check_unique(samples: list[Sample], path: Path) -> None:
+    seen: dict[str, int] = {}
+    for index, s in enumerate(samples):
+        if s.id in seen:
+            raise DatasetError(f"duplicate id (first used by sample {seen[s.id]}); ids must be "
+                               "unique", file=path, index=index, sample_id=s.id, field="id")
+        seen[s.id] = index
+
+
+def _parse_id(d: Mapping[str, Any], err: _ErrorContext) -> str:
+    if "id" not in d:
+        raise err("missing; every sample needs a unique id", "id")
+    value = d["id"]
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise err(f"must be a string or integer, got {_type(value)}", "id")
+    if isinstance(value, str) and not value.strip():
+        raise err("must not be empty", "id")
+    return str(value)
+
+
+def _optional_str(d: Mapping[str, Any], key: str, err: _ErrorContext) -> str | None:
+    value = d.get(key)
+    if value is not None and not isinstance(value, str):
+        raise err(f"must be a string, got {_type(value)}", key)
+    return value
+
+
+def _within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _resolve_video(value: str, root: Path) -> Path | None:
+    """``value`` resolved against ``root``; None if it escapes ``root``."""
+    root = root.resolve()
+    p = Path(os.path.normpath(root / value))  # lexical: removes ".." segments
+    if not _within(p, root):
+        return None
+    real = p.resolve()  # symlinks must stay inside too
+    return p if _within(real, root) else None
+
+
+def _parse_path(d: Mapping[str, Any], key: str, root: Path, err: _ErrorContext,
+                required: bool) -> Path | None:
+    value = d.get(key)
+    if value is None:
+        if required:
+            raise err("missing; give the video path relative to the dataset file", key)
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise err(f"must be a non-empty string path, got {_type(value)} {value!r}", key)
+    resolved = _resolve_video(value, root)
+    if resolved is None:
+        raise err(f"path {value!r} escapes the dataset folder {root}; keep videos inside the "
+                  "folder that holds the dataset file", key)
+    return resolved
+
+
+def _relative(path: Path, root: Path, sample_id: str, key: str) -> str:
+    root = root.resolve()
+    p = Path(os.path.normpath(Path(path).absolute()))
+    if not _within(p, root):
+        raise DatasetError(f"video {p} is outside the dataset folder {root}; save the dataset "
+                           "next to (or above) its videos", sample_id=sample_id, field=key)
+    return p.relative_to(root).as_posix()
+
+
+def _parse_conversations(value: Any, key: str, err: _ErrorContext) -> list[Turn]:
+    if value is None:
+        raise err("missing; give a list of {\"from\", \"value\"} turns", key)
+    if not isinstance(value, list):
+        raise err(f"must be a list of turns, got {_type(value)}", key)
+    if not value:
+        raise err("is empty; a sample needs at least one human and one gpt turn", key)
+    turns = []
+    for i, t in enumerate(value):
+        f = f"{key}[{i}]"
+        if not isinstance(t, Mapping):
+            raise err(f"must be an object with \"from\" and \"value\", got {_type(t)}", f)
+        role, text = t.get("from"), t.get("value")
+        if role not in ROLES:
+            raise err(f"unknown role {role!r}; use \"human\" or \"gpt\"", f + ".from")
+        if not isinstance(text, str):
+            raise err(f"must be a string, got {_type(text)}", f + ".value")
+        turns.append(Turn(role, text))
+    if not any(t.role == "gpt" for t in turns):
+        raise err("has no gpt turn; a sample needs an answer to train or evaluate on", key)
+    return turns
+
+
+def _from_single_stream(d: Mapping[str, Any], root: Path, err: _ErrorContext) -> Sample:
+    """A VideoChat (``QA``) or Video-LLaMA (``conversations``) sample with one ``video``."""
+    video = _parse_path(d, "video", root, err, required=True)
+    assert video is not None
+    sample_id = str(d["id"]) if "id" in d else None
+    if sample_id is None:
+        # no id in these formats: the video path, plus the index so repeated videos stay unique
+        sample_id = f"{Path(str(d['video'])).as_posix()}#{err.index or 0}"
+    else:
+        sample_id = _parse_id(d, err)
+    err.sample_id = sample_id
+    if "QA" in d:
+        qa = d["QA"]
+        if not isinstance(qa, list) or not qa:
+            raise err(f"must be a non-empty list of {{\"q\", \"a\"}} objects, got {_type(qa)}",
+                      "QA")
+        turns = []
+        for i, item in enumerate(qa):
+            if not isinstance(item, Mapping):
+                raise err(f"must be an object, got {_type(item)}", f"QA[{i}]")
+            for k in ("q", "a"):
+                if not isinstance(item.get(k), str):
+                    raise err(f"must be a string, got {_type(item.get(k))}", f"QA[{i}].{k}")
+            instruction = item.get("i")
+            q = item["q"] if not instruction else f"{instruction} {item['q']}".strip()
+            turns += [Turn("human", q), Turn("gpt", item["a"])]
+    else:
+        turns = _parse_conversations(d.get("conversations"), "conversations", err)
+    extra = {k: v for k, v in d.items() if k not in _KNOWN_KEYS | {"video", "QA"}}
+    extra["single_stream"] = True
+    return Sample(sample_id, video, video, video, turns, _optional_str(d, "label", err),
+                  _optional_str(d, "source", err), extra)
