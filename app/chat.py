@@ -8,7 +8,8 @@ streamed: each handler is a generator that yields the growing ``gr.Chatbot`` mes
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import gradio as gr
 

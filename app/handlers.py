@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import gradio as gr
 import numpy as np
@@ -191,8 +192,12 @@ class Handlers:
 
         Yields ``(status, overlay, person_1, person_2, background, downloads)``.
         """
-        from ovhhir_core.masking import (export_hhirchat_sample, export_masks_npz,
-                                         export_masks_png_zip, write_streams)
+        from ovhhir_core.masking import (
+            export_hhirchat_sample,
+            export_masks_npz,
+            export_masks_png_zip,
+            write_streams,
+        )
 
         self._need_video(state)
         missing = [p for p in PERSONS if not state.clicks[p]]
@@ -250,6 +255,7 @@ class Handlers:
     def _render(self, state: SessionState) -> np.ndarray | None:
         """The annotation frame, with the current masks and legend when there are any."""
         from ovhhir_core.masking import overlay_frame
+
         from ovhhir_core.video import read_frame
 
         if state.info is None:

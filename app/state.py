@@ -14,9 +14,10 @@ import shutil
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from app.settings import Settings
 from ovhhir_core.errors import UserError
@@ -116,7 +117,7 @@ class Services:
                 out[name] = "not loaded yet"
         return out
 
-    def new_session(self) -> "SessionState":
+    def new_session(self) -> SessionState:
         """A fresh per-user state; its folder under :attr:`root` is made on first write."""
         return SessionState(workdir=self.root / f"session-{uuid.uuid4().hex[:12]}")
 

@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from app.chat import ChatHandlers
-from app.handlers import POLARITY_CHOICES, PERSON_CHOICES, Handlers, models_markdown
+from app.handlers import PERSON_CHOICES, POLARITY_CHOICES, Handlers, models_markdown
 from app.review import VERDICTS, ReviewHandlers
 from app.state import Services, delete_session
 
