@@ -14,6 +14,7 @@ import sys
 #: Modules that provide subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES = [
     "ovhhir_core.info",
+    "ovhhir_core.model.cli",
 ]
 
 

@@ -1,0 +1,124 @@
+"""Multi-turn chat about one clip: visual embeddings computed once, answers streamed.
+
+The history is a list of ``{"role": "user"|"assistant", "content": str}`` messages. Before each
+answer the oldest turns are dropped until prompt + ``max_new_tokens`` fit the LLM's context; the
+visual turn (the first user message that mentions ``<p1>`` ``<p2>`` or ``<bg>``, and its answer)
+is always kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+
+import torch
+
+from ovhhir_core.errors import UserError
+from ovhhir_core.model.clip import Clip
+from ovhhir_core.model.generation import GenerationConfig
+from ovhhir_core.model.llm import STREAM_TOKENS
+from ovhhir_core.model.ovhhir import OVHHIRModel
+
+log = logging.getLogger(__name__)
+
+
+def default_question(has_background: bool = True) -> str:
+    """The paper's question, naming the background only when there is one."""
+    if has_background:
+        return "Describe interaction between <p1> and <p2> in <bg>?"
+    return "Describe interaction between <p1> and <p2>?"
+
+
+def _is_visual(message: Mapping[str, str]) -> bool:
+    return message["role"] == "user" and any(
+        t in message["content"] for t in STREAM_TOKENS.values()
+    )
+
+
+class ChatSession:
+    """A conversation about one clip (or none: plain text chat).
+
+    ``visual`` may be given instead of a clip: ``{stream: (Q, D)}`` from ``model.embed_clip``.
+    Sessions are per user; the model is shared and read-only.
+    """
+
+    def __init__(
+        self,
+        model: OVHHIRModel,
+        clip: Clip | None = None,
+        visual: Mapping[str, torch.Tensor] | None = None,
+    ):
+        self.model = model
+        if visual is None:
+            visual = model.embed_clip(clip) if clip is not None else {}
+        self.visual = dict(visual)
+        self.history: list[dict[str, str]] = []
+
+    def _fit(self, messages: list[dict[str, str]], max_new_tokens: int) -> list[dict[str, str]]:
+        """Drop the oldest (user, assistant) pairs, never the visual turn, until the prompt fits."""
+        budget = self.model.max_context - max_new_tokens
+        messages = list(messages)
+        while True:
+            emb, _, _ = self.model.prompt_embeds(messages, self.visual)
+            if emb.shape[1] <= budget:
+                return messages
+            drop = next(
+                (
+                    i
+                    for i in range(len(messages) - 1)
+                    if messages[i]["role"] == "user" and not _is_visual(messages[i])
+                ),
+                None,
+            )
+            if drop is None:
+                raise UserError(
+                    f"the question and the visual turn need {emb.shape[1]} tokens, more than the "
+                    f"{budget} left for the prompt; ask a shorter question or lower max_new_tokens"
+                )
+            end = drop + 2 if drop + 1 < len(messages) - 1 else drop + 1
+            log.info("context full: dropping %d oldest message(s)", end - drop)
+            del messages[drop:end]
+
+    def ask(self, text: str, gen: GenerationConfig | None = None) -> Iterator[str]:
+        """Ask ``text``; yields the GROWING answer text (each item is the whole answer so far).
+
+        The user message is added to ``history`` at once; the assistant message when the answer
+        ends, or with what was produced so far if the caller stops iterating early.
+        """
+        if not text.strip():
+            raise UserError("the question is empty")
+        self.history.append({"role": "user", "content": text})
+        return self._answer(gen or GenerationConfig())
+
+    def _answer(self, gen: GenerationConfig) -> Iterator[str]:
+        try:
+            messages = self._fit(self.history, gen.max_new_tokens)
+        except Exception:
+            self.history.pop()  # the question could not be asked: forget it
+            raise
+        answer = ""
+        try:
+            for answer in self.model.stream_answer(messages, self.visual, gen):
+                yield answer
+        finally:
+            self.history.append({"role": "assistant", "content": answer})
+
+    def regenerate(self, gen: GenerationConfig | None = None) -> Iterator[str]:
+        """Drop the last answer and answer the last question again (growing text, as ``ask``)."""
+        if self.history and self.history[-1]["role"] == "assistant":
+            self.history.pop()
+        if not self.history:
+            raise UserError("nothing to regenerate: ask a question first")
+        return self._answer(gen or GenerationConfig())
+
+    def clear(self) -> None:
+        """Forget the conversation (the clip's visual embeddings are kept)."""
+        self.history = []
+
+
+def deltas(growing: Iterator[str]) -> Iterator[str]:
+    """Turn a growing-text stream (``ChatSession.ask``) into the newly added pieces."""
+    last = ""
+    for text in growing:
+        yield text[len(last) :] if text.startswith(last) else text
+        last = text

@@ -1,0 +1,165 @@
+"""Frozen vision encoders: ViTPose backbone on person crops, vanilla ViT on background frames.
+
+Both take batches of frames from all streams at once (``EncoderConfig.batch_size`` frames per
+pass). Person frames are cropped around the person box at ViTPose's H×W aspect (256×192 for the
+real model), padded with the fill colour, resized and normalised with ImageNet statistics; frames
+where the person is absent are not encoded at all (the branch gets an explicit "absent" token).
+Background frames are resized to the ViT's square input and normalised with mean = std = 0.5.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ovhhir_core import hub
+from ovhhir_core.model.clip import Box
+from ovhhir_core.model.config import EncoderConfig
+
+log = logging.getLogger(__name__)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+#: ViTPose's top-down convention: the person box is enlarged by this factor before cropping.
+BOX_PADDING = 1.25
+
+
+def _as_hw(size: int | Sequence[int]) -> tuple[int, int]:
+    if isinstance(size, int):
+        return size, size
+    return int(size[0]), int(size[1])
+
+
+def _build_vitpose(cfg: EncoderConfig, component: str) -> nn.Module:
+    from transformers import VitPoseBackbone, VitPoseBackboneConfig
+
+    if cfg.weights is None and not cfg.local_path:
+        arch = dict(cfg.arch)
+        layers = arch.get("num_hidden_layers", VitPoseBackboneConfig().num_hidden_layers)
+        arch.setdefault("out_indices", [layers])
+        return VitPoseBackbone(VitPoseBackboneConfig(**arch))
+    from transformers import VitPoseForPoseEstimation
+
+    path = hub.resolve_weights(component, cfg.weights, cfg.local_path)
+    return VitPoseForPoseEstimation.from_pretrained(path).backbone
+
+
+def _build_vit(cfg: EncoderConfig, component: str) -> nn.Module:
+    from transformers import ViTConfig, ViTModel
+
+    if cfg.weights is None and not cfg.local_path:
+        return ViTModel(ViTConfig(**cfg.arch), add_pooling_layer=False)
+    path = hub.resolve_weights(component, cfg.weights, cfg.local_path)
+    return ViTModel.from_pretrained(path, add_pooling_layer=False)
+
+
+def crop_person(frame: np.ndarray, box: Box, out_hw: tuple[int, int], fill: int = 0) -> np.ndarray:
+    """Crop an (H, W, 3) uint8 frame around ``box`` at the aspect of ``out_hw`` (H, W).
+
+    The box (x0, y0, x1, y1) is enlarged to the target aspect and by :data:`BOX_PADDING`, centred;
+    parts outside the frame are filled with ``fill``. Returns the crop, not yet resized (h, w, 3).
+    """
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    bw, bh = max(x1 - x0, 1), max(y1 - y0, 1)
+    aspect = out_hw[1] / out_hw[0]  # W / H
+    if bw / bh > aspect:
+        bh = bw / aspect
+    else:
+        bw = bh * aspect
+    bw, bh = bw * BOX_PADDING, bh * BOX_PADDING
+    cx0, cy0 = int(round(cx - bw / 2)), int(round(cy - bh / 2))
+    cw, ch = max(int(round(bw)), 1), max(int(round(bh)), 1)
+    canvas = np.full((ch, cw, 3), fill, dtype=np.uint8)
+    h, w = frame.shape[:2]
+    sx0, sy0 = max(cx0, 0), max(cy0, 0)
+    sx1, sy1 = min(cx0 + cw, w), min(cy0 + ch, h)
+    if sx1 > sx0 and sy1 > sy0:
+        canvas[sy0 - cy0 : sy1 - cy0, sx0 - cx0 : sx1 - cx0] = frame[sy0:sy1, sx0:sx1]
+    return canvas
+
+
+def _resize(image: np.ndarray, out_hw: tuple[int, int]) -> torch.Tensor:
+    """(h, w, 3) uint8 → (3, H, W) float32 in [0, 1], bilinear with antialiasing."""
+    t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 255.0  # (3, h, w)
+    return F.interpolate(
+        t[None], size=out_hw, mode="bilinear", antialias=True, align_corners=False
+    )[0]
+
+
+class FrameEncoder(nn.Module):
+    """A frozen image encoder over batches of frames: (K, 3, H, W) in [0, 1] → (K, N, C) tokens.
+
+    ``kind`` ``vitpose``: N = patch grid (192 for 256×192 input), no CLS token.
+    ``kind`` ``vit``: N = patches + CLS (197 for ViT-B/16 at 224).
+    """
+
+    def __init__(self, cfg: EncoderConfig, component: str):
+        super().__init__()
+        if cfg.kind == "vitpose":
+            self.net = _build_vitpose(cfg, component)
+            mean, std = IMAGENET_MEAN, IMAGENET_STD
+        elif cfg.kind == "vit":
+            self.net = _build_vit(cfg, component)
+            mean, std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
+        else:
+            raise ValueError(f"{component}: unknown encoder kind {cfg.kind!r} (vitpose or vit)")
+        self.kind = cfg.kind
+        self.batch_size = max(int(cfg.batch_size), 1)
+        self.input_hw = _as_hw(self.net.config.image_size)
+        self.width = int(self.net.config.hidden_size)
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> FrameEncoder:
+        """Frozen: always stays in eval mode."""
+        return super().train(False)
+
+    @torch.no_grad()
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """(K, 3, H, W) float in [0, 1] → (K, N, C) tokens, in ``batch_size`` chunks."""
+        dtype = self.mean.dtype
+        outs = []
+        for start in range(0, images.shape[0], self.batch_size):
+            chunk = images[start : start + self.batch_size].to(self.mean.device, dtype)
+            chunk = (chunk - self.mean) / self.std  # (k, 3, H, W)
+            if self.kind == "vitpose":
+                tokens = self.net(pixel_values=chunk).feature_maps[-1]  # (k, N, C)
+            else:
+                tokens = self.net(pixel_values=chunk).last_hidden_state  # (k, 1 + N, C)
+            outs.append(tokens)
+        return torch.cat(outs, dim=0)
+
+    @property
+    def num_tokens(self) -> int:
+        """Tokens per frame N."""
+        probe = torch.zeros(1, 3, *self.input_hw, device=self.mean.device)
+        return int(self(probe).shape[1])
+
+    def prepare_person(
+        self, frames: np.ndarray, boxes: Sequence[Box | None]
+    ) -> tuple[torch.Tensor, np.ndarray]:
+        """Crops of the present frames: (K, 3, H, W) in [0, 1], and the (T,) bool presence."""
+        present = np.array([b is not None for b in boxes], dtype=bool)
+        crops = [
+            _resize(crop_person(f, b, self.input_hw), self.input_hw)
+            for f, b in zip(frames, boxes, strict=True)
+            if b is not None
+        ]
+        if not crops:
+            return torch.zeros(0, 3, *self.input_hw), present
+        return torch.stack(crops), present
+
+    def prepare_full(self, frames: np.ndarray) -> torch.Tensor:
+        """Whole frames resized to the input size: (T, 3, H, W) in [0, 1]."""
+        t = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
+        return F.interpolate(
+            t, size=self.input_hw, mode="bilinear", antialias=True, align_corners=False
+        )  # (T, 3, H, W)

@@ -1,0 +1,309 @@
+"""The OV-HHIR model: frozen encoders → one trainable branch per stream → frozen chat LLM.
+
+The whole forward pass, in order:
+
+1. :meth:`OVHHIRModel.extract_features` — frozen encoders, no grad, all frames of all streams in
+   batched passes: ``{"person_1": (T, N, C), "person_1.present": (T,), "person_2": ...,
+   "background": (T, N', C')}``. Training caches these.
+2. :meth:`OVHHIRModel.embed` — the trainable branches: ``{stream: (B, Q, D)}`` (D = LLM hidden).
+3. :meth:`OVHHIRModel.prompt_embeds` / :meth:`OVHHIRModel.training_loss` — the chat template with
+   ``<p1>`` ``<p2>`` ``<bg>`` replaced by those Q embeddings, into the frozen LLM.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ovhhir_core.model import prompt as P
+from ovhhir_core.model.branch import Branch
+from ovhhir_core.model.clip import PERSON_STREAMS, Clip
+from ovhhir_core.model.config import ModelConfig
+from ovhhir_core.model.encoders import FrameEncoder
+from ovhhir_core.model.generation import GenerationConfig, generate_tokens, stream_text
+from ovhhir_core.model.llm import load_llm, placeholder_ids, stop_token_ids
+
+log = logging.getLogger(__name__)
+#: Seed of random-weight builds, so a ``tiny`` model is the same every time it is built.
+RANDOM_BUILD_SEED = 0
+
+
+def collate_features(items: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Stack per-clip feature dicts (same keys, same T) into a batch: ``(T, ...)`` → ``(B, T, ...)``."""
+    if not items:
+        raise ValueError("collate_features needs at least one item")
+    keys = sorted(items[0])
+    for i, item in enumerate(items):
+        if sorted(item) != keys:
+            raise ValueError(f"feature dict {i} has keys {sorted(item)}, expected {keys}")
+    return {k: torch.stack([item[k] for item in items]) for k in keys}
+
+
+class OVHHIRModel(nn.Module):
+    """Encoders, branches and LLM of OV-HHIR. Build it with :func:`load_model`.
+
+    Only ``branches`` train (``trainable_state_dict``); encoders and LLM stay frozen in eval mode.
+    ``is_trained`` is False until a checkpoint is loaded (answers are then noise: warn the user).
+    """
+
+    def __init__(
+        self,
+        cfg: ModelConfig,
+        device: torch.device,
+        dtype: torch.dtype,
+        preset_name: str = "custom",
+    ):
+        super().__init__()
+        self.cfg = cfg
+        self.preset_name = preset_name
+        self.device_ = torch.device(device)
+        self.dtype_ = dtype
+        self.is_trained = False
+        self.checkpoint_path: str | None = None
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(RANDOM_BUILD_SEED)
+            self.person_encoder = FrameEncoder(cfg.person_encoder, "person_encoder")
+            self.background_encoder = (
+                FrameEncoder(cfg.background_encoder, "background_encoder")
+                if cfg.use_background
+                else None
+            )
+            llm, tokenizer = load_llm(cfg.llm, self.device_, dtype)
+            self.llm = llm
+            self.tokenizer = tokenizer
+            self.llm_hidden_size = int(llm.config.hidden_size)
+            branches = {
+                s: Branch(cfg.branch, self.person_encoder.width, self.llm_hidden_size)
+                for s in PERSON_STREAMS
+            }
+            if self.background_encoder is not None:
+                branches["background"] = Branch(
+                    cfg.branch, self.background_encoder.width, self.llm_hidden_size
+                )
+            self.branches = nn.ModuleDict(branches)
+        self.person_encoder.to(self.device_, dtype)
+        if self.background_encoder is not None:
+            self.background_encoder.to(self.device_, dtype)
+        self.branches.to(self.device_)  # branches stay float32 (trainable)
+        self.placeholders = placeholder_ids(tokenizer)
+        self.stop_ids = stop_token_ids(llm, tokenizer)
+
+    # -- bookkeeping --------------------------------------------------------------------------
+
+    @property
+    def device(self) -> torch.device:
+        return self.device_
+
+    @property
+    def streams(self) -> list[str]:
+        """Streams with a branch: person_1, person_2 (+ background when enabled)."""
+        return list(self.branches.keys())
+
+    def train(self, mode: bool = True) -> OVHHIRModel:
+        """Only the branches switch mode; encoders and LLM stay in eval mode."""
+        self.training = mode
+        self.branches.train(mode)
+        return self
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        return [p for p in self.branches.parameters() if p.requires_grad]
+
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """Every trainable tensor, keyed ``<stream>.<param>`` (detached, on CPU)."""
+        return {k: v.detach().cpu().clone() for k, v in self.branches.state_dict().items()}
+
+    def save_checkpoint(self, directory: str | Path, preset_name: str | None = None) -> Path:
+        """Write the trainable tensors + config to ``directory`` (see :mod:`.checkpoint`)."""
+        from ovhhir_core.model.checkpoint import save_checkpoint
+
+        return save_checkpoint(self, directory, preset_name or self.preset_name)
+
+    def load_checkpoint(self, source: str | Path) -> None:
+        """Strictly load trainable tensors from a checkpoint dir or Hub repo id."""
+        from ovhhir_core.model.checkpoint import load_checkpoint
+
+        load_checkpoint(self, source)
+
+    # -- 1. frozen encoders -------------------------------------------------------------------
+
+    @torch.no_grad()
+    def extract_features(self, clip: Clip) -> dict[str, torch.Tensor]:
+        """Frozen-encoder tokens of a clip, all frames of a kind in one batched pass.
+
+        Returns ``{"person_1": (T, N, C), "person_1.present": (T,) bool, "person_2": ...,
+        "person_2.present": ..., "background": (T, N_bg, C_bg)}`` on the model's device, in the
+        model dtype; absent frames hold zeros (the branch ignores them). ``background`` only when
+        the model has a background branch; it is then required.
+        """
+        enc = self.person_encoder
+        crops, presents = [], {}
+        for stream in PERSON_STREAMS:
+            images, present = enc.prepare_person(clip.frames[stream], clip.boxes[stream])
+            crops.append(images)
+            presents[stream] = present
+        tokens = enc(torch.cat(crops, dim=0))  # (K1 + K2, N, C)
+        feats: dict[str, torch.Tensor] = {}
+        start = 0
+        n, c = tokens.shape[1], tokens.shape[2]
+        for stream in PERSON_STREAMS:
+            present = presents[stream]
+            k = int(present.sum())
+            full = tokens.new_zeros(len(present), n, c)  # (T, N, C)
+            full[torch.from_numpy(present).to(full.device)] = tokens[start : start + k]
+            start += k
+            feats[stream] = full
+            feats[f"{stream}.present"] = torch.from_numpy(present).to(full.device)
+        if self.background_encoder is not None:
+            if not clip.has_background:
+                raise P.PromptError(
+                    "this model has a background branch but the clip has no background stream; "
+                    "provide one (--bg) or use a preset with use_background false"
+                )
+            bg = self.background_encoder
+            feats["background"] = bg(bg.prepare_full(clip.frames["background"]))  # (T, N, C)
+        return feats
+
+    # -- 2. trainable branches ----------------------------------------------------------------
+
+    def embed(self, feats: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Branch outputs ``{stream: (B, Q, D)}`` in the LLM dtype from batched features.
+
+        ``feats`` is :func:`collate_features` output (``(B, T, N, C)`` tokens and ``(B, T)``
+        presence); unbatched ``(T, N, C)`` features are accepted too (B = 1).
+        """
+        out = {}
+        for stream, branch in self.branches.items():
+            tokens = feats[stream]
+            present = feats.get(f"{stream}.present")
+            if tokens.dim() == 3:
+                tokens = tokens[None]  # (1, T, N, C)
+                present = None if present is None else present[None]
+            out[stream] = branch(tokens, present).to(self.dtype_)  # (B, Q, D)
+        return out
+
+    def embed_clip(self, clip: Clip) -> dict[str, torch.Tensor]:
+        """``{stream: (Q, D)}`` visual embeddings of one clip, no grad."""
+        with torch.no_grad():
+            vis = self.embed(self.extract_features(clip))
+        return {k: v[0] for k, v in vis.items()}
+
+    # -- 3. LLM -------------------------------------------------------------------------------
+
+    @property
+    def _disabled(self) -> tuple[str, ...]:
+        return () if self.cfg.use_background else ("background",)
+
+    def _splice(self, ids, visual, labels=None):
+        return P.splice(
+            self.llm.get_input_embeddings(), ids, visual, self.placeholders, self._disabled, labels
+        )
+
+    def training_loss(
+        self, feats: Mapping[str, torch.Tensor], conversations: Sequence[Sequence[Mapping]]
+    ) -> torch.Tensor:
+        """Mean cross-entropy over the assistant ("gpt") tokens of a batch; scalar, with grad.
+
+        ``feats``: batched features (B, ...); ``conversations``: B HHIRChat turn lists.
+        """
+        vis = self.embed(feats)
+        batch = len(conversations)
+        seqs, labels = [], []
+        for b, conv in enumerate(conversations):
+            messages = P.with_system(P.to_messages(conv), self.cfg.llm.system_prompt)
+            ids, lab = P.training_ids(self.tokenizer, messages)
+            emb, lab, _ = self._splice(ids, {k: v[b] for k, v in vis.items()}, lab)
+            limit = self.max_context
+            seqs.append(emb[:limit])
+            labels.append(lab[:limit])
+        length = max(s.shape[0] for s in seqs)
+        dim = seqs[0].shape[1]
+        embeds = seqs[0].new_zeros(batch, length, dim)  # (B, L, D), right-padded
+        mask = torch.zeros(batch, length, dtype=torch.long, device=self.device_)
+        target = torch.full((batch, length), P.IGNORE_INDEX, dtype=torch.long, device=self.device_)
+        for b, (s, lab) in enumerate(zip(seqs, labels, strict=True)):
+            embeds[b, : s.shape[0]] = s
+            mask[b, : s.shape[0]] = 1
+            target[b, : s.shape[0]] = torch.tensor(lab, dtype=torch.long)
+        if not (target != P.IGNORE_INDEX).any():
+            raise P.PromptError("no assistant (gpt) turn to learn from in this batch")
+        out = self.llm(inputs_embeds=embeds, attention_mask=mask, labels=target)
+        return out.loss
+
+    @property
+    def max_context(self) -> int:
+        """Prompt + answer token budget of the LLM."""
+        if self.cfg.llm.max_context_tokens > 0:
+            return self.cfg.llm.max_context_tokens
+        return int(getattr(self.llm.config, "max_position_embeddings", 4096))
+
+    def prompt_embeds(
+        self, messages: list[dict[str, str]], visual: Mapping[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, list[int], list[tuple[int, str]]]:
+        """(1, L, D) embeddings of a chat ending with a generation prompt, its text ids, and the
+        splice positions ``[(start, stream)]``."""
+        messages = P.with_system(messages, self.cfg.llm.system_prompt)
+        ids = P.encode(self.tokenizer, P.render(self.tokenizer, messages, True))
+        emb, _, where = self._splice(ids, visual)
+        return emb[None], ids, where
+
+    def stream_answer(
+        self,
+        messages: list[dict[str, str]],
+        visual: Mapping[str, torch.Tensor],
+        gen: GenerationConfig | None = None,
+    ) -> Iterator[str]:
+        """Yield the growing answer text to a chat (the last message is the user's)."""
+        gen = gen or GenerationConfig()
+        with torch.no_grad():
+            emb, ids, _ = self.prompt_embeds(messages, visual)
+            pad = self.tokenizer.pad_token_id
+            tokens = generate_tokens(self.llm, emb, gen, self.stop_ids, pad, context_ids=ids)
+            yield from stream_text(tokens, self.tokenizer)
+
+    def generate_text(
+        self,
+        vis_or_clip: Clip | Mapping[str, torch.Tensor] | None,
+        prompt: str,
+        gen: GenerationConfig | None = None,
+    ) -> str:
+        """Answer one question (non-streaming). ``vis_or_clip``: a Clip, ``{stream: (Q, D)}``
+        embeddings from :meth:`embed_clip`, or None for text-only chat."""
+        if isinstance(vis_or_clip, Clip):
+            visual = self.embed_clip(vis_or_clip)
+        else:
+            visual = dict(vis_or_clip or {})
+        answer = ""
+        for answer in self.stream_answer([{"role": "user", "content": prompt}], visual, gen):  # noqa: B007
+            continue
+        return answer
+
+
+def load_model(
+    cfg,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype | None = None,
+    checkpoint: str | Path | None = None,
+    preset_name: str | None = None,
+) -> OVHHIRModel:
+    """Build the model of a :class:`ModelConfig` (or a whole PresetConfig) and load a checkpoint.
+
+    ``dtype`` None = float32. Weights of each component come through
+    :func:`ovhhir_core.hub.resolve_weights`; a ``checkpoint`` (dir or Hub repo id) is loaded
+    strictly (:class:`~ovhhir_core.model.checkpoint.CheckpointError` on mismatch).
+    """
+    if hasattr(cfg, "model") and isinstance(cfg.model, ModelConfig):
+        preset_name = preset_name or cfg.name
+        cfg = cfg.model
+    model = OVHHIRModel(cfg, torch.device(device), dtype or torch.float32, preset_name or "custom")
+    if checkpoint is not None:
+        model.load_checkpoint(checkpoint)
+    else:
+        log.warning(
+            "no checkpoint loaded: the branches are untrained and answers are not "
+            "grounded in the video"
+        )
+    return model
