@@ -8,7 +8,7 @@ streamed: each handler is a generator that yields the growing ``gr.Chatbot`` mes
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
@@ -33,14 +33,6 @@ def display(text: str) -> str:
     return text
 
 
-def accumulate(chunks: Iterable[str]) -> Iterator[str]:
-    """Turn a token stream into the growing answer text (chunks are deltas)."""
-    text = ""
-    for chunk in chunks:
-        text += chunk
-        yield text
-
-
 class ChatHandlers:
     """Chat tab handlers bound to the process-wide :class:`Services`."""
 
@@ -57,7 +49,7 @@ class ChatHandlers:
         try:
             from ovhhir_core.data.taxonomy import load_taxonomy
 
-            return "\n".join(load_taxonomy().class_names)
+            return "\n".join(load_taxonomy().class_names(seen=True, unseen=True))
         except (UserError, ImportError) as exc:
             log.warning("taxonomy unavailable: %s", exc)
             return ""
@@ -103,11 +95,11 @@ class ChatHandlers:
             raise gr.Error("Type a question first.", print_exception=False)
         chat = self.chat_session(state, int(frames))
         gen = self.generation(temperature, top_p, beams, max_tokens)
-        messages = state.messages + [{"role": "user", "content": display(text)},
-                                     {"role": "assistant", "content": ""}]
+        head = [*state.messages, {"role": "user", "content": display(text)}]
+        messages = [*head, {"role": "assistant", "content": ""}]
         yield messages, "", self.model_warning()
-        for answer in accumulate(chat.ask(text, gen)):
-            messages[-1] = {"role": "assistant", "content": answer}
+        for answer in chat.ask(text, gen):  # the growing answer
+            messages = [*head, {"role": "assistant", "content": answer}]
             yield messages, "", gr.update()
         state.messages = messages
         yield messages, "", self.model_warning()
@@ -115,9 +107,10 @@ class ChatHandlers:
     def _describe(self, state: SessionState, temperature: float, top_p: float, beams: float,
                   max_tokens: float, frames: float) -> Iterator[tuple]:
         """Ask the paper's question (describe the interaction between <p1> and <p2> in <bg>)."""
-        from ovhhir_core.data.hhirchat import DEFAULT_QUESTION
+        from ovhhir_core.model import default_question
 
-        yield from self._ask(state, DEFAULT_QUESTION, temperature, top_p, beams, max_tokens, frames)
+        question = default_question(self.services.preset.model.use_background)
+        yield from self._ask(state, question, temperature, top_p, beams, max_tokens, frames)
 
     def _one_word(self, state: SessionState, temperature: float, top_p: float, beams: float,
                   max_tokens: float, frames: float) -> Iterator[tuple]:
@@ -134,9 +127,10 @@ class ChatHandlers:
             raise gr.Error("Nothing to regenerate yet: ask a question first.",
                            print_exception=False)
         gen = self.generation(temperature, top_p, beams, max_tokens)
-        messages = state.messages[:-1] + [{"role": "assistant", "content": ""}]
-        for answer in accumulate(state.chat.regenerate(gen)):
-            messages[-1] = {"role": "assistant", "content": answer}
+        head = state.messages[:-1]
+        messages = [*head, {"role": "assistant", "content": ""}]
+        for answer in state.chat.regenerate(gen):
+            messages = [*head, {"role": "assistant", "content": answer}]
             yield messages, gr.update()
         state.messages = messages
         yield messages, self.model_warning()

@@ -14,6 +14,7 @@ import json
 import logging
 import shutil
 import zipfile
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,8 @@ class ReviewHandlers:
         chat = ChatSession(self.services.model(), clip)
         gen = GenerationConfig(temperature=float(temperature), top_p=float(top_p),
                                num_beams=int(beams), max_new_tokens=int(max_tokens))
-        prediction = "".join(chat.ask(question, gen)).strip()
+        last = deque(chat.ask(question, gen), maxlen=1)  # the answer grows; keep the final text
+        prediction = last[0].strip() if last else ""
         rec = rv.records.setdefault(s.id, {})
         rec["prediction"] = prediction
         sim = None

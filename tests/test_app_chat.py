@@ -1,0 +1,83 @@
+"""Chat tab handlers as plain functions, on the tiny random-weight model (answers are noise)."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from app.chat import UNTRAINED_WARNING, ChatHandlers
+from app.settings import Settings
+from app.state import Services
+from ovhhir_core.video import write_video
+
+GEN = (0.7, 0.9, 1, 12, 4)  # temperature, top_p, beams, max new tokens, frames
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    root = tmp_path_factory.mktemp("chat")
+    svc = Services(Settings(preset="tiny", device="cpu"), root=root / "sessions")
+    yield svc
+    svc.close()
+
+
+@pytest.fixture()
+def tracked(services, tmp_path):
+    """A session whose Track tab produced three stream videos."""
+    state = services.new_session()
+    for k, name in enumerate(("person_1", "person_2", "background")):
+        frames = [np.full((32, 48, 3), 40 * k + i, np.uint8) for i in range(8)]
+        state.outputs[name] = write_video(tmp_path / f"{name}.mp4", frames, fps=8)
+    return state
+
+
+def test_describe_streams_a_growing_answer_and_warns_untrained(services, tracked):
+    ch = ChatHandlers(services)
+    steps = list(ch.describe(tracked, *GEN))
+    first_messages, box, _ = steps[0]
+    assert first_messages[-1] == {"role": "assistant", "content": ""} and box == ""
+    answers = [msgs[-1]["content"] for msgs, _, _ in steps]
+    assert len(steps) >= 3
+    assert all(b.startswith(a) for a, b in zip(answers[1:-1], answers[2:], strict=False))
+    messages, _, warning = steps[-1]
+    assert messages[0] == {"role": "user",
+                           "content": "Describe interaction between `<p1>` and `<p2>` in `<bg>`?"}
+    assert messages[1]["content"] == answers[-1] != ""
+    assert warning["visible"] is True and warning["value"] == UNTRAINED_WARNING
+    assert tracked.chat.history[0]["content"].startswith("Describe interaction between <p1>")
+
+
+def test_multi_turn_regenerate_clear(services, tracked):
+    ch = ChatHandlers(services)
+    list(ch.describe(tracked, *GEN))
+    messages = list(ch.ask(tracked, "And in <bg>?", *GEN))[-1][0]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert len(tracked.chat.history) == 4
+    regenerated = list(ch.regenerate(tracked, *GEN))[-1][0]
+    assert regenerated[:3] == messages[:3] and len(regenerated) == 4
+    assert len(tracked.chat.history) == 4
+    assert ch.clear(tracked) == [] and tracked.chat.history == []
+    # a different frame count rebuilds the clip's chat session
+    chat = tracked.chat
+    list(ch.one_word(tracked, *GEN[:-1], 6))
+    assert tracked.chat is not chat and tracked.chat_frames == 6
+    assert tracked.messages[0]["content"] == "Describe the activity in one word."
+
+
+def test_chat_needs_tracking_and_a_question(services, tracked):
+    ch = ChatHandlers(services)
+    with pytest.raises(gr.Error, match="Track the two people first"):
+        list(ch.describe(services.new_session(), *GEN))
+    with pytest.raises(gr.Error, match="Type a question"):
+        list(ch.ask(tracked, "  ", *GEN))
+    with pytest.raises(gr.Error, match="Nothing to regenerate"):
+        list(ch.regenerate(services.new_session(), *GEN))
+
+
+def test_default_classes_are_the_taxonomy(services):
+    from ovhhir_core.data.taxonomy import load_taxonomy
+
+    names = ChatHandlers(services).default_classes().splitlines()
+    assert names == load_taxonomy().class_names(seen=True, unseen=True)
+    assert len(names) > 100
