@@ -91,6 +91,7 @@ class OVHHIRModel(nn.Module):
         self.branches.to(self.device_)  # branches stay float32 (trainable)
         self.placeholders = placeholder_ids(tokenizer)
         self.stop_ids = stop_token_ids(llm, tokenizer)
+        self.train(False)  # inference by default; training code calls model.train()
 
     # -- bookkeeping --------------------------------------------------------------------------
 
