@@ -37,7 +37,8 @@ def test_macro_f1_random_labels_match_sklearn():
         t = list(rng.choice(classes, 50))
         p = list(rng.choice(classes, 50))
         assert metrics.macro_f1(t, p) == pytest.approx(
-            f1_score(t, p, average="macro", zero_division=0), abs=1e-12)
+            f1_score(t, p, average="macro", zero_division=0), abs=1e-12
+        )
 
 
 def test_perfect_and_all_wrong():
@@ -86,7 +87,10 @@ def test_cosine_shape_mismatch_raises():
 
 def test_mean_std_and_groups():
     assert metrics.mean_std([1.0, 2.0, 3.0, 4.0]) == {
-        "mean": 2.5, "std": pytest.approx(math.sqrt(1.25)), "n": 4}
+        "mean": 2.5,
+        "std": pytest.approx(math.sqrt(1.25)),
+        "n": 4,
+    }
     assert math.isnan(metrics.mean_std([])["mean"])
     g = metrics.group_mean_std([0.2, 0.4, 0.9], ["A", "A", "B"])
     assert g["A"]["mean"] == pytest.approx(0.3) and g["B"]["n"] == 1
@@ -98,7 +102,8 @@ def test_macro_f1_by_group():
     got = metrics.macro_f1_by_group(Y_TRUE, Y_PRED, groups)
     assert got["X"] == pytest.approx(f1_score(Y_TRUE[:3], Y_PRED[:3], average="macro"))
     assert got["Y"] == pytest.approx(
-        f1_score(Y_TRUE[3:], Y_PRED[3:], average="macro", zero_division=0))
+        f1_score(Y_TRUE[3:], Y_PRED[3:], average="macro", zero_division=0)
+    )
     assert got["all"] == pytest.approx(metrics.macro_f1(Y_TRUE, Y_PRED))
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from ovhhir_core.eval.metrics import cosine_matrix
 
@@ -41,9 +40,17 @@ class ClassMatch:
     score: float
 
 
+def display_name(name: str) -> str:
+    """A class name as words: ``ForeheadKissing`` → ``forehead kissing``, ``hand_shake`` →
+    ``hand shake``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name.strip())
+    return " ".join(spaced.replace("_", " ").split()).lower()
+
+
 def normalize(text: str) -> str:
-    """Lower case, punctuation to spaces, leading articles dropped, whitespace collapsed."""
-    words = re.sub(r"[^\w\s]", " ", text.lower().replace("_", " ")).split()
+    """Class-name words (see :func:`display_name`), punctuation to spaces, leading articles
+    dropped, whitespace collapsed."""
+    words = re.sub(r"[^\w\s]", " ", display_name(text)).split()
     while words and words[0] in _ARTICLES:
         words = words[1:]
     return " ".join(words)
@@ -79,8 +86,13 @@ def _fuzzy_ratio(answer: str, candidate: str) -> float:
     return best
 
 
-def map_answer_to_class(answer: str, candidates: Sequence[str], embedder: Any = None,
-                        fuzzy_cutoff: float = 0.8, embedding_cutoff: float = 0.0) -> ClassMatch:
+def map_answer_to_class(
+    answer: str,
+    candidates: Sequence[str],
+    embedder: Any = None,
+    fuzzy_cutoff: float = 0.8,
+    embedding_cutoff: float = 0.0,
+) -> ClassMatch:
     """Map a free-text LLM answer to one of ``candidates``.
 
     Order: exact match of the normalised text; the longest candidate found as whole words in the
@@ -95,11 +107,14 @@ def map_answer_to_class(answer: str, candidates: Sequence[str], embedder: Any = 
     norm_cands = [normalize(c) for c in candidates]
     if not norm_answer:
         return ClassMatch(NO_CLASS, "none", 0.0)
-    for cand, norm in zip(candidates, norm_cands):
+    for cand, norm in zip(candidates, norm_cands, strict=True):
         if norm == norm_answer:
             return ClassMatch(cand, "exact", 1.0)
-    hits = [(len(norm), -pos, cand) for cand, norm in zip(candidates, norm_cands)
-            if norm and (pos := _contains(norm_answer, norm)) >= 0]
+    hits = [
+        (len(norm), -pos, cand)
+        for cand, norm in zip(candidates, norm_cands, strict=True)
+        if norm and (pos := _contains(norm_answer, norm)) >= 0
+    ]
     if hits:
         return ClassMatch(max(hits)[2], "contains", 1.0)
     ratios = [_fuzzy_ratio(norm_answer, norm) for norm in norm_cands]
@@ -121,8 +136,10 @@ def class_prompt(candidates: Sequence[str], use_background: bool = True) -> str:
     """
     scene = "<p1> and <p2> in <bg>" if use_background else "<p1> and <p2>"
     names = "; ".join(candidates)
-    return (f"Watch the interaction between {scene}. Which one of these interactions is it: "
-            f"{names}? Answer with exactly one name from the list.")
+    return (
+        f"Watch the interaction between {scene}. Which one of these interactions is it: "
+        f"{names}? Answer with exactly one name from the list."
+    )
 
 
 def shuffled(candidates: Sequence[str], seed: int) -> list[str]:
@@ -132,8 +149,9 @@ def shuffled(candidates: Sequence[str], seed: int) -> list[str]:
     return out
 
 
-def class_prototypes(class_texts: Mapping[str, Sequence[str]], embedder: Any) -> tuple[list[str],
-                                                                                       np.ndarray]:
+def class_prototypes(
+    class_texts: Mapping[str, Sequence[str]], embedder: Any
+) -> tuple[list[str], np.ndarray]:
     """One unit vector per class: the normalised mean embedding of its soft labels.
 
     Args:
@@ -150,11 +168,124 @@ def class_prototypes(class_texts: Mapping[str, Sequence[str]], embedder: Any) ->
     return names, np.stack(protos).astype(np.float32)  # (K, D)
 
 
-def nearest_class(descriptions: Sequence[str], class_texts: Mapping[str, Sequence[str]],
-                  embedder: Any) -> list[str]:
+def nearest_class(
+    descriptions: Sequence[str], class_texts: Mapping[str, Sequence[str]], embedder: Any
+) -> list[str]:
     """For each generated description, the class whose prototype is most cosine-similar."""
     if not descriptions:
         return []
     names, protos = class_prototypes(class_texts, embedder)
     sims = cosine_matrix(embedder.encode(list(descriptions)), protos)  # (N, K)
     return [names[i] for i in sims.argmax(axis=1)]
+
+
+def _model_and_visual(model_or_chat: Any, clip_or_vis: Any) -> tuple[Any, dict[str, Any]]:
+    """(model, ``{stream: (Q, D)}`` visual embeddings) from a model or ChatSession and a clip,
+    a visual dict, or None (a chat's own clip)."""
+    model = getattr(model_or_chat, "model", None) if hasattr(model_or_chat, "visual") else None
+    model = model or model_or_chat
+    if clip_or_vis is None:
+        if not hasattr(model_or_chat, "visual"):
+            raise ValueError("rank_classes needs a clip or visual embeddings when given a model")
+        return model, dict(model_or_chat.visual)
+    if isinstance(clip_or_vis, Mapping):
+        return model, dict(clip_or_vis)
+    return model, model.embed_clip(clip_or_vis)
+
+
+def answer_log_likelihoods(
+    model: Any, visual: Mapping[str, Any], prompt: str, answers: Sequence[str], batch_size: int = 16
+) -> list[float]:
+    """Mean per-token log-probability (≤ 0) the frozen LLM gives each answer to ``prompt``.
+
+    ``visual`` is ``{stream: (Q, D)}`` from ``model.embed_clip``; ``prompt`` holds the
+    placeholders. Each answer is scored as the assistant turn of a one-turn chat (the chat
+    template's end-of-turn tokens included), exactly as training labels it.
+    """
+    import torch
+
+    from ovhhir_core.model import prompt as P
+
+    disabled = () if model.cfg.use_background else ("background",)
+    embedding = model.llm.get_input_embeddings()
+    seqs, labels = [], []
+    for answer in answers:
+        messages = P.with_system(
+            [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}],
+            model.cfg.llm.system_prompt,
+        )
+        ids, lab = P.training_ids(model.tokenizer, messages)
+        emb, lab, _ = P.splice(embedding, ids, visual, model.placeholders, disabled, lab)
+        seqs.append(emb)  # (L, D)
+        labels.append(torch.tensor(lab, dtype=torch.long))
+    scores: list[float] = []
+    with torch.no_grad():
+        for start in range(0, len(seqs), batch_size):
+            chunk, chunk_lab = seqs[start : start + batch_size], labels[start : start + batch_size]
+            length = max(s.shape[0] for s in chunk)
+            embeds = chunk[0].new_zeros(len(chunk), length, chunk[0].shape[1])  # (B, L, D)
+            mask = torch.zeros(len(chunk), length, dtype=torch.long, device=embeds.device)
+            target = torch.full((len(chunk), length), P.IGNORE_INDEX, dtype=torch.long)
+            for b, (s, lab) in enumerate(zip(chunk, chunk_lab, strict=True)):
+                embeds[b, : s.shape[0]] = s
+                mask[b, : s.shape[0]] = 1
+                target[b, : s.shape[0]] = lab
+            logits = model.llm(inputs_embeds=embeds, attention_mask=mask).logits.float()
+            logp = torch.log_softmax(logits[:, :-1], dim=-1).cpu()  # (B, L-1, V) predicts t+1
+            nxt = target[:, 1:]  # (B, L-1)
+            valid = nxt != P.IGNORE_INDEX
+            picked = logp.gather(-1, nxt.clamp(min=0)[..., None])[..., 0]  # (B, L-1)
+            per = (picked * valid).sum(dim=1) / valid.sum(dim=1).clamp(min=1)
+            scores.extend(float(x) for x in per)
+    return scores
+
+
+def rank_classes(
+    model_or_chat: Any,
+    clip_or_vis: Any,
+    candidates: Sequence[str],
+    embedder: Any = None,
+    method: str = "auto",
+) -> list[tuple[str, float]]:
+    """Rank user-typed candidate classes for one clip, best first: ``[(class, score), ...]``.
+
+    ``model_or_chat`` is an ``OVHHIRModel`` or a ``ChatSession`` (then ``clip_or_vis`` may be
+    None: the chat's clip). ``clip_or_vis`` is a ``Clip`` or ``{stream: (Q, D)}`` embeddings.
+
+    Methods: ``likelihood`` (``auto`` when no embedder is given) asks the prompt-classifier
+    question and scores every candidate as the LLM's answer (mean token log-probability);
+    the scores are a softmax over the candidates, in [0, 1], summing to 1. ``embedding``
+    (``auto`` with an embedder) generates a greedy description and scores each candidate by
+    the cosine similarity (in [-1, 1]) of its name to that description.
+    """
+    names = [c.strip() for c in candidates if c and c.strip()]
+    names = list(dict.fromkeys(names))
+    if not names:
+        raise ValueError("type at least one candidate class")
+    if method == "auto":
+        method = "embedding" if embedder is not None else "likelihood"
+    model, visual = _model_and_visual(model_or_chat, clip_or_vis)
+    if method == "likelihood":
+        import torch
+
+        prompt = class_prompt(names, use_background="background" in visual)
+        ll = answer_log_likelihoods(model, visual, prompt, [f"{n}." for n in names])
+        probs = torch.softmax(torch.tensor(ll, dtype=torch.float64), dim=0).tolist()
+        scored = list(zip(names, probs, strict=True))
+    elif method == "embedding":
+        if embedder is None:
+            raise ValueError("method 'embedding' needs a sentence embedder")
+        from ovhhir_core.model import GenerationConfig
+        from ovhhir_core.model.chat import default_question
+
+        question = default_question("background" in visual)
+        text = model.generate_text(
+            visual, question, GenerationConfig(temperature=0.0, max_new_tokens=96)
+        )
+        sims = cosine_matrix(
+            embedder.encode([text]), embedder.encode([display_name(n) for n in names])
+        )[0]
+        scored = [(n, float(s)) for n, s in zip(names, sims, strict=True)]
+    else:
+        raise ValueError(f"unknown method {method!r}; use auto, likelihood or embedding")
+    return sorted(scored, key=lambda kv: -kv[1])

@@ -69,12 +69,13 @@ class Embedder:
         todo = sorted({t for t in texts if t not in self._cache})
         if todo:
             with torch.inference_mode():
-                vecs = self.model.encode(todo, batch_size=self.batch_size,
-                                         convert_to_numpy=True, show_progress_bar=False)
+                vecs = self.model.encode(
+                    todo, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
+                )
             vecs = np.asarray(vecs, dtype=np.float32)
             norms = np.linalg.norm(vecs, axis=1, keepdims=True)
             vecs = vecs / np.maximum(norms, 1e-12)
-            for t, v in zip(todo, vecs):
+            for t, v in zip(todo, vecs, strict=True):
                 self._cache[t] = v
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)

@@ -49,8 +49,9 @@ def mean_std(values: Sequence[float] | np.ndarray) -> dict[str, float]:
     return {"mean": float(arr.mean()), "std": float(arr.std()), "n": int(arr.size)}
 
 
-def _labels(y_true: Sequence[Hashable], y_pred: Sequence[Hashable],
-            labels: Sequence[Hashable] | None) -> list[Hashable]:
+def _labels(
+    y_true: Sequence[Hashable], y_pred: Sequence[Hashable], labels: Sequence[Hashable] | None
+) -> list[Hashable]:
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true has {len(y_true)} items but y_pred has {len(y_pred)}")
     if labels is not None:
@@ -58,8 +59,9 @@ def _labels(y_true: Sequence[Hashable], y_pred: Sequence[Hashable],
     return sorted(set(y_true) | set(y_pred), key=str)
 
 
-def confusion_matrix(y_true: Sequence[Hashable], y_pred: Sequence[Hashable],
-                     labels: Sequence[Hashable] | None = None) -> tuple[np.ndarray, list]:
+def confusion_matrix(
+    y_true: Sequence[Hashable], y_pred: Sequence[Hashable], labels: Sequence[Hashable] | None = None
+) -> tuple[np.ndarray, list]:
     """Counts ``C[i, j]`` of samples of true class ``labels[i]`` predicted as ``labels[j]``.
 
     Returns:
@@ -69,14 +71,15 @@ def confusion_matrix(y_true: Sequence[Hashable], y_pred: Sequence[Hashable],
     labels = _labels(y_true, y_pred, labels)
     index = {lab: i for i, lab in enumerate(labels)}
     mat = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    for t, p in zip(y_true, y_pred):
+    for t, p in zip(y_true, y_pred, strict=True):
         if t in index and p in index:
             mat[index[t], index[p]] += 1
     return mat, labels
 
 
-def per_class_f1(y_true: Sequence[Hashable], y_pred: Sequence[Hashable],
-                 labels: Sequence[Hashable] | None = None) -> dict[Hashable, dict[str, float]]:
+def per_class_f1(
+    y_true: Sequence[Hashable], y_pred: Sequence[Hashable], labels: Sequence[Hashable] | None = None
+) -> dict[Hashable, dict[str, float]]:
     """Precision, recall, F1 and support of each class (one-vs-rest counts over all samples).
 
     Returns:
@@ -99,8 +102,9 @@ def per_class_f1(y_true: Sequence[Hashable], y_pred: Sequence[Hashable],
     return out
 
 
-def macro_f1(y_true: Sequence[Hashable], y_pred: Sequence[Hashable],
-             labels: Sequence[Hashable] | None = None) -> float:
+def macro_f1(
+    y_true: Sequence[Hashable], y_pred: Sequence[Hashable], labels: Sequence[Hashable] | None = None
+) -> float:
     """Unweighted mean of per-class F1 over ``labels`` (default: union of true and predicted).
 
     Returns a float in [0, 1]; NaN when there are no samples and no labels.
@@ -117,7 +121,7 @@ def accuracy(y_true: Sequence[Hashable], y_pred: Sequence[Hashable]) -> float:
         raise ValueError(f"y_true has {len(y_true)} items but y_pred has {len(y_pred)}")
     if not y_true:
         return float("nan")
-    return float(np.mean([a == b for a, b in zip(y_true, y_pred)]))
+    return float(np.mean([a == b for a, b in zip(y_true, y_pred, strict=True)]))
 
 
 def group_mean_std(values: Sequence[float], groups: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -125,17 +129,19 @@ def group_mean_std(values: Sequence[float], groups: Sequence[str]) -> dict[str, 
     if len(values) != len(groups):
         raise ValueError(f"{len(values)} values but {len(groups)} group names")
     by: dict[str, list[float]] = {}
-    for v, g in zip(values, groups):
+    for v, g in zip(values, groups, strict=True):
         by.setdefault(g, []).append(v)
     out = {g: mean_std(vs) for g, vs in sorted(by.items())}
     out["all"] = mean_std(values)
     return out
 
 
-def macro_f1_by_group(y_true: Sequence[Hashable], y_pred: Sequence[Hashable],
-                      groups: Sequence[str],
-                      labels_by_group: Mapping[str, Sequence[Hashable]] | None = None
-                      ) -> dict[str, float]:
+def macro_f1_by_group(
+    y_true: Sequence[Hashable],
+    y_pred: Sequence[Hashable],
+    groups: Sequence[str],
+    labels_by_group: Mapping[str, Sequence[Hashable]] | None = None,
+) -> dict[str, float]:
     """Macro-F1 within each group (e.g. per source dataset), plus ``"all"`` over every sample.
 
     ``labels_by_group`` optionally fixes the class list a group is averaged over; by default each

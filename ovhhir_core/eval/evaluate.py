@@ -1,0 +1,409 @@
+"""``python -m ovhhir_core evaluate``: the paper's evaluation of a trained checkpoint.
+
+For every sample of an HHIRChat file the model describes the interaction (the sample's own first
+question, greedy by default). Then:
+
+(a) cosine similarity between sentence embeddings of the generated and the ground-truth
+    description, mean ± std per source dataset and overall;
+(b) the prompt classifier: the LLM is asked for one class among the dataset's candidate classes
+    (their order shuffled per seed), its answer mapped to a class (exact, contains, fuzzy,
+    embedding); macro-F1 per dataset, mean ± std over seeds;
+(c) open set: the same question over the seen + unseen class lists; macro-F1 on the samples of
+    unseen classes and on all samples;
+(d) the embedding nearest class: the generated description goes to the class whose soft labels
+    it is closest to (no LLM involved in the decision).
+
+Writes ``results.json``, ``results.md`` (the paper's table layout) and figures into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ovhhir_core.eval import metrics
+from ovhhir_core.eval.candidates import ClassSpace
+from ovhhir_core.eval.classify import class_prompt, map_answer_to_class, nearest_class, shuffled
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalOptions:
+    """Settings of one evaluation run (the CLI flags, minus model loading)."""
+
+    seeds: Sequence[int] = (0, 1, 2)
+    max_new_tokens: int = 96
+    class_max_new_tokens: int = 16
+    temperature: float = 0.0
+    open_set: str = "auto"
+    candidates: str = "dataset"
+    unseen: Sequence[str] = ()
+    max_samples: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _label(sample: Any) -> str | None:
+    if sample.label:
+        return sample.label
+    word = sample.one_word
+    return word.strip().rstrip(".") if word else None
+
+
+def _question(sample: Any, use_background: bool) -> str:
+    from ovhhir_core.model.chat import default_question
+
+    first = sample.conversations[0]
+    return first.text if first.role == "human" else default_question(use_background)
+
+
+def evaluate(
+    model: Any,
+    samples: Sequence[Any],
+    embedder: Any,
+    space: ClassSpace,
+    opts: EvalOptions,
+    visual_of=None,
+) -> Iterator[tuple[int, int, dict | None]]:
+    """Run the evaluation; a generator of ``(done, total, None)`` per sample, then
+    ``(total, total, results)``.
+
+    ``visual_of(sample)`` returns ``{stream: (Q, D)}`` embeddings (default: load the clip and
+    ``model.embed_clip``). ``results`` keys: meta, num_samples_by_source, cosine,
+    prompt_classifier, nearest_class, open_set (or None), samples.
+    """
+    from ovhhir_core.model import GenerationConfig, load_clip
+
+    if visual_of is None:
+
+        def visual_of(sample: Any) -> dict:
+            return model.embed_clip(load_clip(sample.streams, num_frames=model.cfg.num_frames))
+
+    samples = list(samples)[: opts.max_samples] if opts.max_samples else list(samples)
+    use_bg = model.cfg.use_background
+    rows: list[dict[str, Any]] = []
+    for i, sample in enumerate(samples):
+        visual = visual_of(sample)
+        gen = GenerationConfig(
+            temperature=opts.temperature, max_new_tokens=opts.max_new_tokens, seed=0
+        )
+        text = model.generate_text(visual, _question(sample, use_bg), gen)
+        label = _label(sample)
+        label = space.canon(label) if label else None
+        row: dict[str, Any] = {
+            "id": sample.id,
+            "source": sample.source or "unknown",
+            "label": label,
+            "generated": text,
+            "reference": sample.answer,
+        }
+        if label is not None:
+            row.update(_classify(model, visual, label, row["source"], space, opts, use_bg))
+        rows.append(row)
+        yield i + 1, len(samples), None
+    yield len(samples), len(samples), _summarise(rows, embedder, space, opts)
+
+
+def _ask(
+    model: Any, visual: dict, candidates: list[str], seed: int, opts: EvalOptions, use_bg: bool
+) -> str:
+    from ovhhir_core.model import GenerationConfig
+
+    order = shuffled(candidates, seed)
+    gen = GenerationConfig(
+        temperature=opts.temperature, max_new_tokens=opts.class_max_new_tokens, seed=seed
+    )
+    return model.generate_text(visual, class_prompt(order, use_bg), gen)
+
+
+def _classify(
+    model: Any,
+    visual: dict,
+    label: str,
+    source: str,
+    space: ClassSpace,
+    opts: EvalOptions,
+    use_bg: bool,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"prompt_answers": [], "open_answers": []}
+    cands = space.candidates(source, label)
+    out["prompt_answers"] = [_ask(model, visual, cands, s, opts, use_bg) for s in opts.seeds]
+    if space.open_set_enabled:
+        open_cands = space.open_candidates(label)
+        out["open_answers"] = [_ask(model, visual, open_cands, s, opts, use_bg) for s in opts.seeds]
+    return out
+
+
+def _summarise(
+    rows: list[dict[str, Any]], embedder: Any, space: ClassSpace, opts: EvalOptions
+) -> dict[str, Any]:
+    """Embed, map answers to classes, and compute every metric over the collected rows."""
+    import numpy as np
+
+    gen = embedder.encode([r["generated"] or "" for r in rows]) if rows else np.zeros((0, 1))
+    ref = embedder.encode([r["reference"] or "" for r in rows]) if rows else np.zeros((0, 1))
+    cos = metrics.cosine_similarity(gen, ref) if rows else np.zeros(0)
+    for r, c in zip(rows, cos, strict=True):
+        r["cosine"] = float(c)
+    sources = [r["source"] for r in rows]
+    counts = {s: sources.count(s) for s in sorted(set(sources))}
+    counts["all"] = len(rows)
+    results: dict[str, Any] = {
+        "meta": {
+            **opts.meta,
+            "seeds": list(opts.seeds),
+            "temperature": opts.temperature,
+            "candidates": opts.candidates,
+        },
+        "num_samples_by_source": counts,
+        "cosine": metrics.group_mean_std([r["cosine"] for r in rows], sources),
+    }
+    labelled = [r for r in rows if r.get("label") is not None]
+    results["prompt_classifier"] = _prompt_metrics(labelled, embedder, space, opts)
+    results["nearest_class"] = _nearest_metrics(labelled, embedder, space)
+    results["open_set"] = _open_set_metrics(labelled, embedder, space, opts)
+    results["samples"] = rows
+    return results
+
+
+def _prompt_metrics(
+    rows: list[dict], embedder: Any, space: ClassSpace, opts: EvalOptions
+) -> dict[str, Any]:
+    if not rows:
+        return {}
+    y_true = [r["label"] for r in rows]
+    groups = [r["source"] for r in rows]
+    per_seed, methods = [], {}
+    for k, _seed in enumerate(opts.seeds):
+        preds = []
+        for r in rows:
+            m = map_answer_to_class(
+                r["prompt_answers"][k], space.candidates(r["source"], r["label"]), embedder
+            )
+            preds.append(m.label)
+            methods[m.method] = methods.get(m.method, 0) + 1
+        per_seed.append(preds)
+    for r, *preds in zip(rows, *per_seed, strict=True):
+        r["prompt_pred"] = list(preds)
+    by_seed = [metrics.macro_f1_by_group(y_true, p, groups) for p in per_seed]
+    names = sorted(by_seed[0])
+    f1 = {g: metrics.mean_std([s[g] for s in by_seed]) for g in names}
+    labels = sorted(set(y_true) | set(per_seed[0]))
+    matrix, labels = metrics.confusion_matrix(y_true, per_seed[0], labels)
+    per_class = metrics.per_class_f1(y_true, per_seed[0])
+    return {
+        "macro_f1": f1,
+        "per_seed": by_seed,
+        "mapping_methods": methods,
+        "accuracy": metrics.mean_std([metrics.accuracy(y_true, p) for p in per_seed]),
+        "per_class": {k: v for k, v in per_class.items() if v["support"] > 0},
+        "confusion": {"labels": labels, "matrix": matrix.tolist()},
+    }
+
+
+def _nearest_metrics(rows: list[dict], embedder: Any, space: ClassSpace) -> dict[str, Any]:
+    if not rows:
+        return {}
+    for r in rows:
+        cands = space.candidates(r["source"], r["label"])
+        r["nearest_pred"] = nearest_class(
+            [r["generated"] or ""], {c: space.soft_labels(c) for c in cands}, embedder
+        )[0]
+    y_true = [r["label"] for r in rows]
+    y_pred = [r["nearest_pred"] for r in rows]
+    return {
+        "macro_f1": metrics.macro_f1_by_group(y_true, y_pred, [r["source"] for r in rows]),
+        "accuracy": metrics.accuracy(y_true, y_pred),
+    }
+
+
+def _open_set_metrics(
+    rows: list[dict], embedder: Any, space: ClassSpace, opts: EvalOptions
+) -> dict[str, Any] | None:
+    if not space.open_set_enabled or not rows:
+        return None
+    unseen_rows = [i for i, r in enumerate(rows) if space.is_unseen(r["label"])]
+    y_true = [r["label"] for r in rows]
+    prompt_all, prompt_unseen = [], []
+    for k in range(len(opts.seeds)):
+        preds = [
+            map_answer_to_class(
+                r["open_answers"][k], space.open_candidates(r["label"]), embedder
+            ).label
+            for r in rows
+        ]
+        prompt_all.append(metrics.macro_f1(y_true, preds))
+        if unseen_rows:
+            prompt_unseen.append(
+                metrics.macro_f1([y_true[i] for i in unseen_rows], [preds[i] for i in unseen_rows])
+            )
+        if k == 0:
+            for r, p in zip(rows, preds, strict=True):
+                r["open_pred"] = p
+    cands = space.open_candidates(None)
+    texts = {c: space.soft_labels(c) for c in cands}
+    near = nearest_class([r["generated"] or "" for r in rows], texts, embedder)
+    return {
+        "num_candidates": len(cands),
+        "num_unseen_samples": len(unseen_rows),
+        "unseen_classes": sorted(space.unseen),
+        "prompt_macro_f1_all": metrics.mean_std(prompt_all),
+        "prompt_macro_f1_unseen": metrics.mean_std(prompt_unseen),
+        "nearest_macro_f1_all": metrics.macro_f1(y_true, near),
+        "nearest_macro_f1_unseen": (
+            metrics.macro_f1([y_true[i] for i in unseen_rows], [near[i] for i in unseen_rows])
+            if unseen_rows
+            else float("nan")
+        ),
+    }
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    from ovhhir_core.cli import add_common_args
+
+    p = parser or argparse.ArgumentParser(
+        prog="python -m ovhhir_core evaluate", description=__doc__.splitlines()[0]
+    )
+    add_common_args(p)
+    p.add_argument("--data", required=True, help="HHIRChat .json/.jsonl file to evaluate on")
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        help="trained checkpoint folder (e.g. OUT/final) or Hub repo id; without it "
+        "the branches are untrained (a baseline)",
+    )
+    p.add_argument("--out", required=True, help="folder for results.json/.md and figures")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        help="prompt-classifier seeds (candidate order shuffled per seed)",
+    )
+    p.add_argument(
+        "--candidates",
+        choices=["dataset", "all"],
+        default="dataset",
+        help="prompt-classifier class list: the sample's dataset's classes, or all seen classes",
+    )
+    p.add_argument(
+        "--open-set",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="open-set evaluation (auto: when some sample has an unseen class)",
+    )
+    p.add_argument(
+        "--unseen",
+        nargs="*",
+        default=[],
+        help="extra class names to treat as unseen (besides the taxonomy's)",
+    )
+    p.add_argument("--max-samples", type=int, default=None)
+    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        help="reuse/fill a frozen-feature cache (e.g. the training run's)",
+    )
+    return p
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``evaluate`` subcommand to the CLI."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="cosine similarity, macro-F1, open set",
+        description=__doc__.splitlines()[0],
+    )
+    build_parser(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """CLI entry: load preset, model, data and embedder; evaluate; write the report."""
+    from tqdm.auto import tqdm
+
+    from ovhhir_core.config import load_preset, parse_local_paths
+    from ovhhir_core.data.hhirchat import load_dataset
+    from ovhhir_core.device import resolve_device, resolve_dtype
+    from ovhhir_core.eval.embedder import load_embedder
+    from ovhhir_core.eval.report import write_report
+    from ovhhir_core.model import load_model
+
+    preset = load_preset(args.preset, parse_local_paths(args.weights))
+    device = resolve_device(args.device)
+    dtype = resolve_dtype(args.dtype, device)
+    samples = load_dataset(args.data, check_files=True)
+    model = load_model(
+        preset.model, device, dtype, checkpoint=args.checkpoint, preset_name=preset.name
+    )
+    model.eval()
+    embedder = load_embedder(preset.embedder, device)
+    space = ClassSpace.build(samples, args.candidates, args.open_set, args.unseen)
+    opts = EvalOptions(
+        seeds=args.seeds,
+        max_new_tokens=args.max_new_tokens,
+        temperature=args.temperature,
+        open_set=args.open_set,
+        candidates=args.candidates,
+        unseen=args.unseen,
+        max_samples=args.max_samples,
+        meta={
+            "preset": preset.name,
+            "checkpoint": args.checkpoint,
+            "data": str(args.data),
+            "embedder": preset.embedder.local_path or preset.embedder.weights,
+        },
+    )
+    cache, visual_of = (
+        _cached_visual(model, preset.model, args.cache_dir) if args.cache_dir else (None, None)
+    )
+    results = None
+    with tqdm(
+        total=min(len(samples), args.max_samples or len(samples)), desc="evaluating", unit="clip"
+    ) as bar:
+        for done, _total, out in evaluate(model, samples, embedder, space, opts, visual_of):
+            results = out or results
+            bar.n = done
+            bar.refresh()
+    if cache is not None:
+        cache.flush()
+    paths = write_report(results, args.out)
+    print(paths["markdown"].read_text())
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _cached_visual(model: Any, model_cfg: Any, cache_dir: str):
+    """(cache, ``visual_of``) reading frozen features from (and adding them to) a feature cache;
+    flush the cache when done."""
+    import torch
+
+    from ovhhir_core.features import FeatureCache, feature_key
+    from ovhhir_core.model import load_clip
+
+    cache = FeatureCache(Path(cache_dir), tag="eval")
+
+    def visual_of(sample: Any) -> dict:
+        key = feature_key(sample, model_cfg)
+        if key not in cache:
+            clip = load_clip(sample.streams, num_frames=model_cfg.num_frames)
+            cache.put(key, model.extract_features(clip))
+        feats = {k: v.to(model.device) for k, v in cache.get(key).items()}
+        with torch.no_grad():
+            return {k: v[0] for k, v in model.embed(feats).items()}
+
+    return cache, visual_of
+
+
+def main(argv: list[str] | None = None) -> int:
+    """In-process entry: ``main(["--data", f, "--checkpoint", d, "--out", o])``."""
+    return run(build_parser().parse_args(argv))
