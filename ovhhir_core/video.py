@@ -9,6 +9,7 @@ variable-frame-rate files are addressed exactly.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import os
@@ -28,8 +29,6 @@ log = logging.getLogger(__name__)
 #: Beyond these a file is refused outright (the app applies its own, smaller caps).
 ABSURD_SIDE = 16384
 ABSURD_FRAMES = 10_000_000
-#: Decode forward instead of seeking when the next wanted frame is this close (seconds).
-SEEK_THRESHOLD_S = 2.0
 
 _FIX = (
     "re-encode it, e.g. `ffmpeg -i INPUT -c:v libx264 -pix_fmt yuv420p OUTPUT.mp4`, "
@@ -68,6 +67,7 @@ class VideoLimits:
 class _Index:
     info: VideoInfo
     pts: tuple[int, ...]  # presentation timestamps, sorted; pts[i] belongs to frame i
+    keyframes: tuple[int, ...]  # sorted pts of keyframes (where decoding can start)
     time_base: Fraction
 
 
@@ -106,6 +106,7 @@ def _build_index(path: str) -> _Index:
     with _open(path) as container:
         stream = _video_stream(container, path)
         pts: list[int] = []
+        keyframes: list[int] = []
         try:
             for packet in container.demux(stream):
                 if packet.size == 0:
@@ -113,6 +114,8 @@ def _build_index(path: str) -> _Index:
                 ts = packet.pts if packet.pts is not None else packet.dts
                 if ts is not None:
                     pts.append(ts)
+                    if packet.is_keyframe:
+                        keyframes.append(ts)
         except av.error.FFmpegError as exc:
             if not pts:
                 raise VideoError(f"{Path(path).name} is corrupt ({exc}); {_FIX}") from exc
@@ -145,7 +148,8 @@ def _build_index(path: str) -> _Index:
             path=str(path), fps=fps, num_frames=len(pts), width=width, height=height,
             duration=duration, codec=stream.codec_context.name,
         )
-        return _Index(info=info, pts=tuple(pts), time_base=time_base)
+        return _Index(info=info, pts=tuple(pts), keyframes=tuple(sorted(keyframes)),
+                      time_base=time_base)
 
 
 @functools.lru_cache(maxsize=32)
@@ -219,7 +223,6 @@ def _decode_indices(
     idx = _index(path)
     info = idx.info
     size = scaled_size(info.width, info.height, max_side)
-    threshold = int(SEEK_THRESHOLD_S / idx.time_base) if idx.time_base else 0
     wanted = [(idx.pts[i], i) for i in indices]
     with _open(path) as container:
         stream = _video_stream(container, path)
@@ -229,8 +232,11 @@ def _decode_indices(
         sought = -1  # position in `wanted` we last sought for: seek at most once per target
         while pos < len(wanted):
             target_pts, target_i = wanted[pos]
-            far = last_pts is None or target_pts - last_pts > threshold
-            if frames is None or (far and sought != pos):
+            # Seek only when it skips work: the keyframe before the target lies ahead of us.
+            k = bisect.bisect_right(idx.keyframes, target_pts) - 1
+            key_pts = idx.keyframes[k] if k >= 0 else None
+            ahead = last_pts is None or (key_pts is not None and key_pts > last_pts)
+            if frames is None or (ahead and sought != pos):
                 container.seek(target_pts, stream=stream, backward=True, any_frame=False)
                 frames = container.decode(stream)
                 sought = pos

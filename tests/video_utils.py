@@ -37,6 +37,7 @@ def make_video(
     codec: str = "libx264",
     pix_fmt: str = "yuv420p",
     vfr_gaps: bool = False,
+    gop: int | None = None,
 ) -> Path:
     """Write a test video. ``vfr_gaps`` makes every 3rd frame last 3× longer (variable rate)."""
     path = Path(path)
@@ -47,7 +48,7 @@ def make_video(
         stream.pix_fmt = pix_fmt
         stream.bit_rate = 8_000_000  # near-lossless, so the marker block survives every codec
         if codec == "libx264":
-            stream.options = {"crf": "8"}
+            stream.options = {"crf": "8", **({"g": str(gop)} if gop else {})}
         time_base = Fraction(1, 1000) if vfr_gaps else 1 / rate
         stream.time_base = time_base
         pts = 0
