@@ -213,6 +213,7 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
             raise TrainError(f"--{name.replace('_', '-')} must be at least 1")
     preset = load_preset(args.preset, parse_local_paths(args.weights))
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     samples = load_dataset(args.data, check_files=True)
     if not samples:
         raise TrainError(f"{args.data} holds no samples")
@@ -301,7 +302,7 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
         if acc.is_main_process:
             with open(out / "losses.jsonl", "a") as f:
                 f.write(json.dumps(history[-1]) + "\n")
-        if step % max(1, args.log_every) == 0 or step == 1:
+        if step % max(1, args.log_every) == 0 or step in (1, total):
             log.info("step %d/%d epoch %d loss %.4f lr %.2e", step, total, epoch, mean_loss, lr)
         yield TrainEvent("step", step=step, total=total, loss=mean_loss, lr=lr)
         if (args.save_every and step % args.save_every == 0) or step == total:
@@ -432,5 +433,11 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """In-process entry (tests, scripts): ``main(["--data", f, "--out", d, ...])``."""
+    import sys
+
     args = build_parser().parse_args(argv)
-    return run(args)
+    try:
+        return run(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

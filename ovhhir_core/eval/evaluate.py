@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ovhhir_core.errors import UserError
 from ovhhir_core.eval import metrics
 from ovhhir_core.eval.candidates import ClassSpace
 from ovhhir_core.eval.classify import class_prompt, map_answer_to_class, nearest_class, shuffled
@@ -406,4 +407,11 @@ def _cached_visual(model: Any, model_cfg: Any, cache_dir: str):
 
 def main(argv: list[str] | None = None) -> int:
     """In-process entry: ``main(["--data", f, "--checkpoint", d, "--out", o])``."""
-    return run(build_parser().parse_args(argv))
+    import sys
+
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
