@@ -14,7 +14,11 @@ import sys
 #: Modules that provide subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES = [
     "ovhhir_core.info",
+    "ovhhir_core.tracking.cli",
     "ovhhir_core.model.cli",
+    "ovhhir_core.data.cli",
+    "ovhhir_core.train",
+    "ovhhir_core.eval.evaluate",
 ]
 
 

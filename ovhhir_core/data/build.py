@@ -1,0 +1,344 @@
+"""Build an HHIRChat dataset from labelled videos (``python -m ovhhir_core build-dataset``).
+
+Per input row (see :mod:`ovhhir_core.data.build_inputs`): map the label through the taxonomy,
+get per-frame label maps (from a mask file, or by tracking the person prompts with
+:class:`ovhhir_core.tracking.TrackingSession`), write the three streams, write a soft label (the
+taxonomy's templates or an LLM describer) and the one-word turn, and append the sample to a JSONL
+file. The run is resumable (ids already in the output are skipped), shardable (every n-th row),
+and a bad row is reported, listed in ``<out stem>.errors.jsonl`` and skipped.
+
+:meth:`DatasetBuilder.run` is a generator of :class:`BuildEvent` (progress, cancellation);
+:attr:`DatasetBuilder.report` holds the summary when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ovhhir_core import video
+from ovhhir_core.data.build_inputs import InputError, Row, load_masks, read_rows, shard
+from ovhhir_core.data.hhirchat import Sample, append_sample, make_conversations
+from ovhhir_core.data.streams import stream_paths, write_streams
+from ovhhir_core.data.taxonomy import Category, Taxonomy, load_taxonomy
+from ovhhir_core.errors import UserError
+
+log = logging.getLogger(__name__)
+
+#: A describer turns a category into a soft label (None: fall back to the templates).
+Describer = Callable[[Category], "str | None"]
+
+
+@dataclass
+class BuildOptions:
+    """What to build. ``out`` is a ``.jsonl`` file; streams go to ``streams_dir``
+    (default ``<out folder>/<out stem>_videos``), which must lie inside ``out``'s folder."""
+
+    source: Path
+    out: Path
+    dataset: str | None = None
+    label_map: Mapping[str, str] | None = None
+    shard: tuple[int, int] = (0, 1)
+    streams_dir: Path | None = None
+    fill: int = 0
+    seed: int = 0
+
+
+@dataclass
+class BuildEvent:
+    """Progress: row ``index`` (1-based) of ``total`` in this shard, and what happened to it."""
+
+    index: int
+    total: int
+    row_id: str
+    status: str  # "written" | "skipped" (already in the output) | "error"
+    message: str = ""
+
+
+@dataclass
+class BuildReport:
+    """Summary of a run."""
+
+    out: Path
+    errors_path: Path
+    total: int = 0
+    written: int = 0
+    skipped: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    by_class: Counter = field(default_factory=Counter)
+    cancelled: bool = False
+
+    def summary(self) -> str:
+        lines = [f"{self.written} written, {self.skipped} already done, {len(self.errors)} "
+                 f"failed, of {self.total} rows" + (" (cancelled)" if self.cancelled else ""),
+                 f"output: {self.out}"]
+        if self.errors:
+            lines.append(f"failed rows: {self.errors_path}")
+        if self.by_class:
+            lines.append("written per class: " + ", ".join(
+                f"{k} {v}" for k, v in sorted(self.by_class.items())))
+        return "\n".join(lines)
+
+
+def template_describer(tax: Taxonomy, seed: int = 0) -> Callable[[Category, str], str]:
+    """Soft labels from the taxonomy, drawn deterministically per sample id."""
+
+    def describe(cat: Category, sample_id: str) -> str:
+        return tax.soft_label(cat.class_name, random.Random(f"{seed}:{sample_id}"))
+
+    return describe
+
+
+DESCRIBER_PROMPT = (
+    "You write the ground-truth descriptions of a video dataset of two-person interactions. "
+    "Describe in one or two sentences, in the present tense, what the two people visibly do in a "
+    "clip of the interaction \"{name}\" ({class_name}): who moves, how, and towards whom. Start "
+    "with \"A person\" or \"Two people\". Write only the description.\n"
+    "Example for Punching: A person takes a step towards another person and swings a punch, "
+    "hitting them in the face."
+)
+
+
+class LLMDescriber:
+    """Soft labels written by a chat LLM (text only) through :class:`ovhhir_core.model.ChatSession`.
+
+    ``model`` is an :class:`ovhhir_core.model.OVHHIRModel` (any preset's LLM); ``gen`` a
+    :class:`ovhhir_core.model.GenerationConfig`.
+    """
+
+    def __init__(self, model: Any, gen: Any = None, max_chars: int = 400) -> None:
+        from ovhhir_core.model import GenerationConfig
+
+        self.model = model
+        self.gen = gen or GenerationConfig(temperature=0.7, max_new_tokens=80, seed=0)
+        self.max_chars = max_chars
+
+    def __call__(self, cat: Category) -> str | None:
+        from ovhhir_core.model import ChatSession
+
+        chat = ChatSession(self.model)
+        answer = ""
+        for answer in chat.ask(DESCRIBER_PROMPT.format(name=cat.name,  # noqa: B007
+                                                       class_name=cat.class_name), self.gen):
+            pass
+        return clean_description(answer, self.max_chars)
+
+
+def clean_description(text: str, max_chars: int = 400) -> str | None:
+    """One paragraph, quotes stripped, cut at a sentence end within ``max_chars``; None if empty."""
+    text = " ".join((text or "").split()).strip().strip("\"'“”")
+    if len(text) > max_chars:
+        cut = text[:max_chars]
+        end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+        text = cut[: end + 1] if end > 0 else cut
+    return text if re.search(r"[A-Za-z]{2,}", text) else None
+
+
+class DatasetBuilder:
+    """Builds (or resumes) one shard of a dataset; see the module docstring.
+
+    ``segmenters`` returns the shared tracking models; it is called once, on the first row
+    that needs tracking (rows with mask files never load them). ``describer`` writes soft labels
+    (default: the taxonomy's templates).
+    """
+
+    def __init__(self, options: BuildOptions, describer: Describer | None = None,
+                 segmenters: Callable[[], Any] | None = None,
+                 taxonomy: Taxonomy | None = None) -> None:
+        out = Path(options.out)
+        if out.suffix.lower() != ".jsonl":
+            raise InputError(f"--out {out}: the output must be a .jsonl file (it is appended to)")
+        self.options = options
+        self.tax = taxonomy or load_taxonomy()
+        if options.dataset:
+            options.dataset = self.tax.dataset_name(options.dataset)
+        self.describer = describer
+        self._template = template_describer(self.tax, options.seed)
+        self._segmenters_factory = segmenters
+        self._segmenters = None
+        self.streams_dir = Path(options.streams_dir or out.parent / f"{out.stem}_videos")
+        try:
+            self.streams_dir.resolve().relative_to(out.resolve().parent)
+        except ValueError:
+            raise InputError(f"--streams-dir {self.streams_dir} must lie inside the output's "
+                             f"folder {out.parent} (sample paths are stored relative to it)"
+                             ) from None
+        self.report = BuildReport(out, out.with_name(out.stem + ".errors.jsonl"))
+
+    # ------------------------------------------------------------------ run
+    def run(self, cancel: Callable[[], bool] | None = None) -> Iterator[BuildEvent]:
+        """Build every row of this shard; yields one event per row."""
+        opts, report = self.options, self.report
+        rows = shard(read_rows(opts.source, opts.dataset), *opts.shard)
+        done = existing_ids(report.out)
+        report.total = len(rows)
+        seen: set[str] = set()
+        for index, row in enumerate(rows, start=1):
+            if cancel is not None and cancel():
+                report.cancelled = True
+                break
+            if row.id in done:
+                report.skipped += 1
+                yield BuildEvent(index, len(rows), row.id, "skipped")
+                continue
+            try:
+                if row.id in seen:
+                    raise InputError(f"duplicate id {row.id!r}; give each row a unique 'id'")
+                seen.add(row.id)
+                sample = self.build_row(row, cancel)
+            except UserError as exc:
+                report.errors.append({"id": row.id, "where": row.where, "video": str(row.video),
+                                      "label": row.label, "error": str(exc)})
+                log.warning("%s (%s): %s", row.where, row.id, exc)
+                yield BuildEvent(index, len(rows), row.id, "error", str(exc))
+                continue
+            append_sample(sample, report.out)
+            report.written += 1
+            report.by_class[sample.label] += 1
+            yield BuildEvent(index, len(rows), row.id, "written")
+        self._write_errors()
+
+    def _write_errors(self) -> None:
+        path = self.report.errors_path
+        if not self.report.errors:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            for rec in self.report.errors:
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+    # ------------------------------------------------------------------ one row
+    def category(self, row: Row) -> Category:
+        """The taxonomy category of a row's label (via its dataset when it has one)."""
+        dataset = self._dataset_name(row)
+        overrides = self.options.label_map
+        if dataset:
+            cat = self.tax.map_label(dataset, row.label, overrides)
+            if cat is None:
+                raise InputError(
+                    f"label {row.label!r} is not a {dataset} label in the "
+                    "taxonomy; check the spelling, or map it with --label-map "
+                    "(JSON {\"source label\": \"ClassName\"})")
+            return cat
+        if overrides and row.label in overrides:
+            return self.tax.by_class(overrides[row.label])
+        cat = self.tax.find(row.label)
+        if cat is None:
+            raise InputError(
+                f"unknown label {row.label!r}: not a class or category name of the taxonomy; "
+                "pass --dataset NAME to map a dataset's own labels, or --label-map")
+        return cat
+
+    def build_row(self, row: Row, cancel: Callable[[], bool] | None = None) -> Sample:
+        """Streams, soft label and conversation of one row (raises UserError for a bad row)."""
+        if row.problem:
+            raise InputError(row.problem)
+        cat = self.category(row)
+        if not row.video.is_file():
+            raise InputError(f"video {row.video} not found")
+        info = video.probe(row.video)
+        labels = self._labels(row, info, cancel)
+        present = set()
+        for frame_idx in labels:
+            present |= set(np.unique(labels[frame_idx]).tolist())
+        missing = [f"person_{k}" for k in (1, 2) if k not in present]
+        if missing:
+            raise InputError(f"the masks never show {' or '.join(missing)} (label values 1 and "
+                             "2); check the mask file or the prompts")
+        keys = sorted(labels)
+        lo, hi = max(0, keys[0]), min(info.num_frames, keys[-1] + 1)
+        if lo >= hi:
+            raise InputError(f"the masks cover frames {keys[0]}..{keys[-1]}, outside the video's "
+                             f"{info.num_frames} frames")
+        prefix = self.streams_dir / row.id
+        paths = write_streams(video.iter_frames(row.video, lo, hi), labels, prefix, info.fps,
+                              self.options.fill)
+        text, how = self._describe(cat, row.id)
+        extra = {"source_label": row.label, "video": str(row.video), "frames": [lo, hi],
+                 "soft_label_from": how}
+        if cat.unseen:
+            extra["unseen"] = True
+        return Sample(row.id, paths["person_1"], paths["person_2"], paths["background"],
+                      make_conversations(text, cat.class_name), label=cat.class_name,
+                      source=self._dataset_name(row), extra=extra)
+
+    def _dataset_name(self, row: Row) -> str | None:
+        dataset = row.dataset or self.options.dataset
+        return self.tax.dataset_name(dataset) if dataset else None
+
+    def _describe(self, cat: Category, sample_id: str) -> tuple[str, str]:
+        if self.describer is not None:
+            text = self.describer(cat)
+            if text:
+                return text, "describer"
+            log.warning("the describer gave no text for %s; using a taxonomy template", sample_id)
+        return self._template(cat, sample_id), "taxonomy"
+
+    def _labels(self, row: Row, info: video.VideoInfo,
+                cancel: Callable[[], bool] | None) -> Mapping[int, np.ndarray]:
+        if row.mask is not None:
+            return load_masks(row.mask)
+        if not row.prompts:
+            raise InputError("no prompts: give p1 and p2 (points 'x,y;x,y' or a box "
+                             "'x0,y0,x1,y1') or a mask file")
+        if set(row.prompts) != {"person_1", "person_2"}:
+            raise InputError("give prompts for both people (p1 and p2)")
+        if not 0 <= row.frame < info.num_frames:
+            raise InputError(f"prompt frame {row.frame} is outside the video (0..{info.num_frames - 1})")
+        return self._track(row, cancel)
+
+    def _track(self, row: Row, cancel: Callable[[], bool] | None) -> Mapping[int, np.ndarray]:
+        from ovhhir_core.tracking import TrackingSession
+
+        if self._segmenters is None:
+            if self._segmenters_factory is None:
+                raise InputError("this row needs tracking but no tracking models were given")
+            self._segmenters = self._segmenters_factory()
+        session = TrackingSession(self._segmenters, row.video)
+        for obj_id, prompt in row.prompts.items():
+            if prompt.box is not None:
+                session.add_box(row.frame, obj_id, prompt.box)
+            if prompt.points:
+                session.add_points(row.frame, obj_id, prompt.points, prompt.labels)
+        for _ in session.propagate(cancel):
+            pass
+        if not session.propagation_complete:
+            raise InputError("tracking was cancelled before the end of the video")
+        return session.labels
+
+
+def existing_ids(path: Path) -> set[str]:
+    """Ids of the samples already in a JSONL output. A truncated last line (an interrupted run)
+    is removed; any other bad line is an error."""
+    if not path.is_file():
+        return set()
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    ids, keep = set(), []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            ids.add(str(json.loads(line)["id"]))
+            keep.append(line if line.endswith("\n") else line + "\n")
+        except (json.JSONDecodeError, KeyError, TypeError):
+            if n != len(lines):
+                raise InputError(f"{path} line {n} is not a sample; fix or remove it before "
+                                 "resuming") from None
+            log.warning("%s: dropping an incomplete last line (interrupted run)", path)
+    if "".join(keep) != "".join(lines):
+        path.write_text("".join(keep), encoding="utf-8")
+    return ids
+
+
+__all__ = ["BuildEvent", "BuildOptions", "BuildReport", "DatasetBuilder", "LLMDescriber",
+           "clean_description", "existing_ids", "stream_paths", "template_describer"]

@@ -1,0 +1,111 @@
+"""``python -m ovhhir_core build-dataset``: labelled videos → an HHIRChat JSONL with three streams.
+
+Examples::
+
+    python -m ovhhir_core build-dataset clips/ --out data/train.jsonl --dataset UT-Interaction
+    python -m ovhhir_core build-dataset list.csv --out data/part0.jsonl --shard 0/4
+    python -m ovhhir_core build-dataset clips/ --out d.jsonl --describer offline
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ovhhir_core.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    from ovhhir_core import cli
+
+    p = subparsers.add_parser(
+        "build-dataset",
+        help="build an HHIRChat dataset (three streams + soft labels) from labelled videos",
+        description="Build an HHIRChat JSONL from a folder (<folder>/<label>/<video>) or a CSV "
+        "(columns: video, label; optional id, dataset, frame, p1, p2, mask). People come from a "
+        "mask file (.npz labels or a zip of indexed PNGs) or from p1/p2 prompts tracked with "
+        "the --preset's SAM + SAM 2. Resumable: rerun the same command to continue.",
+    )
+    p.add_argument("source", help="folder of <label>/<video> files, or a .csv")
+    p.add_argument("--out", required=True, help="output .jsonl (appended to; existing ids skip)")
+    p.add_argument("--dataset", help="source dataset of the labels, e.g. UT-Interaction, NTU, "
+                   "Kinetics (maps its labels through the taxonomy)")
+    p.add_argument("--label-map", metavar="JSON",
+                   help="JSON file {\"source label\": \"ClassName\"} overriding the taxonomy")
+    p.add_argument("--shard", default="0/1", metavar="I/N",
+                   help="build only every N-th row starting at I (0-based), e.g. 0/4 ... 3/4")
+    p.add_argument("--streams-dir", help="where stream videos go (default: <out stem>_videos "
+                   "next to --out)")
+    p.add_argument("--describer", metavar="PRESET",
+                   help="write soft labels with this preset's chat LLM instead of the taxonomy's "
+                   "templates")
+    p.add_argument("--checkpoint", help="trained checkpoint for the describer's model (optional)")
+    p.add_argument("--fill", type=int, default=0, help="pixel value of removed regions (0-255)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the template choice")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    cli.add_common_args(p)
+    p.set_defaults(func=run)
+
+
+def _label_map(path: str | None) -> dict[str, str] | None:
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"--label-map {path}: cannot read it as JSON ({exc})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise UserError(f"--label-map {path}: must be a JSON object of label → class name")
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
+    from ovhhir_core.config import load_preset, parse_local_paths
+    from ovhhir_core.data.build import BuildOptions, DatasetBuilder, LLMDescriber
+    from ovhhir_core.data.build_inputs import parse_shard
+    from ovhhir_core.device import resolve_device, resolve_dtype
+
+    if not 0 <= args.fill <= 255:
+        raise UserError(f"--fill must be 0..255, got {args.fill}")
+    local = parse_local_paths(args.weights)
+    options = BuildOptions(
+        source=Path(args.source), out=Path(args.out), dataset=args.dataset,
+        label_map=_label_map(args.label_map), shard=parse_shard(args.shard),
+        streams_dir=Path(args.streams_dir) if args.streams_dir else None, fill=args.fill,
+        seed=args.seed,
+    )
+    device = resolve_device(args.device)
+
+    def segmenters():
+        from ovhhir_core.tracking import load_segmenters
+
+        log.info("loading the tracking models of preset %s", args.preset)
+        return load_segmenters(load_preset(args.preset, local), device)
+
+    describer = None
+    if args.describer:
+        from ovhhir_core.model import load_model
+
+        preset = load_preset(args.describer, local)
+        model = load_model(preset, device, resolve_dtype(args.dtype, device), args.checkpoint)
+        describer = LLMDescriber(model)
+    builder = DatasetBuilder(options, describer=describer, segmenters=segmenters)
+    events = builder.run()
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        with tqdm(unit="video", file=sys.stderr, dynamic_ncols=True) as bar:
+            for ev in events:
+                bar.total = ev.total
+                bar.set_postfix_str(f"{ev.status}: {ev.row_id}"[:60], refresh=False)
+                bar.update(1)
+    else:
+        for _ev in events:
+            pass
+    print(builder.report.summary())
+    return 0  # failed rows are reported above and listed in the errors file, not fatal
