@@ -1,0 +1,198 @@
+"""Click masks with segment-anything: model loading and a per-session predictor with an embedding cache.
+
+The SAM model is shared and read-only; each tracking session owns a :class:`ClickSegmenter`
+(a ``SamPredictor`` plus a bounded LRU of image embeddings keyed by frame index), so later clicks
+on a frame cost only the prompt encoder and mask decoder, never a second image encode.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from segment_anything import SamPredictor, sam_model_registry
+from segment_anything.build_sam import _build_sam
+from segment_anything.modeling import Sam
+
+from ovhhir_core.hub import resolve_weights
+from ovhhir_core.tracking.config import SamConfig
+from ovhhir_core.tracking.errors import TrackingError
+
+log = logging.getLogger(__name__)
+
+#: Keys ``SamConfig.arch`` may set: those of ``segment_anything.build_sam._build_sam`` and
+#: ``image_size`` (the encoder's input side, a multiple of 16; 1024 in every released model).
+_ARCH_KEYS = ("encoder_embed_dim", "encoder_depth", "encoder_num_heads",
+              "encoder_global_attn_indexes", "image_size")
+
+
+def _random_sam(arch: dict) -> Sam:
+    """A random-weight SAM of the given size (tests and offline plumbing)."""
+    unknown = set(arch) - set(_ARCH_KEYS)
+    if unknown:
+        raise TrackingError(f"unknown SAM arch keys {sorted(unknown)}; use {_ARCH_KEYS}")
+    arch = dict(arch)
+    image_size = int(arch.pop("image_size", 1024))
+    if image_size == 1024:
+        return _build_sam(**arch, checkpoint=None)
+    if image_size % 16:
+        raise TrackingError(f"SAM arch image_size must be a multiple of 16, got {image_size}")
+    from functools import partial
+
+    from segment_anything.modeling import (
+        ImageEncoderViT,
+        MaskDecoder,
+        PromptEncoder,
+        TwoWayTransformer,
+    )
+
+    grid = image_size // 16  # image embedding side (patch size 16)
+    return Sam(
+        image_encoder=ImageEncoderViT(
+            img_size=image_size, patch_size=16, embed_dim=arch["encoder_embed_dim"],
+            depth=arch["encoder_depth"], num_heads=arch["encoder_num_heads"], mlp_ratio=4,
+            out_chans=256, qkv_bias=True, norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
+            use_rel_pos=True, window_size=min(14, grid),
+            global_attn_indexes=arch["encoder_global_attn_indexes"],
+        ),
+        prompt_encoder=PromptEncoder(embed_dim=256, image_embedding_size=(grid, grid),
+                                     input_image_size=(image_size, image_size), mask_in_chans=16),
+        mask_decoder=MaskDecoder(
+            num_multimask_outputs=3, transformer_dim=256, iou_head_depth=3, iou_head_hidden_dim=256,
+            transformer=TwoWayTransformer(depth=2, embedding_dim=256, mlp_dim=2048, num_heads=8),
+        ),
+        pixel_mean=[123.675, 116.28, 103.53],
+        pixel_std=[58.395, 57.12, 57.375],
+    )
+
+
+def build_sam(cfg: SamConfig, device: torch.device) -> Sam:
+    """Build the SAM click model in eval mode on ``device``.
+
+    ``cfg.weights=None`` (and no ``local_path``) builds random weights: the ``arch`` overrides of
+    ``_build_sam`` if given, else the ``model_type`` architecture. Otherwise the original ``.pth``
+    checkpoint is resolved through :func:`ovhhir_core.hub.resolve_weights` and loaded strictly.
+    """
+    if cfg.model_type not in sam_model_registry:
+        raise TrackingError(
+            f"unknown SAM model_type {cfg.model_type!r}; use one of "
+            f"{', '.join(k for k in sam_model_registry if k != 'default')}"
+        )
+    if cfg.weights is None and cfg.local_path is None:
+        if cfg.arch:
+            model = _random_sam(cfg.arch)
+        else:
+            model = sam_model_registry[cfg.model_type](checkpoint=None)
+        log.info("SAM: random weights (%s)", cfg.arch or cfg.model_type)
+    else:
+        path = resolve_weights("sam", cfg.weights, cfg.local_path)
+        model = sam_model_registry[cfg.model_type](checkpoint=None)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise TrackingError(
+                f"SAM checkpoint {path} does not match model_type {cfg.model_type!r} "
+                f"({str(exc).splitlines()[0]}); set sam.model_type to the checkpoint's size"
+            ) from exc
+        log.info("SAM: %s from %s", cfg.model_type, path)
+    return model.to(device).eval()
+
+
+@dataclass
+class ClickResult:
+    """One click-mask prediction at the frame's full size.
+
+    ``logits``: (H, W) float16 mask logits (> 0 = object); ``low_res``: (1, 256, 256) float32
+    logits (side = 4 × the embedding grid) to feed back as the next click's ``mask_input``; ``score``: predicted IoU in [0, 1].
+    """
+
+    logits: np.ndarray
+    low_res: np.ndarray
+    score: float
+
+    @property
+    def mask(self) -> np.ndarray:
+        """(H, W) bool mask."""
+        return self.logits > 0
+
+
+class ClickSegmenter:
+    """Per-session SAM predictor with a bounded LRU cache of image embeddings (by frame index).
+
+    ``lock`` serialises use of the shared model across sessions (one accelerator at a time).
+    ``encode_count`` counts image-encoder runs (one per distinct frame while it stays cached).
+    """
+
+    def __init__(self, model: Sam, cache_size: int, lock: threading.RLock | None = None) -> None:
+        if cache_size < 1:
+            raise TrackingError(f"sam.embedding_cache_size must be ≥ 1, got {cache_size}")
+        self.predictor = SamPredictor(model)
+        self.cache_size = cache_size
+        self.lock = lock or threading.RLock()
+        self.encode_count = 0
+        # frame_idx -> (features (1, 256, h, w), original_size (H, W), input_size (h', w'))
+        self._cache: OrderedDict[int, tuple[torch.Tensor, tuple[int, int], tuple[int, int]]] = (
+            OrderedDict()
+        )
+        self._current: int | None = None
+
+    def cached_frames(self) -> list[int]:
+        """Frame indices whose embeddings are cached, least recently used first."""
+        return list(self._cache)
+
+    def _set_frame(self, frame_idx: int, get_frame: Callable[[], np.ndarray]) -> None:
+        p = self.predictor
+        if frame_idx in self._cache:
+            self._cache.move_to_end(frame_idx)
+            if self._current != frame_idx:
+                features, original_size, input_size = self._cache[frame_idx]
+                p.reset_image()
+                p.features, p.original_size, p.input_size = features, original_size, input_size
+                p.is_image_set = True
+                self._current = frame_idx
+            return
+        frame = get_frame()  # (H, W, 3) uint8 RGB
+        p.set_image(frame, image_format="RGB")
+        self.encode_count += 1
+        self._cache[frame_idx] = (p.features, p.original_size, p.input_size)
+        self._current = frame_idx
+        while len(self._cache) > self.cache_size:
+            evicted, _ = self._cache.popitem(last=False)
+            log.debug("SAM embedding cache: evicted frame %d", evicted)
+
+    def predict(
+        self,
+        frame_idx: int,
+        get_frame: Callable[[], np.ndarray],
+        points: np.ndarray | None,
+        labels: np.ndarray | None,
+        box: np.ndarray | None = None,
+        mask_input: np.ndarray | None = None,
+    ) -> ClickResult:
+        """Mask for one object on one frame.
+
+        ``points``: (N, 2) float (x, y) in frame pixels; ``labels``: (N,) int, 1 = positive,
+        0 = negative; ``box``: (4,) x0, y0, x1, y1; ``mask_input``: (1, 256, 256) previous low-res
+        logits (refines the last mask; then a single mask is predicted). Without ``mask_input``
+        and with one point and no box, SAM's three candidate masks are scored and the best kept.
+        ``get_frame`` is called only when the frame's embedding is not cached.
+        """
+        multimask = mask_input is None and box is None and (points is None or len(points) == 1)
+        with self.lock, torch.inference_mode():
+            self._set_frame(frame_idx, get_frame)
+            logits, scores, low_res = self.predictor.predict(
+                point_coords=points, point_labels=labels, box=box, mask_input=mask_input,
+                multimask_output=multimask, return_logits=True,
+            )
+        best = int(np.argmax(scores))
+        return ClickResult(
+            logits=logits[best].astype(np.float16),
+            low_res=low_res[best : best + 1].astype(np.float32),
+            score=float(scores[best]),
+        )

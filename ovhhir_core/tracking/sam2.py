@@ -1,0 +1,248 @@
+"""Mask propagation with the SAM 2.1 video model from transformers, in flat memory.
+
+Frames are streamed in one by one (``Sam2VideoModel(inference_session=..., frame=...)``), never
+the whole video. Each object gets its own inference session (objects are tracked independently,
+as SAM 2 does); all sessions share one vision-feature cache so the image encoder runs once per
+frame. After each frame, everything the memory bank will no longer read is dropped: the decoded
+frame, the masks of past frames, and the memory features of frames older than ``num_maskmem``
+(only the small object pointers of the last ``max_object_pointers_in_encoder`` frames are kept),
+so memory stays constant however long the video is.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from transformers import Sam2VideoConfig, Sam2VideoModel, Sam2VideoProcessor
+
+from ovhhir_core.hub import resolve_weights
+from ovhhir_core.tracking.config import TrackerConfig
+from ovhhir_core.tracking.errors import TrackingError
+
+log = logging.getLogger(__name__)
+
+FrameSource = Callable[[int, int, bool], Iterable[tuple[int, np.ndarray]]]
+"""``source(start, end, reverse)`` yields ``(frame_idx, (h, w, 3) uint8 RGB)`` over [start, end),
+in increasing order, or decreasing when ``reverse``."""
+
+
+def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def tracker_config(arch: Mapping[str, Any]) -> Sam2VideoConfig:
+    """``Sam2VideoConfig`` (hiera-tiny sized by default) with the nested ``arch`` overrides."""
+    return Sam2VideoConfig.from_dict(_merge(Sam2VideoConfig().to_dict(), arch))
+
+
+def local_processor(config: Sam2VideoConfig) -> Sam2VideoProcessor:
+    """A ``Sam2VideoProcessor`` for ``config`` built from its parts (no Hub access)."""
+    from transformers.models.sam2.image_processing_sam2 import Sam2ImageProcessor
+    from transformers.models.sam2_video.video_processing_sam2_video import (
+        Sam2VideoVideoProcessor,
+    )
+
+    size = {"height": config.image_size, "width": config.image_size}
+    mask_size = {"height": config.image_size // 4, "width": config.image_size // 4}
+    return Sam2VideoProcessor(
+        image_processor=Sam2ImageProcessor(size=size, mask_size=mask_size),
+        video_processor=Sam2VideoVideoProcessor(size=size),
+        target_size=config.image_size,
+    )
+
+
+def build_tracker(
+    cfg: TrackerConfig, device: torch.device
+) -> tuple[Sam2VideoModel, Sam2VideoProcessor]:
+    """The SAM 2.1 video model (eval, on ``device``) and its processor.
+
+    ``cfg.weights=None`` (and no ``local_path``) builds random weights from ``cfg.arch``;
+    otherwise the Hub snapshot from :func:`ovhhir_core.hub.resolve_weights` is loaded.
+    """
+    if cfg.weights is None and cfg.local_path is None:
+        config = tracker_config(cfg.arch)
+        model = Sam2VideoModel(config)
+        processor = local_processor(config)
+        log.info("SAM 2 tracker: random weights, %d px", config.image_size)
+    else:
+        path = resolve_weights("tracker", cfg.weights, cfg.local_path)
+        model = Sam2VideoModel.from_pretrained(path)
+        try:
+            processor = Sam2VideoProcessor.from_pretrained(path)
+        except (OSError, ValueError):
+            processor = local_processor(model.config)
+        log.info("SAM 2 tracker: %s", path)
+    return model.to(device).eval(), processor
+
+
+class _SharedVisionCache:
+    """One frame's vision features, shared by every object's inference session."""
+
+    def __init__(self) -> None:
+        self._frame: int | None = None
+        self._features: dict | None = None
+
+    def cache_vision_features(self, frame_idx: int, features: dict) -> None:
+        self._frame, self._features = frame_idx, features
+
+    def get_vision_features(self, frame_idx: int) -> dict | None:
+        return self._features if frame_idx == self._frame else None
+
+    def clear_all(self) -> None:
+        self._frame, self._features = None, None
+
+
+class Propagator:
+    """One propagation run over [start, end) seeded with masks; see :meth:`run`.
+
+    ``seeds``: ``{frame_idx: {label_value: (H, W) bool mask}}`` at the video's size.
+    ``out_size``: (H, W) of the label maps it yields (the video's size).
+    """
+
+    def __init__(
+        self,
+        model: Sam2VideoModel,
+        processor: Sam2VideoProcessor,
+        device: torch.device,
+        lock: threading.RLock,
+        seeds: Mapping[int, Mapping[int, np.ndarray]],
+        out_size: tuple[int, int],
+    ) -> None:
+        if not seeds or not any(seeds.values()):
+            raise TrackingError("nothing to propagate: add clicks or a box for an object first")
+        self.model, self.processor, self.device, self.lock = model, processor, device, lock
+        self.seeds = {f: dict(objs) for f, objs in sorted(seeds.items()) if objs}
+        self.out_size = out_size
+        self.values = sorted({v for objs in self.seeds.values() for v in objs})
+        #: first annotated frame of each object (label value)
+        self.first = {v: min(f for f, objs in self.seeds.items() if v in objs) for v in self.values}
+        self._cache = _SharedVisionCache()
+        self._sessions: dict[int, Any] = {}
+        self.num_maskmem = model.config.num_maskmem
+        self.max_ptrs = model.config.max_object_pointers_in_encoder
+
+    # ------------------------------------------------------------------ sessions and frames
+    def _new_sessions(self) -> None:
+        self._cache.clear_all()
+        self._sessions = {}
+        for value in self.values:
+            session = self.processor.init_video_session(
+                inference_device=self.device, dtype=self.model.dtype
+            )
+            session.cache = self._cache
+            self._sessions[value] = session
+
+    def _pixels(self, frame: np.ndarray) -> torch.Tensor:
+        inputs = self.processor(images=frame, return_tensors="pt")
+        return inputs.pixel_values[0].to(self.device, self.model.dtype)  # (3, S, S)
+
+    def _step(self, value: int, frame_idx: int, pixels: torch.Tensor, reverse: bool) -> torch.Tensor:
+        """Run one object on one frame; returns its low-res logits (1, 1, s, s) on the CPU."""
+        session = self._sessions[value]
+        out = self.model(inference_session=session, frame=pixels, frame_idx=frame_idx,
+                         reverse=reverse)
+        self._prune(session, frame_idx, reverse)
+        return out.pred_masks.float().cpu()
+
+    def _prune(self, session: Any, frame_idx: int, reverse: bool) -> None:
+        """Drop what the memory bank will not read again (keeps memory flat)."""
+        session.processed_frames.pop(frame_idx, None)
+        for per_obj in session.output_dict_per_obj.values():
+            non_cond = per_obj["non_cond_frame_outputs"]
+            for f in list(non_cond):
+                age = (f - frame_idx) if reverse else (frame_idx - f)
+                if age >= self.max_ptrs or age < 0:
+                    del non_cond[f]
+                elif age >= self.num_maskmem - 1:
+                    non_cond[f] = {"object_pointer": non_cond[f]["object_pointer"]}
+                else:
+                    non_cond[f].pop("high_res_masks", None)
+        for tracked in session.frames_tracked_per_obj.values():
+            tracked.clear()
+
+    def _label_map(self, logits: dict[int, torch.Tensor]) -> np.ndarray:
+        """(H, W) uint8 label map: highest positive logit wins, 0 where none is positive."""
+        h, w = self.out_size
+        if not logits:
+            return np.zeros((h, w), np.uint8)
+        values = list(logits)
+        low = torch.cat([logits[v] for v in values], dim=0)  # (K, 1, s, s)
+        up = F.interpolate(low, size=(h, w), mode="bilinear", align_corners=False)[:, 0]  # (K, H, W)
+        best, idx = up.max(dim=0)  # (H, W)
+        lut = torch.tensor(values, dtype=torch.uint8)
+        return torch.where(best > 0, lut[idx], torch.zeros((), dtype=torch.uint8)).numpy()
+
+    # ------------------------------------------------------------------ the run
+    def _seed(self, source: FrameSource) -> None:
+        """Run every annotated frame with its mask prompts (conditioning frames)."""
+        for frame_idx, objs in self.seeds.items():
+            (_, frame), = list(source(frame_idx, frame_idx + 1, False))
+            pixels = self._pixels(frame)
+            for value, mask in objs.items():
+                self.processor.add_inputs_to_inference_session(
+                    inference_session=self._sessions[value], frame_idx=frame_idx, obj_ids=1,
+                    input_masks=np.asarray(mask, dtype=bool), original_size=frame.shape[:2],
+                )
+                with self.lock, torch.inference_mode():
+                    self._step(value, frame_idx, pixels, reverse=False)
+
+    def _pass(
+        self,
+        source: FrameSource,
+        lo: int,
+        hi: int,
+        reverse: bool,
+        active: Callable[[int, int], bool],
+        cancel: Callable[[], bool] | None,
+    ) -> Iterator[tuple[int, np.ndarray, list[int]]]:
+        for frame_idx, frame in source(lo, hi, reverse):
+            if cancel is not None and cancel():
+                return
+            pixels = self._pixels(frame)
+            logits = {}
+            with self.lock, torch.inference_mode():
+                for value in self.values:
+                    if active(value, frame_idx):
+                        logits[value] = self._step(value, frame_idx, pixels, reverse)
+            yield frame_idx, self._label_map(logits), list(logits)
+
+    def run(
+        self,
+        source: FrameSource,
+        start: int,
+        end: int,
+        cancel: Callable[[], bool] | None = None,
+    ) -> Iterator[tuple[int, np.ndarray, list[int]]]:
+        """Propagate forward over [first annotation, end) then backward over [start, last first
+        annotation); yields ``(frame_idx, (H, W) uint8 label map, values tracked on it)``.
+
+        A frame visited by both passes (between two objects' first annotations) is yielded twice,
+        each time with the objects that pass tracked; the caller merges them.
+        ``cancel()`` is polled before each frame; when it returns True the run stops.
+        """
+        self._new_sessions()
+        self._seed(source)
+        lo = min(self.first.values())
+        yield from self._pass(source, lo, end, False, lambda v, f: f >= self.first[v], cancel)
+        if cancel is not None and cancel():
+            return
+        hi = max(self.first.values())
+        if hi > start:
+            for session in self._sessions.values():  # the forward pass's memories are not reused
+                for per_obj in session.output_dict_per_obj.values():
+                    per_obj["non_cond_frame_outputs"].clear()
+            yield from self._pass(source, start, hi, True, lambda v, f: f < self.first[v], cancel)
+        self._sessions = {}
+        self._cache.clear_all()

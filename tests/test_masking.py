@@ -1,0 +1,186 @@
+"""Streams, overlay, mask exports and the HHIRChat sample, from known label maps (no models)."""
+
+from __future__ import annotations
+
+import zipfile
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+from tracking_utils import P1_COLOUR, make_clip, make_frame, true_labels
+
+from ovhhir_core import masking
+from ovhhir_core.data.hhirchat import DEFAULT_QUESTION, load_dataset
+from ovhhir_core.errors import UserError
+from ovhhir_core.masking import (
+    davis_palette,
+    export_hhirchat_sample,
+    export_masks_npz,
+    export_masks_png_zip,
+    load_masks_npz,
+    load_masks_png_zip,
+    overlay_frame,
+    write_streams,
+)
+from ovhhir_core.tracking.labels import LabelStore
+from ovhhir_core.video import VideoError, iter_frames, probe
+
+W, H, N, FPS = 64, 48, 8, 10
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", N, W, H, FPS)
+
+
+@pytest.fixture(scope="module")
+def labels():
+    store = LabelStore()
+    for i in range(N):
+        store[i] = true_labels(i, W, H)
+    return store
+
+
+@pytest.fixture(scope="module")
+def streams(clip, labels, tmp_path_factory):
+    calls = []
+    out = write_streams(clip, labels, tmp_path_factory.mktemp("streams"), start=1, end=7,
+                        fill=(0, 255, 0), progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(i, 6) for i in range(1, 7)]
+    return out
+
+
+def _codec(path):
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        return s.codec_context.name, s.format.name
+
+
+def test_streams_have_frame_count_fps_size_and_are_h264(streams):
+    assert set(streams) == {"person_1", "person_2", "background", "overlay"}
+    for path in streams.values():
+        info = probe(path)
+        assert (info.num_frames, info.width, info.height) == (6, W, H)
+        assert info.fps == pytest.approx(FPS, rel=0.01)
+        assert _codec(path) == ("h264", "yuv420p")
+
+
+def _eroded(mask: np.ndarray, r: int = 2) -> np.ndarray:
+    """Pixels at least ``r`` away from the mask edge (H.264 blurs edges)."""
+    out = mask.copy()
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            out &= np.roll(np.roll(mask, dy, 0), dx, 1)
+    return out
+
+
+def test_pixels_under_persons_are_the_fill_in_background(streams):
+    fill = np.array([0, 255, 0], float)
+    for k, (_, frame) in enumerate(iter_frames(streams["background"])):
+        src_idx = 1 + k
+        truth = true_labels(src_idx, W, H)
+        persons = _eroded(truth > 0)
+        assert np.abs(frame[persons].astype(float) - fill).mean() < 12
+        original = make_frame(src_idx, W, H)
+        bg = _eroded(truth == 0)
+        assert np.abs(frame[bg].astype(float) - original[bg]).mean() < 12
+
+
+def test_person_stream_keeps_only_that_person(streams):
+    for k, (_, frame) in enumerate(iter_frames(streams["person_1"])):
+        truth = true_labels(1 + k, W, H)
+        inside, outside = _eroded(truth == 1), _eroded(truth != 1)
+        assert np.abs(frame[inside].astype(float) - P1_COLOUR).mean() < 20
+        assert np.abs(frame[outside].astype(float) - [0, 255, 0]).mean() < 12
+
+
+def test_png_zip_round_trip_is_exact(labels, tmp_path):
+    path = export_masks_png_zip(labels, tmp_path / "masks.zip")
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        img = Image.open(zf.open(names[0]))
+        assert img.mode == "P"
+        assert img.getpalette()[3:9] == davis_palette()[1:3].reshape(-1).tolist()
+    assert names == [f"{i:05d}.png" for i in range(N)]
+    back = load_masks_png_zip(path)
+    assert list(back) == list(labels)
+    for i in labels:
+        np.testing.assert_array_equal(back[i], labels[i])
+
+
+def test_npz_round_trip_is_exact(labels, tmp_path):
+    path = export_masks_npz(labels, tmp_path / "masks.npz")
+    back = load_masks_npz(path)
+    assert list(back) == list(labels)
+    for i in labels:
+        assert back[i].dtype == np.uint8
+        np.testing.assert_array_equal(back[i], labels[i])
+    with np.load(path) as data:  # a plain npz any tool can read
+        assert "frame_00003" in data.files
+
+
+def test_label_store_is_compact_and_ordered():
+    store = LabelStore()
+    big = np.zeros((480, 640), np.uint8)
+    big[100:300, 200:300] = 1
+    for i in (5, 1, 3):
+        store[i] = big
+    assert list(store) == [1, 3, 5] and len(store) == 3
+    np.testing.assert_array_equal(store[3], big)
+    assert store.nbytes() < big.nbytes / 50
+    store.remove_value(1)
+    assert store[5].max() == 0
+
+
+def test_overlay_colours_masks_and_keeps_background():
+    frame = make_frame(0, W, H)
+    truth = true_labels(0, W, H)
+    out = overlay_frame(frame, truth)
+    assert out.shape == frame.shape and out.dtype == np.uint8
+    inner = _eroded(truth == 2, 3)
+    assert not np.array_equal(out[inner], frame[inner])
+    far = np.zeros_like(truth, bool)
+    far[-6:, -20:] = True  # bottom-right corner: no mask, no legend
+    far &= truth == 0
+    np.testing.assert_array_equal(out[far], frame[far])
+    with pytest.raises(UserError):
+        overlay_frame(frame, truth[:10])
+
+
+def test_hhirchat_sample_loads_back(streams, tmp_path):
+    path = export_hhirchat_sample(streams, tmp_path, "clip7", answer="Two people walk past.")
+    (sample,) = load_dataset(path, check_files=True)
+    assert sample.id == "clip7"
+    assert sample.p1.name == "clip7_p1.mp4" and sample.bg.name == "clip7_bg.mp4"
+    assert sample.conversations[0].text == DEFAULT_QUESTION
+    assert sample.answer == "Two people walk past."
+    assert probe(sample.p2).num_frames == 6
+    with pytest.raises(UserError):
+        export_hhirchat_sample({"person_1": streams["person_1"]}, tmp_path, "x")
+    with pytest.raises(UserError):
+        export_hhirchat_sample(streams, tmp_path, "../escape")
+
+
+def test_failing_video_leaves_nothing_behind(clip, labels, tmp_path, monkeypatch):
+    real = masking.iter_frames
+
+    def broken(*args, **kwargs):
+        for k, item in enumerate(real(*args, **kwargs)):
+            if k == 3:
+                raise VideoError("clip.mp4: frame 3 could not be decoded (test)")
+            yield item
+
+    monkeypatch.setattr(masking, "iter_frames", broken)
+    out = tmp_path / "out"
+    with pytest.raises(VideoError, match="frame 3"):
+        write_streams(clip, labels, out)
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_bad_fill_and_size_mismatch(clip, tmp_path):
+    with pytest.raises(UserError, match="fill"):
+        write_streams(clip, {}, tmp_path, fill=(0, 300, 0))
+    with pytest.raises(UserError, match="label map"):
+        write_streams(clip, {0: np.zeros((10, 10), np.uint8)}, tmp_path / "x")
+    assert not (tmp_path / "x").exists() or list((tmp_path / "x").iterdir()) == []

@@ -1,0 +1,66 @@
+"""Synthetic clips with known masks for the tracking and masking tests.
+
+Two coloured shapes move on a textured grey background: person_1 (a red rectangle) walks right,
+person_2 (a blue rectangle) walks left, so the true label map of every frame is known.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ovhhir_core.config import load_preset
+from ovhhir_core.video import write_video
+
+P1_COLOUR = (220, 40, 40)
+P2_COLOUR = (40, 60, 220)
+
+
+def boxes(i: int, width: int, height: int) -> dict[int, tuple[int, int, int, int]]:
+    """True boxes (x0, y0, x1, y1, exclusive ends) of label 1 and 2 on frame ``i``."""
+    bw, bh = max(4, width // 5), max(6, height // 2)
+    y0 = height // 4
+    x1 = min(width - bw, 2 + 2 * i)
+    x2 = max(0, width - bw - 2 - 2 * i)
+    return {1: (x1, y0, x1 + bw, y0 + bh), 2: (x2, y0 + 2, x2 + bw, y0 + 2 + bh)}
+
+
+def true_labels(i: int, width: int, height: int) -> np.ndarray:
+    """(H, W) uint8 true label map of frame ``i`` (person_2 drawn over person_1)."""
+    out = np.zeros((height, width), np.uint8)
+    for value, (x0, y0, x1, y1) in boxes(i, width, height).items():
+        out[y0:y1, x0:x1] = value
+    return out
+
+
+def make_frame(i: int, width: int, height: int) -> np.ndarray:
+    """(H, W, 3) uint8 RGB frame ``i``."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    grey = (110 + 20 * np.sin(xx / 5.0) * np.cos(yy / 7.0)).astype(np.uint8)
+    frame = np.repeat(grey[..., None], 3, axis=2)
+    labels = true_labels(i, width, height)
+    frame[labels == 1] = P1_COLOUR
+    frame[labels == 2] = P2_COLOUR
+    return frame
+
+
+def make_clip(path: str | Path, num_frames: int = 8, width: int = 64, height: int = 48,
+              fps: float = 10) -> Path:
+    """Write the synthetic clip as H.264 MP4; returns its path."""
+    return write_video(path, (make_frame(i, width, height) for i in range(num_frames)), fps)
+
+
+def centre(i: int, value: int, width: int, height: int) -> tuple[float, float]:
+    """A point inside object ``value`` on frame ``i``."""
+    x0, y0, x1, y1 = boxes(i, width, height)[value]
+    return (x0 + x1) / 2, (y0 + y1) / 2
+
+
+def tiny_segmenters():
+    """The tiny preset's random SAM and SAM 2 on the CPU (seeded)."""
+    from ovhhir_core.tracking import load_segmenters
+
+    torch.manual_seed(0)
+    return load_segmenters(load_preset("tiny"), torch.device("cpu"))
