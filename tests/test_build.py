@@ -64,7 +64,8 @@ def test_folder_of_videos_with_masks_gives_valid_hhirchat(source, tmp_path):
     for s in samples:
         assert s.answer in tax.by_class(s.label).soft_labels
         assert s.one_word == f"{s.label}."
-        assert s.p1.parent == tmp_path / "ds" / "train_videos"
+        assert s.p1 == tmp_path / "ds" / "train_videos" / s.id / "person_1.mp4"
+        assert (out.parent / s.extra["overlay"]).is_file()
         assert s.extra["frames"] == [0, 6] and s.extra["soft_label_from"] == "taxonomy"
     # the person_1 stream shows person 1 and nothing else
     s = next(x for x in samples if x.label == "Punching")
@@ -191,9 +192,25 @@ def test_prompt_parsing_and_mask_files(tmp_path, source):
     from_zip = load_masks(_png_zip(tmp_path / "m.zip", labels))
     assert sorted(from_zip) == list(range(6))
     assert all(np.array_equal(from_zip[i], labels[i]) for i in range(6))
+    from ovhhir_core.masking import export_masks_npz
+
+    exported = load_masks(export_masks_npz(dict(enumerate(labels)), tmp_path / "app.npz"))
+    assert all(np.array_equal(exported[i], labels[i]) for i in range(6))
     np.savez(tmp_path / "bad.npz", other=labels)
     with pytest.raises(InputError, match="'labels'"):
         load_masks(tmp_path / "bad.npz")
+
+
+def test_masks_of_another_size_are_resized(source, tmp_path):
+    root = tmp_path / "src" / "Punching"
+    root.mkdir(parents=True)
+    shutil.copy(source / "Punching" / "clip0.mp4", root / "v.mp4")
+    labels = np.load(source / "Punching" / "clip0_masks.npz")["labels"]
+    np.savez(root / "v_masks.npz", labels=labels.repeat(2, axis=1).repeat(2, axis=2))
+    builder, _ = _build(tmp_path / "src", tmp_path / "r.jsonl")
+    assert builder.report.written == 1
+    p1 = video.read_frame(load_dataset(tmp_path / "r.jsonl")[0].p1, 2).astype(int).sum(-1)
+    assert p1[labels[2] == 1].mean() > 60 and p1[labels[2] == 0].mean() < 25
 
 
 def test_streams_dir_must_be_inside_output_folder(source, tmp_path):

@@ -2,7 +2,9 @@
 
 Per input row (see :mod:`ovhhir_core.data.build_inputs`): map the label through the taxonomy,
 get per-frame label maps (from a mask file, or by tracking the person prompts with
-:class:`ovhhir_core.tracking.TrackingSession`), write the three streams, write a soft label (the
+:class:`ovhhir_core.tracking.TrackingSession`), write the three streams and an overlay with
+:func:`ovhhir_core.masking.write_streams` (the app's own stream writer, so training data and the
+app's inputs match) into ``<streams_dir>/<id>/``, write a soft label (the
 taxonomy's templates or an LLM describer) and the one-word turn, and append the sample to a JSONL
 file. The run is resumable (ids already in the output are skipped), shardable (every n-th row),
 and a bad row is reported, listed in ``<out stem>.errors.jsonl`` and skipped.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 from collections import Counter
@@ -23,14 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from ovhhir_core import video
 from ovhhir_core.data.build_inputs import InputError, Row, load_masks, read_rows, shard
 from ovhhir_core.data.hhirchat import Sample, append_sample, make_conversations
-from ovhhir_core.data.streams import stream_paths, write_streams
 from ovhhir_core.data.taxonomy import Category, Taxonomy, load_taxonomy
 from ovhhir_core.errors import UserError
+from ovhhir_core.masking import write_streams
 
 log = logging.getLogger(__name__)
 
@@ -260,11 +264,12 @@ class DatasetBuilder:
         if lo >= hi:
             raise InputError(f"the masks cover frames {keys[0]}..{keys[-1]}, outside the video's "
                              f"{info.num_frames} frames")
-        prefix = self.streams_dir / row.id
-        paths = write_streams(video.iter_frames(row.video, lo, hi), labels, prefix, info.fps,
-                              self.options.fill)
+        fill = (self.options.fill,) * 3
+        paths = write_streams(row.video, _Resized(labels, info.height, info.width),
+                              self.streams_dir / row.id, start=lo, end=hi, fill=fill)
         text, how = self._describe(cat, row.id)
         extra = {"source_label": row.label, "video": str(row.video), "frames": [lo, hi],
+                 "overlay": os.path.relpath(paths["overlay"], self.report.out.parent),
                  "soft_label_from": how}
         if cat.unseen:
             extra["unseen"] = True
@@ -317,6 +322,28 @@ class DatasetBuilder:
         return session.labels
 
 
+class _Resized(Mapping):
+    """Label maps resized (nearest) to the video's size where a mask file's size differs."""
+
+    def __init__(self, labels: Mapping[int, np.ndarray], height: int, width: int) -> None:
+        self.labels, self.size = labels, (height, width)
+
+    def __getitem__(self, frame_idx: int) -> np.ndarray:
+        lab = self.labels[frame_idx]
+        if lab.shape != self.size:
+            lab = cv2.resize(lab, self.size[::-1], interpolation=cv2.INTER_NEAREST)
+        return lab
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.labels)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __contains__(self, frame_idx: object) -> bool:
+        return frame_idx in self.labels
+
+
 def existing_ids(path: Path) -> set[str]:
     """Ids of the samples already in a JSONL output. A truncated last line (an interrupted run)
     is removed; any other bad line is an error."""
@@ -341,4 +368,4 @@ def existing_ids(path: Path) -> set[str]:
 
 
 __all__ = ["BuildEvent", "BuildOptions", "BuildReport", "DatasetBuilder", "LLMDescriber",
-           "clean_description", "existing_ids", "stream_paths", "template_describer"]
+           "clean_description", "existing_ids", "template_describer"]

@@ -10,8 +10,10 @@ marks it positive or negative; default positive) or a box ``"x0,y0,x1,y1"`` (or 
 in the video's pixels.
 
 Mask files: ``.npz`` with ``labels`` (T, H, W) uint8 (0 background, 1 person_1, 2 person_2) and
-optionally ``frame_idx`` (T,) — as written by :func:`ovhhir_core.data.synthetic.write_clip` and
-the tracker's mask export — or a ``.zip`` of indexed PNGs named by frame index (``00012.png``).
+optionally ``frame_idx`` (T,) — as written by :func:`ovhhir_core.data.synthetic.write_clip` — or
+one ``frame_<idx>`` array per frame (:func:`ovhhir_core.masking.export_masks_npz`, the app's mask
+download), or a ``.zip`` of indexed PNGs named by frame index (``00012.png``). Label maps of
+another size than the video are resized (nearest neighbour).
 """
 
 from __future__ import annotations
@@ -190,6 +192,11 @@ def load_masks(path: Path) -> Mapping[int, np.ndarray]:
     try:
         if name.endswith(".npz"):
             with np.load(path) as data:
+                if "labels" not in data and data.files and all(
+                        re.fullmatch(r"frame_\d+", k) for k in data.files):
+                    from ovhhir_core.masking import load_masks_npz  # the tracker's export
+
+                    return load_masks_npz(path)
                 if "labels" not in data:
                     raise InputError(f"{path}: an .npz mask file needs a 'labels' (T, H, W) "
                                      f"array; found {', '.join(data.files) or 'nothing'}")
