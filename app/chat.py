@@ -25,6 +25,12 @@ UNTRAINED_WARNING = (
     "`python -m ovhhir_core train` and start the app with `--checkpoint PATH`."
 )
 
+#: Classify box methods (``ovhhir_core.eval.classify.rank_classes``): label -> method.
+CLASSIFY_METHODS = {
+    "Description similarity (fast: one answer, then sentence embeddings)": "embedding",
+    "LLM likelihood of each class (slower: one score per class)": "likelihood",
+}
+
 
 def display(text: str) -> str:
     """Chat text for display: the ``<p1> <p2> <bg>`` placeholders as code, not as HTML tags."""
@@ -142,10 +148,12 @@ class ChatHandlers:
         state.messages = []
         return []
 
-    def _classify(self, state: SessionState, candidates: str, frames: float) -> list[list[Any]]:
+    def _classify(self, state: SessionState, candidates: str, method: str,
+                  frames: float) -> list[list[Any]]:
         """Rank the user's candidate classes (one per line or comma-separated) for the clip.
 
-        Returns rows ``[rank, class, score]`` for a ``gr.Dataframe``.
+        ``method`` is a key of :data:`CLASSIFY_METHODS`. Returns rows ``[rank, class, score]``
+        for a ``gr.Dataframe``.
         """
         from ovhhir_core.eval.classify import rank_classes
 
@@ -155,5 +163,7 @@ class ChatHandlers:
             raise gr.Error("Give at least two candidate classes (one per line).",
                            print_exception=False)
         chat = self.chat_session(state, int(frames))
-        ranked = rank_classes(chat, names, embedder=self.services.embedder())
+        how = CLASSIFY_METHODS[method]
+        embedder = self.services.embedder() if how == "embedding" else None
+        ranked = rank_classes(chat, None, names, embedder=embedder, method=how)
         return [[i + 1, name, round(float(score), 4)] for i, (name, score) in enumerate(ranked)]

@@ -30,6 +30,7 @@ VERDICTS = ("unreviewed", "correct", "wrong")
 CSV_FIELDS = ("id", "label", "question", "ground_truth", "prediction", "similarity", "verdict",
               "edited_answer", "note")
 DATASET_SUFFIXES = (".json", ".jsonl")
+EXAMPLE_SET = Path(__file__).resolve().parent.parent / "assets" / "review" / "hhirchat.json"
 
 
 def _inside(path: Path, roots: list[str]) -> bool:
@@ -92,6 +93,15 @@ class ReviewHandlers:
         if not samples:
             raise gr.Error(f"{source.name} holds no samples.", print_exception=False)
         state.review = ReviewState(source=source, samples=samples, index=0)
+        return (state, *self.show(state))
+
+    @user_errors
+    def open_example(self, state: SessionState) -> tuple:
+        """Open the synthetic example set shipped in ``assets/review`` (for trying the tab)."""
+        from ovhhir_core.data.hhirchat import load_dataset
+
+        source = EXAMPLE_SET
+        state.review = ReviewState(source=source, samples=load_dataset(source, check_files=True))
         return (state, *self.show(state))
 
     def show(self, state: SessionState) -> tuple:

@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.chat import ChatHandlers
+from app.chat import CLASSIFY_METHODS, ChatHandlers
 from app.handlers import PERSON_CHOICES, POLARITY_CHOICES, Handlers, models_markdown
 from app.review import VERDICTS, ReviewHandlers
 from app.state import Services, delete_session
@@ -129,7 +129,9 @@ def build_demo(services: Services) -> gr.Blocks:
                     gen = _generation_controls()
                     candidates = gr.Textbox(ch.default_classes(), lines=6,
                                             label="Candidate classes (one per line)")
-                    classify_btn = gr.Button("Classify")
+                    method = gr.Radio(list(CLASSIFY_METHODS), value=next(iter(CLASSIFY_METHODS)),
+                                      label="Ranking")
+                    classify_btn = gr.Button("Classify", elem_id="classify")
                     ranking = gr.Dataframe(headers=["rank", "class", "score"], interactive=False,
                                            label="Ranked classes")
 
@@ -141,7 +143,9 @@ def build_demo(services: Services) -> gr.Blocks:
                     path = gr.Textbox(label="…or a path on the server",
                                       placeholder=", ".join(services.settings.review_roots)
                                       or "disabled: no --review-root")
-                    open_btn = gr.Button("Open", variant="primary")
+                    with gr.Row():
+                        open_btn = gr.Button("Open", variant="primary")
+                        example_btn = gr.Button("Open the example set", elem_id="review-example")
             position = gr.Markdown("No dataset open.", elem_id="review-position")
             with gr.Row():
                 rv_p1 = gr.Video(label="Person 1", interactive=False)
@@ -187,13 +191,14 @@ def build_demo(services: Services) -> gr.Blocks:
         word_btn.click(ch.one_word, [state, *gen], chat_out, **gpu)
         regen_btn.click(ch.regenerate, [state, *gen], [chatbot, warning], **gpu)
         clear_chat.click(ch.clear, [state], chatbot)
-        classify_btn.click(ch.classify, [state, candidates, gen[-1]], ranking, **gpu)
+        classify_btn.click(ch.classify, [state, candidates, method, gen[-1]], ranking, **gpu)
 
         # ---- Review wiring
         shown = [position, rv_p1, rv_p2, rv_bg, truth, prediction, similarity, verdict, edited,
                  note]
         edits = [state, verdict, edited, note]
         open_btn.click(rh.open, [state, uploads, path], [state, *shown])
+        example_btn.click(rh.open_example, [state], [state, *shown])
         prev_btn.click(rh.previous, edits, shown)
         next_btn.click(rh.next, edits, shown)
         save_btn.click(rh.save, edits, review_status)

@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from app.chat import UNTRAINED_WARNING, ChatHandlers
+from app.chat import CLASSIFY_METHODS, UNTRAINED_WARNING, ChatHandlers
 from app.settings import Settings
 from app.state import Services
 from ovhhir_core.video import write_video
@@ -81,3 +81,20 @@ def test_default_classes_are_the_taxonomy(services):
     names = ChatHandlers(services).default_classes().splitlines()
     assert names == load_taxonomy().class_names(seen=True, unseen=True)
     assert len(names) > 100
+
+
+@pytest.mark.parametrize("method", list(CLASSIFY_METHODS))
+def test_classify_ranks_the_typed_classes(services, tracked, method):
+    rows = ChatHandlers(services).classify(tracked, "hugging\npunching, waving\nhugging", method,
+                                           4)
+    assert sorted(r[1] for r in rows) == ["hugging", "punching", "waving"]
+    assert [r[0] for r in rows] == [1, 2, 3]
+    scores = [r[2] for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    if CLASSIFY_METHODS[method] == "likelihood":
+        assert sum(scores) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_classify_needs_two_classes(services, tracked):
+    with pytest.raises(gr.Error, match="at least two candidate classes"):
+        ChatHandlers(services).classify(tracked, "hugging", next(iter(CLASSIFY_METHODS)), 4)

@@ -57,6 +57,8 @@ def test_open_by_upload_browse_review_and_export(dataset, services):
     assert conv[1]["content"] == "One person pushes the other."
     assert (pred, sim, verdict, edited, note) == ("", "", "unreviewed", conv[1]["content"], "")
 
+    pred, sim = rh.run_model(state, 0.0, 0.9, 1, 8, 4)
+    assert pred and -1.0 <= float(sim) <= 1.0
     shown = rh.next(state, "wrong", "One person shoves the other away.", "too vague")
     assert "Sample 2 of 2" in shown[0]
     shown = rh.next(state, "correct", shown[8], "")
@@ -68,6 +70,8 @@ def test_open_by_upload_browse_review_and_export(dataset, services):
     lines = [json.loads(line) for line in Path(jsonl).read_text().splitlines()]
     assert [r["id"] for r in lines] == ["0", "1"]
     assert lines[0]["review"]["verdict"] == "wrong"
+    assert lines[0]["review"]["prediction"] == pred
+    assert lines[0]["review"]["similarity"] == pytest.approx(float(sim), abs=1e-3)
     assert lines[0]["conversations"][1]["value"] == "One person shoves the other away."
     assert lines[0]["review"]["original_answer"] == "One person pushes the other."
     assert lines[0]["p1"] == "0_p1.mp4"  # relative to the dataset folder, like the original
@@ -106,3 +110,10 @@ def test_open_errors_are_messages(dataset, services, tmp_path):
         rh.open(state, only_json, "")
     with pytest.raises(gr.Error, match="Open a dataset first"):
         rh.export(services.new_session(), "correct", "", "")
+    with pytest.raises(gr.Error, match="Open a dataset first"):
+        rh.run_model(services.new_session(), 0.0, 0.9, 1, 8, 4)
+
+
+def test_example_set_opens(services):
+    state, position, p1, *_ = ReviewHandlers(services).open_example(services.new_session())
+    assert "Sample 1 of 3" in position and Path(p1).is_file()
