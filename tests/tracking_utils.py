@@ -64,3 +64,27 @@ def tiny_segmenters():
 
     torch.manual_seed(0)
     return load_segmenters(load_preset("tiny"), torch.device("cpu"))
+
+
+def micro_preset():
+    """The tiny preset shrunk further for fast tracking tests: SAM at 128 px, SAM 2 at 128 px with
+    one memory-attention layer, a 3-frame memory bank and 4 object pointers."""
+    preset = load_preset("tiny")
+    preset.sam.arch["image_size"] = 128
+    arch = preset.tracker.arch
+    arch.update({"image_size": 128, "memory_attention_rope_feat_sizes": [8, 8],
+                 "memory_attention_num_layers": 1, "num_maskmem": 3,
+                 "max_object_pointers_in_encoder": 4})
+    arch["vision_config"]["backbone_config"]["image_size"] = [128, 128]
+    arch["vision_config"]["backbone_feature_sizes"] = [[32, 32], [16, 16], [8, 8]]
+    arch["prompt_encoder_config"]["image_size"] = 128
+    preset.tracker.max_side = 128
+    return preset
+
+
+def micro_segmenters():
+    """:func:`micro_preset`'s random SAM and SAM 2 on the CPU (seeded)."""
+    from ovhhir_core.tracking import load_segmenters
+
+    torch.manual_seed(0)
+    return load_segmenters(micro_preset(), torch.device("cpu"))

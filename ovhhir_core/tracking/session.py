@@ -283,6 +283,7 @@ class TrackingSession:
         :attr:`labels` as it was.
         """
         seeds: dict[int, dict[int, np.ndarray]] = {}
+        seed_maps: dict[int, np.ndarray] = {}  # annotated frames: the click masks only
         for frame_idx in self.annotated_frames():
             label_map = self.label_map(frame_idx)
             seeds[frame_idx] = {
@@ -290,6 +291,8 @@ class TrackingSession:
                 for o, per_obj in self._prompts.items()
                 if frame_idx in per_obj and per_obj[frame_idx].result is not None
             }
+            seeded = np.isin(label_map, list(seeds[frame_idx]))
+            seed_maps[frame_idx] = np.where(seeded, label_map, 0).astype(np.uint8)
         if not any(seeds.values()):
             raise TrackingError(
                 "nothing to propagate: click on person_1 and person_2 (or draw boxes) first"
@@ -301,6 +304,10 @@ class TrackingSession:
         done: set[int] = set()
         for frame_idx, label_map, _values in runner.run(self._source, self.start, self.end,
                                                         cancel):
+            if frame_idx in seed_maps:  # the click masks stand; tracked objects fill the rest
+                seed = seed_maps[frame_idx]
+                tracked = np.where(np.isin(label_map, list(seeds[frame_idx])), 0, label_map)
+                label_map = np.where(seed > 0, seed, tracked).astype(np.uint8)
             if frame_idx in new:  # second visit (backward pass): fill what the first left empty
                 first = new[frame_idx]
                 label_map = np.where(first > 0, first, label_map)
