@@ -140,6 +140,7 @@ def test_csv_with_dataset_labels_and_bad_rows(source, tmp_path):
         "noprompt,b.mp4,punch,UT,,,\n"
         "sidecar,a.mp4,punch,UT,,,\n"  # uses a_masks.zip found beside the video
         "badprompt,a.mp4,punch,UT,1;2,3,\n"
+        "unquoted,a.mp4,punch,UT,1,2,3,4,\n"
         "nobody,a.mp4,punch,UT,,,empty.npz\n"
         "ok,a.mp4,hug,UT,,,a_masks.zip\n"
     )
@@ -155,6 +156,7 @@ def test_csv_with_dataset_labels_and_bad_rows(source, tmp_path):
     expected = {"unknown": "not a UT-Interaction label", "missing": "not found",
                 "broken": "broken.mp4", "noprompt": "no prompts",
                 "badprompt": "each point is", "nobody": "never show person_1",
+                "unquoted": "double quotes",
                 "ok": "duplicate id"}
     assert set(errors) == set(expected)
     for key, needle in expected.items():
@@ -256,3 +258,33 @@ def test_cli_in_process(source, tmp_path, capsys):
     assert len(load_dataset(out)) == 2
     assert main(["build-dataset", str(source), "--out", str(out), "--shard", "5/2"]) == 1
     assert "shard" in capsys.readouterr().err
+
+
+def test_prompts_are_tracked_with_the_tracking_session(tmp_path):
+    """Rows with p1/p2 prompts go through TrackingSession (micro random SAM + SAM 2)."""
+    from tracking_utils import micro_segmenters
+
+    clip = render_clip("Pushing", seed=3, size=(64, 48), num_frames=4, fps=4)
+    write_clip(clip, tmp_path / "in", "c")
+    ys, xs = np.nonzero(clip.labels[1] == 1)
+    y2, x2 = np.nonzero(clip.labels[1] == 2)
+    (tmp_path / "in" / "l.csv").write_text(
+        "id,video,label,frame,p1,p2,mask\n"
+        f'c,c.mp4,Pushing,1,"{xs[0]},{ys[0]};{xs[-1]},{ys[-1]}",'
+        f'"{x2.min()},{y2.min()},{x2.max() + 1},{y2.max() + 1}",\n'
+        f'half,c.mp4,Pushing,1,"{xs[0]},{ys[0]}",,\n'
+    )
+    # the mask file beside c.mp4 is ignored when a row has prompts
+    calls = []
+
+    def segmenters():
+        calls.append(1)
+        return micro_segmenters()
+
+    out = tmp_path / "t.jsonl"
+    builder = DatasetBuilder(BuildOptions(tmp_path / "in" / "l.csv", out), segmenters=segmenters)
+    events = {e.row_id: e for e in builder.run()}
+    assert events["c"].status == "written" and calls == [1]
+    assert events["half"].status == "error" and "both people" in events["half"].message
+    s = load_dataset(out, check_files=True)[0]
+    assert s.extra["frames"] == [0, 4] and video.probe(s.p2).num_frames == 4

@@ -131,12 +131,16 @@ def rows_from_csv(path: Path, dataset: str | None = None) -> list[Row]:
     base = path.resolve().parent
     rows = []
     for line_no, raw in enumerate(reader, start=2):
+        extra_cells = raw.pop(None, None)  # more cells than columns
         rec = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         where = f"{path.name} line {line_no}"
         video = rec.get("video", "")
         row = Row(rec.get("id") or make_id(video or f"line{line_no}"), base / video,
                   rec.get("label", ""), where, rec.get("dataset") or dataset)
         try:
+            if extra_cells:
+                raise InputError("more cells than columns; put prompts that contain commas in "
+                                 'double quotes, e.g. "10,20;30,40"')
             if not video:
                 raise InputError("the 'video' cell is empty")
             if not row.label:
