@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -192,12 +194,7 @@ class Handlers:
 
         Yields ``(status, overlay, person_1, person_2, background, downloads)``.
         """
-        from ovhhir_core.masking import (
-            export_hhirchat_sample,
-            export_masks_npz,
-            export_masks_png_zip,
-            write_streams,
-        )
+        from ovhhir_core.masking import write_streams
 
         self._need_video(state)
         missing = [p for p in PERSONS if not state.clicks[p]]
@@ -208,32 +205,51 @@ class Handlers:
         state.cancel_requested = False
         state.reset_outputs()
         total = state.end - state.start
-        done = 0
+        done: set[int] = set()
         yield "Tracking…", None, None, None, None, None
-        for _frame_idx, _labels in state.tracking.propagate(cancel=lambda: state.cancel_requested):
-            done += 1
-            progress((done, total), desc="Tracking", unit="frames")
-        if state.cancel_requested:
+        progress((0, total), desc="Tracking", unit="frames")
+        for frame_idx, _label_map in state.tracking.propagate(
+                cancel=lambda: state.cancel_requested):
+            done.add(frame_idx)
+            progress((len(done), total), desc="Tracking", unit="frames")
+        if state.cancel_requested or not state.tracking.propagation_complete:
             state.cancel_requested = False
-            yield f"Cancelled after {done} of {total} frames.", None, None, None, None, None
+            yield f"Cancelled after {len(done)} of {total} frames.", None, None, None, None, None
             return
-        progress(0.0, desc="Writing the streams")
         yield "Writing the streams…", None, None, None, None, None
-        out = state.out_dir("streams")
+        out = state.out_dir("tracked")
         labels = state.tracking.labels
-        streams = write_streams(state.video_path, labels, out, start=state.start, end=state.end)
-        files = [
-            export_masks_png_zip(labels, out / "masks_png.zip"),
-            export_masks_npz(labels, out / "masks.npz"),
-            streams["person_1"], streams["person_2"], streams["background"],
-            export_hhirchat_sample(streams, out / "hhirchat_sample.json"),
-        ]
-        state.outputs = {**{k: Path(v) for k, v in streams.items()}}
+        streams = write_streams(
+            state.video_path, labels, out, start=state.start, end=state.end,
+            progress=lambda i, n: progress((i, n), desc="Writing the streams", unit="frames"))
+        state.outputs = dict(streams)
+        files = self._exports(state, labels, streams, out)
         yield (
-            f"Tracked {done} frames ({state.start}–{state.end - 1}).",
+            f"Tracked {len(done)} frames ({state.start}–{state.end - 1}).",
             str(streams["overlay"]), str(streams["person_1"]), str(streams["person_2"]),
             str(streams["background"]), [str(f) for f in files],
         )
+
+    @staticmethod
+    def _exports(state: SessionState, labels: Any, streams: dict[str, Path],
+                 out: Path) -> list[Path]:
+        """Masks (PNG zip, npz), the three streams and a zipped HHIRChat sample, for download."""
+        from ovhhir_core.masking import (
+            export_hhirchat_sample,
+            export_masks_npz,
+            export_masks_png_zip,
+        )
+
+        stem = re.sub(r"[^\w-]+", "_", state.video_path.stem).strip("_") or "clip"
+        sample_dir = out / "hhirchat_sample"
+        export_hhirchat_sample(streams, sample_dir, sample_id=stem)
+        sample_zip = Path(shutil.make_archive(str(out / f"{stem}_hhirchat"), "zip", sample_dir))
+        return [
+            export_masks_png_zip(labels, out / f"{stem}_masks_png.zip"),
+            export_masks_npz(labels, out / f"{stem}_masks.npz"),
+            streams["person_1"], streams["person_2"], streams["background"],
+            sample_zip,
+        ]
 
     # ------------------------------------------------------------------ helpers
 
@@ -255,7 +271,6 @@ class Handlers:
     def _render(self, state: SessionState) -> np.ndarray | None:
         """The annotation frame, with the current masks and legend when there are any."""
         from ovhhir_core.masking import overlay_frame
-
         from ovhhir_core.video import read_frame
 
         if state.info is None:

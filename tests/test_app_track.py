@@ -127,3 +127,39 @@ def test_sessions_do_not_share_masks(services, clips):
     assert b.tracking is None
     assert np.array_equal(h.show_frame(b, 0), raw_b)
     assert a.workdir != b.workdir
+
+
+def test_track_writes_streams_and_exports_then_cancel(services, clips):
+    from ovhhir_core.masking import load_masks_npz, load_masks_png_zip
+    from ovhhir_core.video import probe
+
+    h = Handlers(services)
+    path, labels = clips["Pushing"]
+    state = h.load_video(services.new_session(), path)[0]
+    h.set_range(state, 0, 3)
+    h.click(state, P1, POS, select(*centre(labels, 1)))
+    h.click(state, P2, POS, select(*centre(labels, 2)))
+    steps = list(h.track(state))
+    assert steps[0][0] == "Tracking…"
+    status, overlay, p1, p2, bg, files = steps[-1]
+    assert status == "Tracked 3 frames (0–2)."
+    for video in (overlay, p1, p2, bg):
+        info = probe(video)
+        assert (info.num_frames, info.width, info.height) == (3, 160, 120)
+    names = sorted(f.rsplit("/", 1)[-1] for f in files)
+    assert names == ["Pushing_hhirchat.zip", "Pushing_masks.npz", "Pushing_masks_png.zip",
+                     "background.mp4", "person_1.mp4", "person_2.mp4"]
+    npz = load_masks_npz(next(f for f in files if f.endswith(".npz")))
+    png = load_masks_png_zip(next(f for f in files if f.endswith("_png.zip")))
+    assert sorted(npz) == sorted(png) == [0, 1, 2]
+    assert all(np.array_equal(npz[i], png[i]) for i in npz)
+    assert set(np.unique(npz[0])) <= {0, 1, 2} and (npz[0] == 1).any() and (npz[0] == 2).any()
+    assert set(state.outputs) >= {"person_1", "person_2", "background", "overlay"}
+
+    # Cancel: the flag set while tracking runs stops propagation after the current frame.
+    run = h.track(state)
+    assert next(run)[0] == "Tracking…"
+    assert h.cancel(state) == "Cancelling…"
+    status, *videos = list(run)[-1]
+    assert status.startswith("Cancelled after") and videos == [None] * 5
+    assert state.outputs == {} and state.cancel_requested is False
