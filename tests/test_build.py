@@ -215,6 +215,18 @@ def test_masks_of_another_size_are_resized(source, tmp_path):
     assert p1[labels[2] == 1].mean() > 60 and p1[labels[2] == 0].mean() < 25
 
 
+def test_other_people_stay_in_the_background_stream(tmp_path):
+    clip = render_clip("Hugging", seed=2, size=(96, 72), num_frames=4, fps=4, crowded=True)
+    write_clip(clip, tmp_path / "src" / "Hugging", "c")
+    builder, _ = _build(tmp_path / "src", tmp_path / "c.jsonl")
+    s = load_dataset(tmp_path / "c.jsonl")[0]
+    bg = video.read_frame(s.bg, 2).astype(int)
+    others = clip.labels[2] >= 3
+    pair = clip.labels[2] == 1
+    assert np.abs(bg[others] - clip.frames[2][others]).mean() < 30  # still there
+    assert bg[pair].sum(-1).mean() < 60  # removed
+
+
 def test_streams_dir_must_be_inside_output_folder(source, tmp_path):
     with pytest.raises(InputError, match="inside the output"):
         DatasetBuilder(BuildOptions(source, tmp_path / "a" / "d.jsonl",

@@ -1,6 +1,10 @@
 """Data: the HHIRChat format, the interaction taxonomy, a synthetic generator, the dataset builder.
 
-Import from the submodules: ``ovhhir_core.data.hhirchat`` (schema, load/save),
-``ovhhir_core.data.taxonomy`` (categories, soft labels), ``ovhhir_core.data.synthetic`` (drawn
-interactions with exact masks), ``ovhhir_core.data.build`` (``build-dataset``).
+Import from the submodules (nothing heavy is imported here):
+
+- ``hhirchat``: the sample schema, ``load_dataset`` / ``save_dataset`` / ``append_sample``;
+- ``taxonomy`` (+ ``taxonomy.json``): categories across the paper's datasets, soft labels;
+- ``synthetic`` (+ ``figures``, ``choreography``): drawn interactions with exact label maps;
+- ``streams``: split in-memory frames into the three streams (the synthetic generator's writer);
+- ``build`` (+ ``build_inputs``, ``cli``): ``python -m ovhhir_core build-dataset``.
 """

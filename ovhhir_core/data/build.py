@@ -265,7 +265,7 @@ class DatasetBuilder:
             raise InputError(f"the masks cover frames {keys[0]}..{keys[-1]}, outside the video's "
                              f"{info.num_frames} frames")
         fill = (self.options.fill,) * 3
-        paths = write_streams(row.video, _Resized(labels, info.height, info.width),
+        paths = write_streams(row.video, _PairLabels(labels, info.height, info.width),
                               self.streams_dir / row.id, start=lo, end=hi, fill=fill)
         text, how = self._describe(cat, row.id)
         extra = {"source_label": row.label, "video": str(row.video), "frames": [lo, hi],
@@ -322,8 +322,10 @@ class DatasetBuilder:
         return session.labels
 
 
-class _Resized(Mapping):
-    """Label maps resized (nearest) to the video's size where a mask file's size differs."""
+class _PairLabels(Mapping):
+    """Label maps reduced to the pair: values other than 1 and 2 become background (as in the
+    paper, the background stream is the video without person_1 and person_2; other people stay
+    in it), resized (nearest) to the video's size where a mask file's size differs."""
 
     def __init__(self, labels: Mapping[int, np.ndarray], height: int, width: int) -> None:
         self.labels, self.size = labels, (height, width)
@@ -332,7 +334,7 @@ class _Resized(Mapping):
         lab = self.labels[frame_idx]
         if lab.shape != self.size:
             lab = cv2.resize(lab, self.size[::-1], interpolation=cv2.INTER_NEAREST)
-        return lab
+        return np.where(lab <= 2, lab, 0).astype(np.uint8)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.labels)
