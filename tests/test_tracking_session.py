@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tracking_utils import centre, make_clip, micro_segmenters
+import torch
+from tracking_utils import centre, make_clip, micro_preset, micro_segmenters
 
 from ovhhir_core.errors import UserError
 from ovhhir_core.tracking import TrackingError, TrackingSession
@@ -151,3 +152,33 @@ def test_bad_input_gives_clear_errors(segs, clip):
         TrackingSession(segs, clip, start=2, end=2)
     with pytest.raises(UserError):
         TrackingSession(segs, clip.parent / "missing.mp4")
+
+
+def test_real_weight_paths_offline_give_clear_errors(monkeypatch, tmp_path):
+    from ovhhir_core.config import load_preset
+    from ovhhir_core.hub import MissingWeightsError
+    from ovhhir_core.tracking import load_segmenters
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("OVHHIR_CACHE", str(tmp_path))
+    with pytest.raises(MissingWeightsError, match="'sam'.*sam_vit_b") as err:
+        load_segmenters(load_preset("small"), "cpu")
+    assert "--weights sam=PATH" in str(err.value)
+    preset = load_preset("tiny", {"tracker": str(tmp_path / "nowhere")})
+    with pytest.raises(MissingWeightsError, match="'tracker'"):
+        load_segmenters(preset, "cpu")
+
+
+def test_tracker_loads_from_a_local_folder(segs, tmp_path):
+    """The real loading path (from_pretrained), fed a saved random model instead of the Hub's."""
+    from ovhhir_core.tracking import load_segmenters
+
+    segs.tracker.save_pretrained(tmp_path / "sam2")
+    preset = micro_preset()
+    preset.tracker.weights, preset.tracker.local_path = "sam2.1-hiera-tiny", str(tmp_path / "sam2")
+    loaded = load_segmenters(preset, "cpu")
+    assert loaded.processor.target_size == segs.tracker.config.image_size
+    want, got = segs.tracker.state_dict(), loaded.tracker.state_dict()
+    assert list(want) == list(got)
+    for name in want:
+        assert torch.equal(want[name], got[name]), name

@@ -148,18 +148,16 @@ class TrackingSession:
             raise TrackingError("points are (x, y) pairs and labels are 1 (positive) or 0 (negative)")
         for x, y in points:
             self._check_xy(x, y, "click")
-        self._register(obj_id)
-        fp = self._prompts[obj_id].get(frame_idx, _FramePrompts())
+        fp = self._prompts.get(obj_id, {}).get(frame_idx, _FramePrompts())
         if 1 not in fp.labels + labels and fp.box is None:
-            if not self._prompts[obj_id] and not self._order[obj_id]:
-                self._forget(obj_id)
             raise TrackingError(
                 f"{obj_id} has only negative clicks on frame {frame_idx}; add a positive click "
                 "(or a box) on the person first"
             )
-        fp.points += points
-        fp.labels += labels
-        result = self._predict(frame_idx, fp, refine=True)
+        trial = _FramePrompts(fp.points + points, fp.labels + labels, fp.box, fp.result)
+        result = self._predict(frame_idx, trial, refine=True)  # may fail: fp is untouched
+        self._register(obj_id)
+        fp.points, fp.labels = trial.points, trial.labels
         fp.history.append(("points", len(points), fp.result))
         fp.result = result
         self._prompts[obj_id][frame_idx] = fp
@@ -180,12 +178,12 @@ class TrackingSession:
                 f"box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) must have x0 < x1, y0 < y1 and lie inside "
                 f"the frame ({w}x{h})"
             )
+        fp = self._prompts.get(obj_id, {}).get(frame_idx, _FramePrompts())
+        trial = _FramePrompts(fp.points, fp.labels, (x0, y0, x1, y1), fp.result)
+        result = self._predict(frame_idx, trial, refine=False)  # may fail: fp is untouched
         self._register(obj_id)
-        fp = self._prompts[obj_id].get(frame_idx, _FramePrompts())
-        previous_box = fp.box
-        fp.box = (x0, y0, x1, y1)
-        result = self._predict(frame_idx, fp, refine=False)
-        fp.history.append(("box", previous_box, fp.result))
+        fp.history.append(("box", fp.box, fp.result))
+        fp.box = trial.box
         fp.result = result
         self._prompts[obj_id][frame_idx] = fp
         self._order[obj_id].append(frame_idx)
