@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ovhhir_core import hub
@@ -84,12 +84,19 @@ def crop_person(frame: np.ndarray, box: Box, out_hw: tuple[int, int], fill: int 
     return canvas
 
 
-def _resize(image: np.ndarray, out_hw: tuple[int, int]) -> torch.Tensor:
-    """(h, w, 3) uint8 → (3, H, W) float32 in [0, 1], bilinear with antialiasing."""
-    t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 255.0  # (3, h, w)
-    return F.interpolate(
-        t[None], size=out_hw, mode="bilinear", antialias=True, align_corners=False
-    )[0]
+def _resize(image: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
+    """(h, w, 3) uint8 → (H, W, 3) uint8; area averaging when shrinking, bilinear when growing."""
+    h, w = image.shape[:2]
+    interp = cv2.INTER_AREA if h * w > out_hw[0] * out_hw[1] else cv2.INTER_LINEAR
+    return cv2.resize(np.ascontiguousarray(image), (out_hw[1], out_hw[0]), interpolation=interp)
+
+
+def _to_tensor(images: list[np.ndarray], out_hw: tuple[int, int]) -> torch.Tensor:
+    """K (H, W, 3) uint8 images → (K, 3, H, W) float32 in [0, 1]."""
+    if not images:
+        return torch.zeros(0, 3, *out_hw)
+    batch = torch.from_numpy(np.stack(images))  # (K, H, W, 3) uint8
+    return batch.permute(0, 3, 1, 2).float() / 255.0  # (K, 3, H, W)
 
 
 class FrameEncoder(nn.Module):
@@ -113,6 +120,7 @@ class FrameEncoder(nn.Module):
         self.batch_size = max(int(cfg.batch_size), 1)
         self.input_hw = _as_hw(self.net.config.image_size)
         self.width = int(self.net.config.hidden_size)
+        self._num_tokens: int | None = None
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
@@ -126,6 +134,8 @@ class FrameEncoder(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(K, 3, H, W) float in [0, 1] → (K, N, C) tokens, in ``batch_size`` chunks."""
         dtype = self.mean.dtype
+        if images.shape[0] == 0:  # e.g. nobody visible in any frame
+            return torch.zeros(0, self.num_tokens, self.width, device=self.mean.device, dtype=dtype)
         outs = []
         for start in range(0, images.shape[0], self.batch_size):
             chunk = images[start : start + self.batch_size].to(self.mean.device, dtype)
@@ -139,9 +149,11 @@ class FrameEncoder(nn.Module):
 
     @property
     def num_tokens(self) -> int:
-        """Tokens per frame N."""
-        probe = torch.zeros(1, 3, *self.input_hw, device=self.mean.device)
-        return int(self(probe).shape[1])
+        """Tokens per frame N (measured once with a blank frame)."""
+        if self._num_tokens is None:
+            probe = torch.zeros(1, 3, *self.input_hw, device=self.mean.device)
+            self._num_tokens = int(self(probe).shape[1])
+        return self._num_tokens
 
     def prepare_person(
         self, frames: np.ndarray, boxes: Sequence[Box | None]
@@ -153,13 +165,8 @@ class FrameEncoder(nn.Module):
             for f, b in zip(frames, boxes, strict=True)
             if b is not None
         ]
-        if not crops:
-            return torch.zeros(0, 3, *self.input_hw), present
-        return torch.stack(crops), present
+        return _to_tensor(crops, self.input_hw), present
 
     def prepare_full(self, frames: np.ndarray) -> torch.Tensor:
         """Whole frames resized to the input size: (T, 3, H, W) in [0, 1]."""
-        t = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
-        return F.interpolate(
-            t, size=self.input_hw, mode="bilinear", antialias=True, align_corners=False
-        )  # (T, 3, H, W)
+        return _to_tensor([_resize(f, self.input_hw) for f in frames], self.input_hw)

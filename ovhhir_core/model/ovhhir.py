@@ -100,6 +100,11 @@ class OVHHIRModel(nn.Module):
         return self.device_
 
     @property
+    def dtype(self) -> torch.dtype:
+        """Dtype of the frozen encoders and LLM (the branches stay float32)."""
+        return self.dtype_
+
+    @property
     def streams(self) -> list[str]:
         """Streams with a branch: person_1, person_2 (+ background when enabled)."""
         return list(self.branches.keys())
