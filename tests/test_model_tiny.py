@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
@@ -18,6 +19,7 @@ from ovhhir_core.model import (
     default_question,
     deltas,
     load_model,
+    read_checkpoint,
 )
 from ovhhir_core.model import prompt as P
 from ovhhir_core.model.branch import frame_positions
@@ -349,6 +351,12 @@ def test_checkpoint_for_another_llm_size_is_refused(model, preset, tmp_path):
     assert "shape mismatch" in msg and "--preset tiny" in msg
     with pytest.raises(CheckpointError, match="does not exist"):
         load_model(preset, "cpu", checkpoint=tmp_path / "nowhere")
+    with pytest.raises(CheckpointError, match="Hub"):  # tests run with HF_HUB_OFFLINE=1
+        read_checkpoint("someone/not-a-checkpoint")
+    (tmp_path / "foreign").mkdir()
+    save_file({"w": torch.zeros(2)}, str(tmp_path / "foreign" / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="not written by save_checkpoint"):
+        read_checkpoint(tmp_path / "foreign")
 
 
 def test_image_qformer_branch_compresses_each_frame_first():

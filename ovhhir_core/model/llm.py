@@ -146,10 +146,12 @@ def load_llm(cfg: LLMConfig, device: torch.device, dtype: torch.dtype):
             path = path.parent
         if quant is not None:
             kwargs.update(quantization_config=quant, device_map={"": device.index or 0})
+        elif device.type == "cuda":
+            kwargs["device_map"] = {"": str(device)}  # load straight onto the GPU
         log.info("loading LLM from %s", path)
         tokenizer = AutoTokenizer.from_pretrained(path, gguf_file=kwargs.get("gguf_file"))
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
-        if quant is None:
+        if quant is None and device.type != "cuda":
             model = model.to(device)
     model.requires_grad_(False)
     model.eval()
