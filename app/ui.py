@@ -77,7 +77,8 @@ def build_demo(services: Services) -> gr.Blocks:
         with gr.Accordion("Models", open=False):
             models_md = gr.Markdown(models_markdown(services))
             gr.Button("Refresh status", size="sm").click(
-                lambda: models_markdown(services), None, models_md, queue=False)
+                lambda: models_markdown(services), None, models_md, queue=False,
+                api_name="models_status")
 
         with gr.Tab("Track", id="track"):
             with gr.Row():
@@ -169,39 +170,48 @@ def build_demo(services: Services) -> gr.Blocks:
             review_status = gr.Markdown("")
             exports = gr.File(label="Reviewed set", file_count="multiple", interactive=False)
 
+        demo.load(lambda: (models_markdown(services), ch.model_warning()), None,
+                  [models_md, warning], api_visibility="private")
+
         # ---- Track wiring
-        video.change(h.load_video, [state, video], [state, info, start, end, frame_idx, frame]
-                     ).then(lambda: (None, None, None, None, None, "", ""), None,
-                            [overlay_v, p1_v, p2_v, bg_v, downloads, status, clicks])
+        video.change(h.load_video, [state, video], [state, info, start, end, frame_idx, frame],
+                     api_name="load_video").then(
+            lambda: (None, None, None, None, None, "", ""), None,
+            [overlay_v, p1_v, p2_v, bg_v, downloads, status, clicks], api_visibility="private")
         for slider in (start, end):
             slider.release(h.set_range, [state, start, end],
-                           [start, end, frame_idx, frame, status])
-        frame_idx.release(h.show_frame, [state, frame_idx], frame)
-        frame.select(h.click, [state, person, polarity], [frame, clicks], **gpu)
-        undo_btn.click(h.undo, [state, person], [frame, clicks])
-        clear_btn.click(h.clear_person, [state, person], [frame, clicks])
-        track_btn.click(h.track, [state], [status, overlay_v, p1_v, p2_v, bg_v, downloads], **gpu)
-        cancel_btn.click(h.cancel, [state], status, queue=False)
+                           [start, end, frame_idx, frame, status], api_name="set_range")
+        frame_idx.release(h.show_frame, [state, frame_idx], frame, api_name="show_frame")
+        frame.select(h.click, [state, person, polarity], [frame, clicks], api_name="click", **gpu)
+        undo_btn.click(h.undo, [state, person], [frame, clicks], api_name="undo")
+        clear_btn.click(h.clear_person, [state, person], [frame, clicks], api_name="clear_person")
+        track_btn.click(h.track, [state], [status, overlay_v, p1_v, p2_v, bg_v, downloads],
+                        api_name="track", **gpu)
+        cancel_btn.click(h.cancel, [state], status, queue=False, api_name="cancel")
 
         # ---- Chat wiring
         chat_out = [chatbot, question, warning]
-        send_btn.click(ch.ask, [state, question, *gen], chat_out, **gpu)
-        question.submit(ch.ask, [state, question, *gen], chat_out, **gpu)
-        describe_btn.click(ch.describe, [state, *gen], chat_out, **gpu)
-        word_btn.click(ch.one_word, [state, *gen], chat_out, **gpu)
-        regen_btn.click(ch.regenerate, [state, *gen], [chatbot, warning], **gpu)
-        clear_chat.click(ch.clear, [state], chatbot)
-        classify_btn.click(ch.classify, [state, candidates, method, gen[-1]], ranking, **gpu)
+        send_btn.click(ch.ask, [state, question, *gen], chat_out, api_name="ask", **gpu)
+        question.submit(ch.ask, [state, question, *gen], chat_out, api_visibility="private",
+                        **gpu)
+        describe_btn.click(ch.describe, [state, *gen], chat_out, api_name="describe", **gpu)
+        word_btn.click(ch.one_word, [state, *gen], chat_out, api_name="one_word", **gpu)
+        regen_btn.click(ch.regenerate, [state, *gen], [chatbot, warning], api_name="regenerate",
+                        **gpu)
+        clear_chat.click(ch.clear, [state], chatbot, api_name="clear_chat")
+        classify_btn.click(ch.classify, [state, candidates, method, gen[-1]], ranking,
+                           api_name="classify", **gpu)
 
         # ---- Review wiring
         shown = [position, rv_p1, rv_p2, rv_bg, truth, prediction, similarity, verdict, edited,
                  note]
         edits = [state, verdict, edited, note]
-        open_btn.click(rh.open, [state, uploads, path], [state, *shown])
-        example_btn.click(rh.open_example, [state], [state, *shown])
-        prev_btn.click(rh.previous, edits, shown)
-        next_btn.click(rh.next, edits, shown)
-        save_btn.click(rh.save, edits, review_status)
-        run_btn.click(rh.run_model, [state, *gen], [prediction, similarity], **gpu)
-        export_btn.click(rh.export, edits, exports)
+        open_btn.click(rh.open, [state, uploads, path], [state, *shown], api_name="review_open")
+        example_btn.click(rh.open_example, [state], [state, *shown], api_name="review_example")
+        prev_btn.click(rh.previous, edits, shown, api_name="review_previous")
+        next_btn.click(rh.next, edits, shown, api_name="review_next")
+        save_btn.click(rh.save, edits, review_status, api_name="review_save")
+        run_btn.click(rh.run_model, [state, *gen], [prediction, similarity],
+                      api_name="review_run", **gpu)
+        export_btn.click(rh.export, edits, exports, api_name="review_export")
     return demo
