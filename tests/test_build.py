@@ -19,6 +19,7 @@ from ovhhir_core.data.build import (
     LLMDescriber,
     clean_description,
     existing_ids,
+    template_describer,
 )
 from ovhhir_core.data.build_inputs import (
     InputError,
@@ -249,7 +250,11 @@ def test_llm_describer_writes_the_soft_label(source, tmp_path):
     list(builder.run())
     s = load_dataset(out)[0]
     assert s.extra["soft_label_from"] == "describer"
-    assert s.answer == describer(load_taxonomy().by_class("Kicking"))  # greedy: reproducible
+    tax = load_taxonomy()
+    kicking = tax.by_class("Kicking")
+    reference = template_describer(tax)(kicking, s.id)  # the soft label the LLM rewrote
+    assert s.answer == describer(kicking, reference)  # greedy decoding: reproducible
+
     assert s.answer not in load_taxonomy().by_class("Kicking").soft_labels
 
 
@@ -258,6 +263,8 @@ def test_clean_description():
     assert clean_description("...") is None
     long = "A person waves. " * 50
     assert clean_description(long, 40) == "A person waves. A person waves."
+    assert clean_description("A person waves. Then the other person tur") == "A person waves."
+    assert clean_description("No sentence end at all") == "No sentence end at all"
 
 
 def test_cli_in_process(source, tmp_path, capsys):

@@ -38,8 +38,9 @@ from ovhhir_core.masking import write_streams
 
 log = logging.getLogger(__name__)
 
-#: A describer turns a category into a soft label (None: fall back to the templates).
-Describer = Callable[[Category], "str | None"]
+#: A describer turns a category and a reference soft label (one of the taxonomy's) into a soft
+#: label of its own (None: fall back to the reference).
+Describer = Callable[[Category, str], "str | None"]
 
 
 @dataclass
@@ -104,18 +105,20 @@ def template_describer(tax: Taxonomy, seed: int = 0) -> Callable[[Category, str]
 
 DESCRIBER_PROMPT = (
     "You write the ground-truth descriptions of a video dataset of two-person interactions. "
-    "Describe in one or two sentences, in the present tense, what the two people visibly do in a "
-    "clip of the interaction \"{name}\" ({class_name}): who moves, how, and towards whom. Start "
-    "with \"A person\" or \"Two people\". Write only the description.\n"
-    "Example for Punching: A person takes a step towards another person and swings a punch, "
-    "hitting them in the face."
+    "A clip shows the interaction \"{name}\" ({class_name}). One description of such a clip "
+    "is: \"{reference}\"\n"
+    "Write a different description of a clip of the same interaction, in one or two sentences, "
+    "in the present tense: who moves, how, and towards whom. Start with \"A person\" or "
+    "\"Two people\". Write only the description."
 )
 
 
 class LLMDescriber:
     """Soft labels written by a chat LLM (text only) through :class:`ovhhir_core.model.ChatSession`.
 
-    ``model`` is an :class:`ovhhir_core.model.OVHHIRModel` (any preset's LLM); ``gen`` a
+    The LLM rewrites one of the taxonomy's soft labels (the *reference*) in its own words, so a
+    small LLM stays on topic and a large one adds variety. ``model`` is an
+    :class:`ovhhir_core.model.OVHHIRModel` (any preset's LLM); ``gen`` a
     :class:`ovhhir_core.model.GenerationConfig`.
     """
 
@@ -126,25 +129,28 @@ class LLMDescriber:
         self.gen = gen or GenerationConfig(temperature=0.7, max_new_tokens=80, seed=0)
         self.max_chars = max_chars
 
-    def __call__(self, cat: Category) -> str | None:
+    def __call__(self, cat: Category, reference: str) -> str | None:
         from ovhhir_core.model import ChatSession
 
-        chat = ChatSession(self.model)
+        prompt = DESCRIBER_PROMPT.format(name=cat.name, class_name=cat.class_name,
+                                         reference=reference)
         answer = ""
-        for answer in chat.ask(DESCRIBER_PROMPT.format(name=cat.name,  # noqa: B007
-                                                       class_name=cat.class_name), self.gen):
+        for answer in ChatSession(self.model).ask(prompt, self.gen):  # noqa: B007
             pass
         return clean_description(answer, self.max_chars)
 
 
 def clean_description(text: str, max_chars: int = 400) -> str | None:
-    """One paragraph, quotes stripped, cut at a sentence end within ``max_chars``; None if empty."""
+    """One paragraph, quotes stripped, cut at the last sentence end within ``max_chars`` (so a
+    reply cut off by the token limit loses its unfinished sentence); None if nothing is left."""
     text = " ".join((text or "").split()).strip().strip("\"'“”")
-    if len(text) > max_chars:
-        cut = text[:max_chars]
-        end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
-        text = cut[: end + 1] if end > 0 else cut
-    return text if re.search(r"[A-Za-z]{2,}", text) else None
+    cut = text[:max_chars]
+    if len(text) > max_chars or not cut.endswith((".", "!", "?")):
+        end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind(".") if
+                  cut.endswith(".") else -1)
+        if end > 0:
+            cut = cut[: end + 1]
+    return cut if re.search(r"[A-Za-z]{2,}", cut) else None
 
 
 class DatasetBuilder:
@@ -282,12 +288,13 @@ class DatasetBuilder:
         return self.tax.dataset_name(dataset) if dataset else None
 
     def _describe(self, cat: Category, sample_id: str) -> tuple[str, str]:
+        reference = self._template(cat, sample_id)
         if self.describer is not None:
-            text = self.describer(cat)
+            text = self.describer(cat, reference)
             if text:
                 return text, "describer"
             log.warning("the describer gave no text for %s; using a taxonomy template", sample_id)
-        return self._template(cat, sample_id), "taxonomy"
+        return reference, "taxonomy"
 
     def _labels(self, row: Row, info: video.VideoInfo,
                 cancel: Callable[[], bool] | None) -> Mapping[int, np.ndarray]:
