@@ -1,0 +1,217 @@
+"""The demo in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+Upload, clicks on the frame, tracking, the four output videos, a streamed chat answer, and two
+browser sessions at once that must not see each other's masks. Screenshots go to pytest's tmp dir.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+               "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 120_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+
+
+def centre(label_map: np.ndarray, value: int) -> tuple[int, int]:
+    """(x, y) of a pixel well inside the region labelled ``value``."""
+    ys, xs = np.nonzero(label_map == value)
+    order = np.argsort(ys)
+    y = int(ys[order[len(ys) // 2]])
+    row = xs[ys == y]
+    return int(row[len(row) // 2]), y
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """Short synthetic clips (so tiny-model tracking is quick) and their first-frame labels."""
+    from ovhhir_core.data.synthetic import render_clip
+    from ovhhir_core.video import write_video
+
+    out = tmp_path_factory.mktemp("browser-clips")
+    result = {}
+    for name, seed in (("Pushing", 2), ("Waving", 5)):
+        clip = render_clip(name, seed=seed, size=(160, 120), num_frames=4, fps=4.0)
+        path = write_video(out / f"{name}.mp4", iter(clip.frames), clip.fps)
+        result[name] = (str(path), clip.labels[0], clip.frames[0])
+    return result
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from app.settings import Settings
+    from app.state import Services
+    from app.ui import build_demo, launch_kwargs
+
+    root = tmp_path_factory.mktemp("browser-app")
+    services = Services(Settings(preset="tiny", device="cpu"), root=root / "sessions")
+    demo = build_demo(services)
+    demo.queue(default_concurrency_limit=None).launch(
+        server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True,
+        **launch_kwargs(services))
+    yield demo.local_url
+    demo.close()
+    services.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url):
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator("#video-in").wait_for()
+    return page
+
+
+def upload(page, path: str, frames: int) -> None:
+    page.locator("#video-in input[type=file]").set_input_files(path)
+    page.locator("#video-info", has_text=f"{frames} frames").wait_for()
+    page.locator("#frame img").wait_for()
+
+
+def click_frame(page, x: int, y: int, person: str, expect: str) -> None:
+    """Choose ``person`` and click image pixel (x, y); wait for the clicks line ``expect``."""
+    page.locator("#person label", has_text=person).click()
+    img = page.locator("#frame img")
+    box = img.bounding_box()
+    natural = img.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+    page.mouse.click(box["x"] + (x + 0.5) * box["width"] / natural[0],
+                     box["y"] + (y + 0.5) * box["height"] / natural[1])
+    page.locator("#clicks", has_text=expect).wait_for()
+
+
+def frame_pixels(page) -> np.ndarray:
+    """The annotation frame currently shown, as an (H, W, 3) uint8 array."""
+    from PIL import Image
+
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#frame img'); "
+        "return i && i.complete && i.naturalWidth > 0; }")
+    src = page.locator("#frame img").get_attribute("src")
+    body = page.request.get(src).body()
+    return np.asarray(Image.open(io.BytesIO(body)).convert("RGB"))
+
+
+def mask_owners(shown: np.ndarray, raw: np.ndarray) -> dict[int, int]:
+    """How many changed pixels the overlay painted for person 1 and for person 2.
+
+    Each pixel that differs from the raw frame (outside the legend, top-left) is assigned to the
+    person whose tint (``0.55 * raw + 0.45 * colour``) or outline colour it is closest to.
+    """
+    from ovhhir_core.masking import OVERLAY_COLOURS
+
+    shown, raw = shown.astype(np.float32), raw.astype(np.float32)
+    changed = np.abs(shown - raw).mean(axis=2) > 25
+    changed[:40, :70] = False  # the P1/P2 legend is always drawn there
+    counts = {}
+    dists = []
+    for value in (1, 2):
+        colour = np.asarray(OVERLAY_COLOURS[value], np.float32)
+        tint = 0.55 * raw + 0.45 * colour
+        dists.append(np.minimum(np.abs(shown - tint).sum(axis=2),
+                                np.abs(shown - colour).sum(axis=2)))
+    nearest = np.where(dists[0] <= dists[1], 1, 2)
+    for value in (1, 2):
+        counts[value] = int((changed & (nearest == value)).sum())
+    return counts
+
+
+def test_track_and_chat_in_a_browser(server, browser, clips, tmp_path):
+    path, labels, _ = clips["Pushing"]
+    page = open_page(browser, server)
+    upload(page, path, 4)
+    click_frame(page, *centre(labels, 1), "Person 1", "Person 1: 1 click(s)")
+    click_frame(page, *centre(labels, 2), "Person 2", "Person 2: 1 click(s)")
+    page.locator("#track-btn").click()
+    page.locator("#track-status", has_text="Tracked 4 frames").wait_for()
+    for name in ("overlay", "person_1", "person_2", "background"):
+        video = page.locator(f"#out-{name} video")
+        video.wait_for()
+        page.wait_for_function(
+            "el => el.readyState >= 2 && el.duration > 0", arg=video.element_handle())
+        assert video.evaluate("v => v.duration") == pytest.approx(1.0, abs=0.3)
+    overlay = page.locator("#out-overlay video")
+    overlay.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("el => el.currentTime > 0", arg=overlay.element_handle())
+    downloads = page.locator("#downloads").inner_text().replace("\n", "")
+    assert all(f in downloads for f in ("Pushing_masks.npz", "Pushing_masks_png.zip",
+                                         "Pushing_hhirchat.zip", "person_1.mp4")), downloads
+    page.screenshot(path=str(tmp_path / "track.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    page.evaluate("""() => {
+        window.__lengths = [];
+        new MutationObserver(() => {
+            const bots = document.querySelectorAll('#chatbot .message.bot, #chatbot [data-testid="bot"]');
+            if (bots.length) window.__lengths.push(bots[bots.length - 1].innerText.length);
+        }).observe(document.querySelector('#chatbot'), {subtree: true, childList: true, characterData: true});
+    }""")
+    page.locator("#question textarea").fill("What do <p1> and <p2> do?")
+    page.locator("#send-btn").click()
+    page.locator("#untrained").wait_for()  # the tiny model's branches are untrained
+    page.wait_for_function("() => window.__lengths.some(n => n > 0)")
+    page.wait_for_timeout(500)
+    lengths = page.evaluate("window.__lengths")
+    assert len({n for n in lengths if n > 0}) >= 2, lengths  # the answer arrived in pieces
+    page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+    assert (tmp_path / "chat.png").stat().st_size > 10_000
+
+
+def test_two_sessions_do_not_see_each_others_masks(server, browser, clips):
+    (path_a, labels_a, raw_a), (path_b, labels_b, raw_b) = clips["Pushing"], clips["Waving"]
+    a, b = open_page(browser, server), open_page(browser, server)
+    upload(a, path_a, 4)
+    upload(b, path_b, 4)
+    click_frame(a, *centre(labels_a, 1), "Person 1", "Person 1: 1 click(s)")
+    click_frame(b, *centre(labels_b, 2), "Person 2", "Person 2: 1 click(s)")
+    x, y = centre(labels_a, 1)
+    click_frame(a, x, y + 3, "Person 1", "Person 1: 2 click(s)")  # a redraws after b's click
+    assert a.locator("#clicks").inner_text().strip() == "Person 1: 2 click(s), Person 2: 0 click(s)"
+    assert b.locator("#clicks").inner_text().strip() == "Person 1: 0 click(s), Person 2: 1 click(s)"
+    shown_a, shown_b = frame_pixels(a), frame_pixels(b)
+    assert shown_a.shape == raw_a.shape and shown_b.shape == raw_b.shape
+    owners_a, owners_b = mask_owners(shown_a, raw_a), mask_owners(shown_b, raw_b)
+    # each page shows its own clip with only its own person's mask
+    assert owners_a[1] > 50 and owners_a[2] < 0.05 * owners_a[1], owners_a
+    assert owners_b[2] > 50 and owners_b[1] < 0.05 * owners_b[2], owners_b
+
+
+def test_examples_gallery_and_review_keys(server, browser):
+    from app.ui import example_videos
+
+    page = open_page(browser, server)
+    first = Path(example_videos()[0]).name
+    page.locator("#video-in").wait_for()
+    page.get_by_text("Examples").first.wait_for()
+    page.locator(".gallery-item, button.gallery-item, [data-testid='examples'] button"
+                 ).first.click()
+    page.locator("#video-info", has_text=first).wait_for()
+    page.get_by_role("tab", name="Review").click()
+    page.locator("#review-example").click()
+    page.locator("#review-position", has_text="Sample 1 of 3").wait_for()
+    page.locator("body").press("j")
+    page.locator("#review-position", has_text="Sample 2 of 3").wait_for()
+    page.locator("body").press("Alt+ArrowLeft")
+    page.locator("#review-position", has_text="Sample 1 of 3").wait_for()
