@@ -108,6 +108,7 @@ def run(preset: str, args: argparse.Namespace) -> dict:
         args.dtype,
         str(args.new_tokens),
         str(args.repeats),
+        str(args.threads),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=None)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
