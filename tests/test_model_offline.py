@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+from model_utils import CONV, CaptureEmbeds, make_clip
 
 from ovhhir_core.config import load_preset
 from ovhhir_core.model import (
@@ -19,7 +20,6 @@ from ovhhir_core.model import (
 )
 from ovhhir_core.model import prompt as P
 from ovhhir_core.model.llm import LLAMA2_CHAT_TEMPLATE
-from tests.test_model_tiny import CONV, CaptureEmbeds, make_clip
 
 pytestmark = [
     pytest.mark.offline_models,
