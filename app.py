@@ -14,15 +14,20 @@ import threading
 from app.settings import parse_settings
 from app.state import Services
 from app.ui import build_demo, launch_kwargs
+from ovhhir_core.errors import UserError
 
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = parse_settings(argv)
-    services = Services(settings)
-    # Load the models in the background: the page is usable at once, and a missing checkpoint is
-    # reported in the UI instead of stopping the server.
-    threading.Thread(target=services.warm_up, name="warm-up", daemon=True).start()
+    try:
+        settings = parse_settings(argv)
+        services = Services(settings)
+    except (UserError, ValueError) as exc:  # bad flag, preset or device: say so, no traceback
+        sys.exit(f"error: {exc}")
+    if settings.preload:
+        # Load the models in the background: the page is usable at once, and a missing
+        # checkpoint is reported in the UI instead of stopping the server.
+        threading.Thread(target=services.warm_up, name="warm-up", daemon=True).start()
     demo = build_demo(services)
     try:
         demo.queue(default_concurrency_limit=None).launch(

@@ -275,7 +275,9 @@ class Handlers:
 
         if state.info is None:
             return None
-        frame = read_frame(state.video_path, state.frame_idx)
+        if state.frame is None or state.frame[0] != state.frame_idx:
+            state.frame = (state.frame_idx, read_frame(state.video_path, state.frame_idx))
+        frame = state.frame[1]
         if state.tracking is None or not any(state.clicks.values()):
             return frame
         return overlay_frame(frame, state.tracking.label_map(state.frame_idx))

@@ -78,6 +78,7 @@ class Settings:
     share: bool = False
     concurrency_limit: int = 1  # simultaneous GPU jobs (tracking, generation)
     session_ttl_s: int = 3600  # a session's files are deleted this long after its last event
+    preload: bool = True  # load the models in the background at start-up (app.py)
     review_roots: list[str] = field(default_factory=list)  # folders the Review tab may open
     caps: Caps = field(default_factory=Caps)
 
@@ -137,6 +138,9 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
                    help="simultaneous tracking/generation jobs (env OVHHIR_CONCURRENCY)")
     p.add_argument("--session-ttl", type=int, default=int(env("OVHHIR_SESSION_TTL_S", "3600")),
                    help="seconds a session's files live after its last event")
+    p.add_argument("--no-preload", action="store_true",
+                   default=_env_bool(env("OVHHIR_PRELOAD")) is False,
+                   help="load models on first use instead of at start-up (env OVHHIR_PRELOAD=0)")
     p.add_argument("--review-root", action="append", default=None,
                    help="folder the Review tab may open by path (repeatable; env "
                    "OVHHIR_REVIEW_ROOTS, separated by os.pathsep)")
@@ -172,6 +176,7 @@ def parse_settings(argv: list[str] | None = None,
         share=args.share,
         concurrency_limit=max(1, args.concurrency),
         session_ttl_s=args.session_ttl,
+        preload=not args.no_preload,
         review_roots=[str(Path(r).expanduser().resolve()) for r in roots],
         caps=Caps(
             max_upload_mb=args.max_upload_mb,

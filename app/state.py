@@ -147,6 +147,7 @@ class SessionState:
     start: int = 0
     end: int | None = None
     frame_idx: int = 0
+    frame: tuple[int, Any] | None = None  # (frame_idx, (H, W, 3) uint8): the frame on screen
     tracking: Any = None  # ovhhir_core.tracking.TrackingSession
     clicks: dict[str, int] = field(default_factory=lambda: {p: 0 for p in PERSONS})
     outputs: dict[str, Path] = field(default_factory=dict)  # streams, overlay, exports
@@ -162,6 +163,7 @@ class SessionState:
         self.video_path = None
         self.info = None
         self.start, self.end, self.frame_idx = 0, None, 0
+        self.frame = None
         self.tracking = None
         self.clicks = {p: 0 for p in PERSONS}
         self.reset_outputs()
