@@ -7,35 +7,49 @@ Public API::
     chat = ChatSession(model, clip)
     for text in chat.ask("Describe interaction between <p1> and <p2> in <bg>?", GenerationConfig()):
         ...  # the growing answer
+
+Names are imported lazily: ``ovhhir_core.config`` imports ``ovhhir_core.model.config`` and must
+not pay for torch and transformers.
 """
 
-from ovhhir_core.model.chat import ChatSession, default_question, deltas
-from ovhhir_core.model.checkpoint import CheckpointError, read_checkpoint
-from ovhhir_core.model.clip import STREAMS, Clip, ClipError, load_clip
-from ovhhir_core.model.config import BranchConfig, EncoderConfig, LLMConfig, ModelConfig
-from ovhhir_core.model.generation import GenerationConfig
-from ovhhir_core.model.llm import STREAM_TOKENS
-from ovhhir_core.model.ovhhir import OVHHIRModel, collate_features, load_model
-from ovhhir_core.model.prompt import PromptError
+from __future__ import annotations
 
-__all__ = [
-    "STREAMS",
-    "STREAM_TOKENS",
-    "BranchConfig",
-    "ChatSession",
-    "CheckpointError",
-    "Clip",
-    "ClipError",
-    "EncoderConfig",
-    "GenerationConfig",
-    "LLMConfig",
-    "ModelConfig",
-    "OVHHIRModel",
-    "PromptError",
-    "collate_features",
-    "default_question",
-    "deltas",
-    "load_clip",
-    "load_model",
-    "read_checkpoint",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ChatSession": "chat",
+    "default_question": "chat",
+    "deltas": "chat",
+    "CheckpointError": "checkpoint",
+    "read_checkpoint": "checkpoint",
+    "STREAMS": "clip",
+    "Clip": "clip",
+    "ClipError": "clip",
+    "load_clip": "clip",
+    "BranchConfig": "config",
+    "EncoderConfig": "config",
+    "LLMConfig": "config",
+    "ModelConfig": "config",
+    "GenerationConfig": "generation",
+    "STREAM_TOKENS": "llm",
+    "OVHHIRModel": "ovhhir",
+    "collate_features": "ovhhir",
+    "load_model": "ovhhir",
+    "PromptError": "prompt",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
