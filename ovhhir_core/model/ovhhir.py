@@ -256,6 +256,7 @@ class OVHHIRModel(nn.Module):
         emb, _, where = self._splice(ids, visual)
         return emb[None], ids, where
 
+    @torch.no_grad()  # on a generator: grad is off while it runs, not between yields
     def stream_answer(
         self,
         messages: list[dict[str, str]],
@@ -264,11 +265,10 @@ class OVHHIRModel(nn.Module):
     ) -> Iterator[str]:
         """Yield the growing answer text to a chat (the last message is the user's)."""
         gen = gen or GenerationConfig()
-        with torch.no_grad():
-            emb, ids, _ = self.prompt_embeds(messages, visual)
-            pad = self.tokenizer.pad_token_id
-            tokens = generate_tokens(self.llm, emb, gen, self.stop_ids, pad, context_ids=ids)
-            yield from stream_text(tokens, self.tokenizer)
+        emb, ids, _ = self.prompt_embeds(messages, visual)
+        pad = self.tokenizer.pad_token_id
+        tokens = generate_tokens(self.llm, emb, gen, self.stop_ids, pad, context_ids=ids)
+        yield from stream_text(tokens, self.tokenizer)
 
     def generate_text(
         self,
