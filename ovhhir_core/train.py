@@ -21,6 +21,7 @@ import logging
 import math
 import random
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         type=int,
         default=None,
         help="stop after this many optimizer steps (overrides --epochs)",
+    )
+    p.add_argument(
+        "--max-time",
+        type=float,
+        default=None,
+        help="stop (and save) after this many seconds of training steps; the learning-rate "
+        "schedule still follows --max-steps/--epochs",
     )
     p.add_argument("--batch-size", type=int, default=4, help="samples per batch per process")
     p.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (AdamW)")
@@ -247,7 +255,7 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
             yield TrainEvent("cache", step=done, total=total)
         acc.wait_for_everyone()
         cache.refresh()
-        features = CachedFeatures(cache, [k for k in _keys(samples, preset.model)])
+        features = CachedFeatures(cache, _keys(samples, preset.model))
 
     per_epoch = batches_per_epoch(len(samples), args.batch_size, world)
     steps_per_epoch = max(1, per_epoch // args.grad_accum)
@@ -268,6 +276,15 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
         step, history = int(state["step"]), list(state["history"])
         _set_rng_state(state["rng"][min(rank, len(state["rng"]) - 1)])
         log.info("resumed from %s at step %d", resume_dir, step)
+    elif latest_checkpoint(out) is not None:
+        log.warning(
+            "%s already holds checkpoints of an earlier run; they will be replaced or "
+            "mixed with this run's (use --resume to continue that run)",
+            out,
+        )
+    if acc.is_main_process:  # the log restarts at the resumed step
+        with open(out / "losses.jsonl", "w") as f:
+            f.writelines(json.dumps(h) + "\n" for h in history)
     model.train()
     stream = batch_stream(
         len(samples),
@@ -277,7 +294,9 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
         rank=rank,
         world_size=world,
     )
-    while step < total:
+    started = time.monotonic()
+    stop = False
+    while step < total and not stop:
         loss_sum = 0.0
         for _ in range(args.grad_accum):
             epoch, idx = next(stream)
@@ -305,7 +324,12 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
         if step % max(1, args.log_every) == 0 or step in (1, total):
             log.info("step %d/%d epoch %d loss %.4f lr %.2e", step, total, epoch, mean_loss, lr)
         yield TrainEvent("step", step=step, total=total, loss=mean_loss, lr=lr)
-        if (args.save_every and step % args.save_every == 0) or step == total:
+        if args.max_time is not None:
+            over = float(time.monotonic() - started > args.max_time)
+            stop = bool(acc.gather(torch.tensor([over], device=acc.device)).max() > 0)
+            if stop:
+                log.info("time budget of %.0f s used up at step %d", args.max_time, step)
+        if (args.save_every and step % args.save_every == 0) or step == total or stop:
             path = _save(
                 acc, model, optimizer, scheduler, step, history, out, preset.name, args.keep
             )
