@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     demo = build_demo(services)
     try:
         demo.queue(default_concurrency_limit=None).launch(
-            server_name=settings.host, server_port=settings.port or None, share=settings.share,
+            server_name=settings.host,
+            server_port=settings.port or None,
+            share=settings.share,
             **launch_kwargs(services),
         )
     finally:

@@ -68,14 +68,24 @@ class ChatHandlers:
             return gr.update(visible=not model.is_trained, value=UNTRAINED_WARNING)
         return gr.update(visible=False)
 
-    def generation(self, temperature: float, top_p: float, beams: float, max_tokens: float,
-                   seed: float | None = None) -> Any:
+    def generation(
+        self,
+        temperature: float,
+        top_p: float,
+        beams: float,
+        max_tokens: float,
+        seed: float | None = None,
+    ) -> Any:
         """A ``GenerationConfig`` from the slider values."""
         from ovhhir_core.model import GenerationConfig
 
-        return GenerationConfig(temperature=float(temperature), top_p=float(top_p),
-                                num_beams=int(beams), max_new_tokens=int(max_tokens),
-                                seed=None if seed in (None, "") else int(seed))
+        return GenerationConfig(
+            temperature=float(temperature),
+            top_p=float(top_p),
+            num_beams=int(beams),
+            max_new_tokens=int(max_tokens),
+            seed=None if seed in (None, "") else int(seed),
+        )
 
     def chat_session(self, state: SessionState, frames: int) -> Any:
         """The user's chat about the tracked clip; rebuilt when the frame count changes."""
@@ -83,8 +93,10 @@ class ChatHandlers:
 
         streams = {k: state.outputs.get(k) for k in ("person_1", "person_2", "background")}
         if not all(streams.values()):
-            raise gr.Error("Track the two people first (Track tab), then ask about them.",
-                           print_exception=False)
+            raise gr.Error(
+                "Track the two people first (Track tab), then ask about them.",
+                print_exception=False,
+            )
         if state.chat is None or state.chat_frames != frames:
             model = self.services.model()
             clip = load_clip({k: str(v) for k, v in streams.items()}, num_frames=frames)
@@ -93,8 +105,16 @@ class ChatHandlers:
             state.messages = []
         return state.chat
 
-    def _ask(self, state: SessionState, text: str, temperature: float, top_p: float,
-             beams: float, max_tokens: float, frames: float) -> Iterator[tuple]:
+    def _ask(
+        self,
+        state: SessionState,
+        text: str,
+        temperature: float,
+        top_p: float,
+        beams: float,
+        max_tokens: float,
+        frames: float,
+    ) -> Iterator[tuple]:
         """Ask ``text`` about the clip; yields ``(messages, textbox, warning)`` as tokens arrive."""
         text = (text or "").strip()
         if not text:
@@ -110,28 +130,51 @@ class ChatHandlers:
         state.messages = messages
         yield messages, "", self.model_warning()
 
-    def _describe(self, state: SessionState, temperature: float, top_p: float, beams: float,
-                  max_tokens: float, frames: float) -> Iterator[tuple]:
+    def _describe(
+        self,
+        state: SessionState,
+        temperature: float,
+        top_p: float,
+        beams: float,
+        max_tokens: float,
+        frames: float,
+    ) -> Iterator[tuple]:
         """Ask the paper's question (describe the interaction between <p1> and <p2> in <bg>)."""
         from ovhhir_core.model import default_question
 
         question = default_question(self.services.preset.model.use_background)
         yield from self._ask(state, question, temperature, top_p, beams, max_tokens, frames)
 
-    def _one_word(self, state: SessionState, temperature: float, top_p: float, beams: float,
-                  max_tokens: float, frames: float) -> Iterator[tuple]:
+    def _one_word(
+        self,
+        state: SessionState,
+        temperature: float,
+        top_p: float,
+        beams: float,
+        max_tokens: float,
+        frames: float,
+    ) -> Iterator[tuple]:
         """Ask for the activity in one word (the paper's second question)."""
         from ovhhir_core.data.hhirchat import ONE_WORD_QUESTION
 
-        yield from self._ask(state, ONE_WORD_QUESTION, temperature, top_p, beams, max_tokens,
-                             frames)
+        yield from self._ask(
+            state, ONE_WORD_QUESTION, temperature, top_p, beams, max_tokens, frames
+        )
 
-    def _regenerate(self, state: SessionState, temperature: float, top_p: float, beams: float,
-                    max_tokens: float, frames: float) -> Iterator[tuple]:
+    def _regenerate(
+        self,
+        state: SessionState,
+        temperature: float,
+        top_p: float,
+        beams: float,
+        max_tokens: float,
+        frames: float,
+    ) -> Iterator[tuple]:
         """Answer the last question again (new sample); yields ``(messages, warning)``."""
         if state.chat is None or not state.messages:
-            raise gr.Error("Nothing to regenerate yet: ask a question first.",
-                           print_exception=False)
+            raise gr.Error(
+                "Nothing to regenerate yet: ask a question first.", print_exception=False
+            )
         gen = self.generation(temperature, top_p, beams, max_tokens)
         head = state.messages[:-1]
         messages = [*head, {"role": "assistant", "content": ""}]
@@ -148,8 +191,9 @@ class ChatHandlers:
         state.messages = []
         return []
 
-    def _classify(self, state: SessionState, candidates: str, method: str,
-                  frames: float) -> list[list[Any]]:
+    def _classify(
+        self, state: SessionState, candidates: str, method: str, frames: float
+    ) -> list[list[Any]]:
         """Rank the user's candidate classes (one per line or comma-separated) for the clip.
 
         ``method`` is a key of :data:`CLASSIFY_METHODS`. Returns rows ``[rank, class, score]``
@@ -160,8 +204,9 @@ class ChatHandlers:
         names = [c.strip() for line in (candidates or "").splitlines() for c in line.split(",")]
         names = list(dict.fromkeys(n for n in names if n))
         if len(names) < 2:
-            raise gr.Error("Give at least two candidate classes (one per line).",
-                           print_exception=False)
+            raise gr.Error(
+                "Give at least two candidate classes (one per line).", print_exception=False
+            )
         chat = self.chat_session(state, int(frames))
         how = CLASSIFY_METHODS[method]
         embedder = self.services.embedder() if how == "embedding" else None

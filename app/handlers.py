@@ -27,13 +27,18 @@ log = logging.getLogger(__name__)
 
 PERSON_CHOICES = {"Person 1": "person_1", "Person 2": "person_2"}
 POLARITY_CHOICES = {"Positive (this is the person)": 1, "Negative (not this)": 0}
-STREAM_LABELS = {"overlay": "Overlay", "person_1": "Person 1", "person_2": "Person 2",
-                 "background": "Background"}
+STREAM_LABELS = {
+    "overlay": "Overlay",
+    "person_1": "Person 1",
+    "person_2": "Person 2",
+    "background": "Background",
+}
 
 
 def user_errors(fn: Callable) -> Callable:
     """Show ``UserError`` messages as ``gr.Error`` (a popup with the message, no traceback)."""
     if inspect.isgeneratorfunction(fn):
+
         @functools.wraps(fn)
         def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
             try:
@@ -55,8 +60,10 @@ def user_errors(fn: Callable) -> Callable:
 
 def video_info_markdown(info: Any) -> str:
     """One line describing a probed video (``ovhhir_core.video.VideoInfo``)."""
-    return (f"**{Path(info.path).name}** — {info.width}×{info.height} px, {info.fps:.2f} fps, "
-            f"{info.num_frames} frames, {info.duration:.2f} s, codec {info.codec}")
+    return (
+        f"**{Path(info.path).name}** — {info.width}×{info.height} px, {info.fps:.2f} fps, "
+        f"{info.num_frames} frames, {info.duration:.2f} s, codec {info.codec}"
+    )
 
 
 def models_markdown(services: Services) -> str:
@@ -148,8 +155,9 @@ class Handlers:
         return self._render(state)
 
     @user_errors
-    def click(self, state: SessionState, person: str, polarity: str,
-              evt: gr.SelectData) -> tuple[np.ndarray, str]:
+    def click(
+        self, state: SessionState, person: str, polarity: str, evt: gr.SelectData
+    ) -> tuple[np.ndarray, str]:
         """A click on the frame: add a point for the chosen person, return the frame with masks."""
         self._need_video(state)
         x, y = (int(round(v)) for v in evt.index[:2])
@@ -188,8 +196,7 @@ class Handlers:
         state.cancel_requested = True
         return "Cancelling…"
 
-    def _track(self, state: SessionState,
-               progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:  # noqa: B008
+    def _track(self, state: SessionState, progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:  # noqa: B008
         """Propagate both people over [start, end), then write the streams and exports.
 
         Yields ``(status, overlay, person_1, person_2, background, downloads)``.
@@ -200,8 +207,9 @@ class Handlers:
         missing = [p for p in PERSONS if not state.clicks[p]]
         if state.tracking is None or missing:
             names = " and ".join(p.replace("person_", "Person ") for p in missing)
-            raise gr.Error(f"Click on {names} first (positive clicks on the frame).",
-                           print_exception=False)
+            raise gr.Error(
+                f"Click on {names} first (positive clicks on the frame).", print_exception=False
+            )
         state.cancel_requested = False
         state.reset_outputs()
         total = state.end - state.start
@@ -209,7 +217,8 @@ class Handlers:
         yield "Tracking…", None, None, None, None, None
         progress((0, total), desc="Tracking", unit="frames")
         for frame_idx, _label_map in state.tracking.propagate(
-                cancel=lambda: state.cancel_requested):
+            cancel=lambda: state.cancel_requested
+        ):
             done.add(frame_idx)
             progress((len(done), total), desc="Tracking", unit="frames")
         if state.cancel_requested or not state.tracking.propagation_complete:
@@ -220,19 +229,28 @@ class Handlers:
         out = state.out_dir("tracked")
         labels = state.tracking.labels
         streams = write_streams(
-            state.video_path, labels, out, start=state.start, end=state.end,
-            progress=lambda i, n: progress((i, n), desc="Writing the streams", unit="frames"))
+            state.video_path,
+            labels,
+            out,
+            start=state.start,
+            end=state.end,
+            progress=lambda i, n: progress((i, n), desc="Writing the streams", unit="frames"),
+        )
         state.outputs = dict(streams)
         files = self._exports(state, labels, streams, out)
         yield (
             f"Tracked {len(done)} frames ({state.start}–{state.end - 1}).",
-            str(streams["overlay"]), str(streams["person_1"]), str(streams["person_2"]),
-            str(streams["background"]), [str(f) for f in files],
+            str(streams["overlay"]),
+            str(streams["person_1"]),
+            str(streams["person_2"]),
+            str(streams["background"]),
+            [str(f) for f in files],
         )
 
     @staticmethod
-    def _exports(state: SessionState, labels: Any, streams: dict[str, Path],
-                 out: Path) -> list[Path]:
+    def _exports(
+        state: SessionState, labels: Any, streams: dict[str, Path], out: Path
+    ) -> list[Path]:
         """Masks (PNG zip, npz), the three streams and a zipped HHIRChat sample, for download."""
         from ovhhir_core.masking import (
             export_hhirchat_sample,
@@ -247,7 +265,9 @@ class Handlers:
         return [
             export_masks_png_zip(labels, out / f"{stem}_masks_png.zip"),
             export_masks_npz(labels, out / f"{stem}_masks.npz"),
-            streams["person_1"], streams["person_2"], streams["background"],
+            streams["person_1"],
+            streams["person_2"],
+            streams["background"],
             sample_zip,
         ]
 
@@ -264,8 +284,9 @@ class Handlers:
             from ovhhir_core.tracking import TrackingSession
 
             segs = self.services.segmenters()
-            state.tracking = TrackingSession(segs, state.video_path, start=state.start,
-                                             end=state.end)
+            state.tracking = TrackingSession(
+                segs, state.video_path, start=state.start, end=state.end
+            )
         return state.tracking
 
     def _render(self, state: SessionState) -> np.ndarray | None:
@@ -284,5 +305,6 @@ class Handlers:
 
     @staticmethod
     def _clicks_text(state: SessionState) -> str:
-        return ", ".join(f"{p.replace('person_', 'Person ')}: {n} click(s)"
-                         for p, n in state.clicks.items())
+        return ", ".join(
+            f"{p.replace('person_', 'Person ')}: {n} click(s)" for p, n in state.clicks.items()
+        )

@@ -27,8 +27,17 @@ from app.state import ReviewState, Services, SessionState, on_gpu
 log = logging.getLogger(__name__)
 
 VERDICTS = ("unreviewed", "correct", "wrong")
-CSV_FIELDS = ("id", "label", "question", "ground_truth", "prediction", "similarity", "verdict",
-              "edited_answer", "note")
+CSV_FIELDS = (
+    "id",
+    "label",
+    "question",
+    "ground_truth",
+    "prediction",
+    "similarity",
+    "verdict",
+    "edited_answer",
+    "note",
+)
 DATASET_SUFFIXES = (".json", ".jsonl")
 EXAMPLE_SET = Path(__file__).resolve().parent.parent / "assets" / "review" / "hhirchat.json"
 
@@ -50,13 +59,17 @@ def _unpack_uploads(files: list[str], dest: Path) -> Path:
                 for member in zf.namelist():
                     target = (dest / member).resolve()
                     if dest.resolve() not in target.parents:
-                        raise gr.Error(f"{src.name}: member {member!r} escapes the archive.",
-                                       print_exception=False)
+                        raise gr.Error(
+                            f"{src.name}: member {member!r} escapes the archive.",
+                            print_exception=False,
+                        )
                 zf.extractall(dest)
         else:
             shutil.copy(src, dest / src.name)
-    found = sorted((p for p in dest.rglob("*") if p.suffix.lower() in DATASET_SUFFIXES),
-                   key=lambda p: (len(p.parts), p.name))
+    found = sorted(
+        (p for p in dest.rglob("*") if p.suffix.lower() in DATASET_SUFFIXES),
+        key=lambda p: (len(p.parts), p.name),
+    )
     if not found:
         raise gr.Error("No .json or .jsonl dataset file among the uploads.", print_exception=False)
     return found[0]
@@ -80,15 +93,21 @@ class ReviewHandlers:
             source = Path(path.strip()).expanduser()
             roots = self.services.settings.review_roots
             if not roots:
-                raise gr.Error("Opening by path is off on this server (no --review-root); "
-                               "upload the dataset file and its videos instead.",
-                               print_exception=False)
+                raise gr.Error(
+                    "Opening by path is off on this server (no --review-root); "
+                    "upload the dataset file and its videos instead.",
+                    print_exception=False,
+                )
             if not _inside(source, roots):
-                raise gr.Error(f"{source} is not under an allowed folder: {', '.join(roots)}.",
-                               print_exception=False)
+                raise gr.Error(
+                    f"{source} is not under an allowed folder: {', '.join(roots)}.",
+                    print_exception=False,
+                )
         else:
-            raise gr.Error("Upload a dataset (with its videos, or as a .zip) or give a path.",
-                           print_exception=False)
+            raise gr.Error(
+                "Upload a dataset (with its videos, or as a .zip) or give a path.",
+                print_exception=False,
+            )
         samples = load_dataset(source, check_files=True)
         if not samples:
             raise gr.Error(f"{source.name} holds no samples.", print_exception=False)
@@ -112,14 +131,18 @@ class ReviewHandlers:
             return ("No dataset open.", None, None, None, [], "", "", VERDICTS[0], "", "")
         s = rv.samples[rv.index]
         rec = rv.records.get(s.id, {})
-        conv = [{"role": "user" if t.role == "human" else "assistant", "content": display(t.text)}
-                for t in s.conversations]
+        conv = [
+            {"role": "user" if t.role == "human" else "assistant", "content": display(t.text)}
+            for t in s.conversations
+        ]
         label = f" — label **{s.label}**" if s.label else ""
         position = f"Sample {rv.index + 1} of {len(rv.samples)}: id `{s.id}`{label}"
         sim = rec.get("similarity")
         return (
             position,
-            str(s.p1), str(s.p2), str(s.bg) if s.bg else None,
+            str(s.p1),
+            str(s.p2),
+            str(s.bg) if s.bg else None,
             conv,
             rec.get("prediction", ""),
             "" if sim is None else f"{sim:.3f}",
@@ -153,8 +176,15 @@ class ReviewHandlers:
     def previous(self, state: SessionState, verdict: str, edited: str, note: str) -> tuple:
         return self.move(state, -1, verdict, edited, note)
 
-    def _run_model(self, state: SessionState, temperature: float, top_p: float, beams: float,
-                   max_tokens: float, frames: float) -> tuple[str, str]:
+    def _run_model(
+        self,
+        state: SessionState,
+        temperature: float,
+        top_p: float,
+        beams: float,
+        max_tokens: float,
+        frames: float,
+    ) -> tuple[str, str]:
         """Ask the sample's first question; return ``(prediction, cosine similarity to truth)``."""
         from ovhhir_core.eval.metrics import cosine_similarity
         from ovhhir_core.model import ChatSession, GenerationConfig, load_clip
@@ -169,8 +199,12 @@ class ReviewHandlers:
         streams = {k: str(v) for k, v in s.streams.items() if v is not None}
         clip = load_clip(streams, num_frames=int(frames))
         chat = ChatSession(self.services.model(), clip)
-        gen = GenerationConfig(temperature=float(temperature), top_p=float(top_p),
-                               num_beams=int(beams), max_new_tokens=int(max_tokens))
+        gen = GenerationConfig(
+            temperature=float(temperature),
+            top_p=float(top_p),
+            num_beams=int(beams),
+            max_new_tokens=int(max_tokens),
+        )
         last = deque(chat.ask(question, gen), maxlen=1)  # the answer grows; keep the final text
         prediction = last[0].strip() if last else ""
         rec = rv.records.setdefault(s.id, {})
@@ -198,8 +232,10 @@ class ReviewHandlers:
         out.mkdir(parents=True, exist_ok=True)
         root = rv.source.resolve().parent
         jsonl, table = out / "reviewed.jsonl", out / "reviewed.csv"
-        with open(jsonl, "w", encoding="utf-8") as fj, open(table, "w", newline="",
-                                                            encoding="utf-8") as fc:
+        with (
+            open(jsonl, "w", encoding="utf-8") as fj,
+            open(table, "w", newline="", encoding="utf-8") as fc,
+        ):
             writer = csv.DictWriter(fc, fieldnames=CSV_FIELDS)
             writer.writeheader()
             for s in rv.samples:
@@ -219,15 +255,27 @@ class ReviewHandlers:
         edited = rec.get("edited_answer")
         if edited is not None and edited.strip() == (sample.answer or "").strip():
             edited = None
-        return {"verdict": rec.get("verdict", VERDICTS[0]), "prediction": rec.get("prediction"),
-                "similarity": rec.get("similarity"), "note": rec.get("note", ""),
-                "edited_answer": edited, "original_answer": sample.answer}
+        return {
+            "verdict": rec.get("verdict", VERDICTS[0]),
+            "prediction": rec.get("prediction"),
+            "similarity": rec.get("similarity"),
+            "note": rec.get("note", ""),
+            "edited_answer": edited,
+            "original_answer": sample.answer,
+        }
 
     @staticmethod
     def _csv_row(sample: Any, review: dict[str, Any]) -> dict[str, Any]:
         question = next((t.text for t in sample.conversations if t.role == "human"), "")
         sim = review["similarity"]
-        return {"id": sample.id, "label": sample.label or "", "question": question,
-                "ground_truth": sample.answer or "", "prediction": review["prediction"] or "",
-                "similarity": "" if sim is None else f"{sim:.4f}", "verdict": review["verdict"],
-                "edited_answer": review["edited_answer"] or "", "note": review["note"]}
+        return {
+            "id": sample.id,
+            "label": sample.label or "",
+            "question": question,
+            "ground_truth": sample.answer or "",
+            "prediction": review["prediction"] or "",
+            "similarity": "" if sim is None else f"{sim:.4f}",
+            "verdict": review["verdict"],
+            "edited_answer": review["edited_answer"] or "",
+            "note": review["note"],
+        }

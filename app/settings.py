@@ -41,8 +41,9 @@ class Caps:
                 f"{self.max_upload_mb:g} MB (OVHHIR_MAX_UPLOAD_MB). Trim or re-encode it first."
             )
 
-    def check_video(self, fps: float, num_frames: int, width: int, height: int,
-                    duration: float) -> None:
+    def check_video(
+        self, fps: float, num_frames: int, width: int, height: int, duration: float
+    ) -> None:
         """Raise :class:`CapError` naming the first cap the probed video exceeds."""
         if duration > self.max_duration_s:
             raise CapError(
@@ -116,46 +117,96 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     """The ``python app.py`` parser; defaults come from ``environ`` (``OVHHIR_*``)."""
     env = environ.get
     p = argparse.ArgumentParser(prog="python app.py", description="OV-HHIR Gradio demo.")
-    p.add_argument("--preset", default=env("OVHHIR_PRESET"),
-                   help="preset name or JSON file (env OVHHIR_PRESET; default: offline if its "
-                   "packaged weights are installed, else tiny)")
-    p.add_argument("--device", default=env("OVHHIR_DEVICE", "auto"),
-                   help="auto, cpu, cuda, cuda:1, mps (env OVHHIR_DEVICE)")
-    p.add_argument("--dtype", default=env("OVHHIR_DTYPE", "auto"),
-                   help="auto, float32, float16, bfloat16 (env OVHHIR_DTYPE)")
-    p.add_argument("--checkpoint", default=env("OVHHIR_CHECKPOINT"),
-                   help="trained branch checkpoint (.safetensors) (env OVHHIR_CHECKPOINT)")
-    p.add_argument("--weights", action="append", metavar="COMPONENT=PATH", default=[],
-                   help="local weights for a component (repeatable); env OVHHIR_<COMPONENT>_PATH")
-    p.add_argument("--host", default=env("OVHHIR_HOST", env("GRADIO_SERVER_NAME", "127.0.0.1")),
-                   help="address to listen on (env OVHHIR_HOST; 0.0.0.0 for all interfaces)")
-    p.add_argument("--port", type=int,
-                   default=int(env("OVHHIR_PORT", env("GRADIO_SERVER_PORT", "7860"))),
-                   help="port (env OVHHIR_PORT; 0 picks a free one)")
-    p.add_argument("--share", action="store_true", default=bool(_env_bool(env("OVHHIR_SHARE"))),
-                   help="create a public gradio.live link (env OVHHIR_SHARE=1)")
-    p.add_argument("--concurrency", type=int, default=int(env("OVHHIR_CONCURRENCY", "1")),
-                   help="simultaneous tracking/generation jobs (env OVHHIR_CONCURRENCY)")
-    p.add_argument("--session-ttl", type=int, default=int(env("OVHHIR_SESSION_TTL_S", "3600")),
-                   help="seconds a session's files live after its last event")
-    p.add_argument("--no-preload", action="store_true",
-                   default=_env_bool(env("OVHHIR_PRELOAD")) is False,
-                   help="load models on first use instead of at start-up (env OVHHIR_PRELOAD=0)")
-    p.add_argument("--review-root", action="append", default=None,
-                   help="folder the Review tab may open by path (repeatable; env "
-                   "OVHHIR_REVIEW_ROOTS, separated by os.pathsep)")
+    p.add_argument(
+        "--preset",
+        default=env("OVHHIR_PRESET"),
+        help="preset name or JSON file (env OVHHIR_PRESET; default: offline if its "
+        "packaged weights are installed, else tiny)",
+    )
+    p.add_argument(
+        "--device",
+        default=env("OVHHIR_DEVICE", "auto"),
+        help="auto, cpu, cuda, cuda:1, mps (env OVHHIR_DEVICE)",
+    )
+    p.add_argument(
+        "--dtype",
+        default=env("OVHHIR_DTYPE", "auto"),
+        help="auto, float32, float16, bfloat16 (env OVHHIR_DTYPE)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        default=env("OVHHIR_CHECKPOINT"),
+        help="trained branches: a checkpoint folder written by `train`, or a Hub repo id "
+        "(env OVHHIR_CHECKPOINT)",
+    )
+    p.add_argument(
+        "--weights",
+        action="append",
+        metavar="COMPONENT=PATH",
+        default=[],
+        help="local weights for a component (repeatable); env OVHHIR_<COMPONENT>_PATH",
+    )
+    p.add_argument(
+        "--host",
+        default=env("OVHHIR_HOST", env("GRADIO_SERVER_NAME", "127.0.0.1")),
+        help="address to listen on (env OVHHIR_HOST; 0.0.0.0 for all interfaces)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=int(env("OVHHIR_PORT", env("GRADIO_SERVER_PORT", "7860"))),
+        help="port (env OVHHIR_PORT; 0 picks a free one)",
+    )
+    p.add_argument(
+        "--share",
+        action="store_true",
+        default=bool(_env_bool(env("OVHHIR_SHARE"))),
+        help="create a public gradio.live link (env OVHHIR_SHARE=1)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(env("OVHHIR_CONCURRENCY", "1")),
+        help="simultaneous tracking/generation jobs (env OVHHIR_CONCURRENCY)",
+    )
+    p.add_argument(
+        "--session-ttl",
+        type=int,
+        default=int(env("OVHHIR_SESSION_TTL_S", "3600")),
+        help="seconds a session's files live after its last event",
+    )
+    p.add_argument(
+        "--no-preload",
+        action="store_true",
+        default=_env_bool(env("OVHHIR_PRELOAD")) is False,
+        help="load models on first use instead of at start-up (env OVHHIR_PRELOAD=0)",
+    )
+    p.add_argument(
+        "--review-root",
+        action="append",
+        default=None,
+        help="folder the Review tab may open by path (repeatable; env "
+        "OVHHIR_REVIEW_ROOTS, separated by os.pathsep)",
+    )
     caps = Caps()
-    p.add_argument("--max-upload-mb", type=float,
-                   default=float(env("OVHHIR_MAX_UPLOAD_MB", caps.max_upload_mb)))
-    p.add_argument("--max-duration-s", type=float,
-                   default=float(env("OVHHIR_MAX_DURATION_S", caps.max_duration_s)))
+    p.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=float(env("OVHHIR_MAX_UPLOAD_MB", caps.max_upload_mb)),
+    )
+    p.add_argument(
+        "--max-duration-s",
+        type=float,
+        default=float(env("OVHHIR_MAX_DURATION_S", caps.max_duration_s)),
+    )
     p.add_argument("--max-frames", type=int, default=int(env("OVHHIR_MAX_FRAMES", caps.max_frames)))
     p.add_argument("--max-side", type=int, default=int(env("OVHHIR_MAX_SIDE", caps.max_side)))
     return p
 
 
-def parse_settings(argv: list[str] | None = None,
-                   environ: Mapping[str, str] | None = None) -> Settings:
+def parse_settings(
+    argv: list[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Settings from command-line flags, falling back to ``OVHHIR_*`` environment variables."""
     from ovhhir_core.config import env_local_paths, parse_local_paths
 

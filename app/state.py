@@ -84,8 +84,9 @@ class Services:
         from ovhhir_core.model import load_model
 
         def build() -> Any:
-            return load_model(self.preset, self.device, self.dtype,
-                              checkpoint=self.settings.checkpoint)
+            return load_model(
+                self.preset, self.device, self.dtype, checkpoint=self.settings.checkpoint
+            )
 
         return self._get("model", build)
 

@@ -70,15 +70,22 @@ def build_demo(services: Services) -> gr.Blocks:
     gpu = {"concurrency_id": GPU, "concurrency_limit": limit}
 
     with gr.Blocks(title="OV-HHIR", delete_cache=(3600, 3600)) as demo:
-        state = gr.State(lambda: services.new_session(), time_to_live=ttl,
-                         delete_callback=delete_session)
-        gr.Markdown("# OV-HHIR — who does what to whom?\nClick two people in a video, track them, "
-                    "then ask the model what they are doing.")
+        state = gr.State(
+            lambda: services.new_session(), time_to_live=ttl, delete_callback=delete_session
+        )
+        gr.Markdown(
+            "# OV-HHIR — who does what to whom?\nClick two people in a video, track them, "
+            "then ask the model what they are doing."
+        )
         with gr.Accordion("Models", open=False):
             models_md = gr.Markdown(models_markdown(services))
             gr.Button("Refresh status", size="sm").click(
-                lambda: models_markdown(services), None, models_md, queue=False,
-                api_name="models_status")
+                lambda: models_markdown(services),
+                None,
+                models_md,
+                queue=False,
+                api_name="models_status",
+            )
 
         with gr.Tab("Track", id="track"):
             with gr.Row():
@@ -91,12 +98,24 @@ def build_demo(services: Services) -> gr.Blocks:
                 with gr.Column(scale=2):
                     frame_idx = gr.Slider(0, 1, value=0, step=1, label="Annotation frame")
                     with gr.Row():
-                        person = gr.Radio(list(PERSON_CHOICES), value="Person 1", label="Click for",
-                                          elem_id="person")
-                        polarity = gr.Radio(list(POLARITY_CHOICES), label="Click kind",
-                                            value=next(iter(POLARITY_CHOICES)), elem_id="polarity")
-                    frame = gr.Image(label="Click on a person", interactive=False, elem_id="frame",
-                                     buttons=["fullscreen"])
+                        person = gr.Radio(
+                            list(PERSON_CHOICES),
+                            value="Person 1",
+                            label="Click for",
+                            elem_id="person",
+                        )
+                        polarity = gr.Radio(
+                            list(POLARITY_CHOICES),
+                            label="Click kind",
+                            value=next(iter(POLARITY_CHOICES)),
+                            elem_id="polarity",
+                        )
+                    frame = gr.Image(
+                        label="Click on a person",
+                        interactive=False,
+                        elem_id="frame",
+                        buttons=["fullscreen"],
+                    )
                     clicks = gr.Markdown("", elem_id="clicks")
                     with gr.Row():
                         undo_btn = gr.Button("Undo last click")
@@ -109,17 +128,25 @@ def build_demo(services: Services) -> gr.Blocks:
                 p1_v = gr.Video(label="Person 1", elem_id="out-person_1", interactive=False)
                 p2_v = gr.Video(label="Person 2", elem_id="out-person_2", interactive=False)
                 bg_v = gr.Video(label="Background", elem_id="out-background", interactive=False)
-            downloads = gr.File(label="Downloads: masks (PNG zip, npz), streams, HHIRChat sample",
-                                file_count="multiple", interactive=False, elem_id="downloads")
+            downloads = gr.File(
+                label="Downloads: masks (PNG zip, npz), streams, HHIRChat sample",
+                file_count="multiple",
+                interactive=False,
+                elem_id="downloads",
+            )
 
         with gr.Tab("Chat", id="chat"):
             warning = gr.Markdown(visible=False, elem_id="untrained")
             with gr.Row():
                 with gr.Column(scale=2):
-                    chatbot = gr.Chatbot(label="Chat about the tracked clip", elem_id="chatbot",
-                                         height=420)
-                    question = gr.Textbox(placeholder="Ask about <p1>, <p2> and <bg>…",
-                                          show_label=False, elem_id="question")
+                    chatbot = gr.Chatbot(
+                        label="Chat about the tracked clip", elem_id="chatbot", height=420
+                    )
+                    question = gr.Textbox(
+                        placeholder="Ask about <p1>, <p2> and <bg>…",
+                        show_label=False,
+                        elem_id="question",
+                    )
                     with gr.Row():
                         send_btn = gr.Button("Send", variant="primary", elem_id="send-btn")
                         describe_btn = gr.Button("Describe the interaction", elem_id="describe")
@@ -128,22 +155,32 @@ def build_demo(services: Services) -> gr.Blocks:
                         clear_chat = gr.Button("Clear")
                 with gr.Column(scale=1):
                     gen = _generation_controls()
-                    candidates = gr.Textbox(ch.default_classes(), lines=6,
-                                            label="Candidate classes (one per line)")
-                    method = gr.Radio(list(CLASSIFY_METHODS), value=next(iter(CLASSIFY_METHODS)),
-                                      label="Ranking")
+                    candidates = gr.Textbox(
+                        ch.default_classes(), lines=6, label="Candidate classes (one per line)"
+                    )
+                    method = gr.Radio(
+                        list(CLASSIFY_METHODS), value=next(iter(CLASSIFY_METHODS)), label="Ranking"
+                    )
                     classify_btn = gr.Button("Classify", elem_id="classify")
-                    ranking = gr.Dataframe(headers=["rank", "class", "score"], interactive=False,
-                                           label="Ranked classes")
+                    ranking = gr.Dataframe(
+                        headers=["rank", "class", "score"],
+                        interactive=False,
+                        label="Ranked classes",
+                    )
 
         with gr.Tab("Review", id="review"):
             with gr.Row():
-                uploads = gr.File(label="HHIRChat file + its videos, or a .zip",
-                                  file_count="multiple", elem_id="review-upload")
+                uploads = gr.File(
+                    label="HHIRChat file + its videos, or a .zip",
+                    file_count="multiple",
+                    elem_id="review-upload",
+                )
                 with gr.Column():
-                    path = gr.Textbox(label="…or a path on the server",
-                                      placeholder=", ".join(services.settings.review_roots)
-                                      or "disabled: no --review-root")
+                    path = gr.Textbox(
+                        label="…or a path on the server",
+                        placeholder=", ".join(services.settings.review_roots)
+                        or "disabled: no --review-root",
+                    )
                     with gr.Row():
                         open_btn = gr.Button("Open", variant="primary")
                         example_btn = gr.Button("Open the example set", elem_id="review-example")
@@ -170,48 +207,80 @@ def build_demo(services: Services) -> gr.Blocks:
             review_status = gr.Markdown("")
             exports = gr.File(label="Reviewed set", file_count="multiple", interactive=False)
 
-        demo.load(lambda: (models_markdown(services), ch.model_warning()), None,
-                  [models_md, warning], api_visibility="private")
+        demo.load(
+            lambda: (models_markdown(services), ch.model_warning()),
+            None,
+            [models_md, warning],
+            api_visibility="private",
+        )
 
         # ---- Track wiring
-        video.change(h.load_video, [state, video], [state, info, start, end, frame_idx, frame],
-                     api_name="load_video").then(
-            lambda: (None, None, None, None, None, "", ""), None,
-            [overlay_v, p1_v, p2_v, bg_v, downloads, status, clicks], api_visibility="private")
+        video.change(
+            h.load_video,
+            [state, video],
+            [state, info, start, end, frame_idx, frame],
+            api_name="load_video",
+        ).then(
+            lambda: (None, None, None, None, None, "", "", []),
+            None,
+            [overlay_v, p1_v, p2_v, bg_v, downloads, status, clicks, chatbot],
+            api_visibility="private",
+        )
         for slider in (start, end):
-            slider.release(h.set_range, [state, start, end],
-                           [start, end, frame_idx, frame, status], api_name="set_range")
+            slider.release(
+                h.set_range,
+                [state, start, end],
+                [start, end, frame_idx, frame, status],
+                api_name="set_range",
+            )
         frame_idx.release(h.show_frame, [state, frame_idx], frame, api_name="show_frame")
         frame.select(h.click, [state, person, polarity], [frame, clicks], api_name="click", **gpu)
         undo_btn.click(h.undo, [state, person], [frame, clicks], api_name="undo")
         clear_btn.click(h.clear_person, [state, person], [frame, clicks], api_name="clear_person")
-        track_btn.click(h.track, [state], [status, overlay_v, p1_v, p2_v, bg_v, downloads],
-                        api_name="track", **gpu)
+        track_btn.click(
+            h.track,
+            [state],
+            [status, overlay_v, p1_v, p2_v, bg_v, downloads],
+            api_name="track",
+            **gpu,
+        )
         cancel_btn.click(h.cancel, [state], status, queue=False, api_name="cancel")
 
         # ---- Chat wiring
         chat_out = [chatbot, question, warning]
         send_btn.click(ch.ask, [state, question, *gen], chat_out, api_name="ask", **gpu)
-        question.submit(ch.ask, [state, question, *gen], chat_out, api_visibility="private",
-                        **gpu)
+        question.submit(ch.ask, [state, question, *gen], chat_out, api_visibility="private", **gpu)
         describe_btn.click(ch.describe, [state, *gen], chat_out, api_name="describe", **gpu)
         word_btn.click(ch.one_word, [state, *gen], chat_out, api_name="one_word", **gpu)
-        regen_btn.click(ch.regenerate, [state, *gen], [chatbot, warning], api_name="regenerate",
-                        **gpu)
+        regen_btn.click(
+            ch.regenerate, [state, *gen], [chatbot, warning], api_name="regenerate", **gpu
+        )
         clear_chat.click(ch.clear, [state], chatbot, api_name="clear_chat")
-        classify_btn.click(ch.classify, [state, candidates, method, gen[-1]], ranking,
-                           api_name="classify", **gpu)
+        classify_btn.click(
+            ch.classify, [state, candidates, method, gen[-1]], ranking, api_name="classify", **gpu
+        )
 
         # ---- Review wiring
-        shown = [position, rv_p1, rv_p2, rv_bg, truth, prediction, similarity, verdict, edited,
-                 note]
+        shown = [
+            position,
+            rv_p1,
+            rv_p2,
+            rv_bg,
+            truth,
+            prediction,
+            similarity,
+            verdict,
+            edited,
+            note,
+        ]
         edits = [state, verdict, edited, note]
         open_btn.click(rh.open, [state, uploads, path], [state, *shown], api_name="review_open")
         example_btn.click(rh.open_example, [state], [state, *shown], api_name="review_example")
         prev_btn.click(rh.previous, edits, shown, api_name="review_previous")
         next_btn.click(rh.next, edits, shown, api_name="review_next")
         save_btn.click(rh.save, edits, review_status, api_name="review_save")
-        run_btn.click(rh.run_model, [state, *gen], [prediction, similarity],
-                      api_name="review_run", **gpu)
+        run_btn.click(
+            rh.run_model, [state, *gen], [prediction, similarity], api_name="review_run", **gpu
+        )
         export_btn.click(rh.export, edits, exports, api_name="review_export")
     return demo

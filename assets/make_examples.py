@@ -31,15 +31,24 @@ def main() -> None:
     shutil.rmtree(examples, ignore_errors=True)
     examples.mkdir()
     for name, seed, crowded in EXAMPLES:
-        clip = render_clip(name, seed=seed, size=(320, 240), num_frames=40, fps=10.0,
-                           crowded=crowded)
-        path = write_video(examples / f"{name}{'_crowded' if crowded else ''}.mp4",
-                           iter(clip.frames), clip.fps)
+        clip = render_clip(
+            name, seed=seed, size=(320, 240), num_frames=40, fps=10.0, crowded=crowded
+        )
+        path = write_video(
+            examples / f"{name}{'_crowded' if crowded else ''}.mp4", iter(clip.frames), clip.fps
+        )
         logging.info("%s: %d bytes", path.relative_to(HERE), path.stat().st_size)
     review = HERE / "review"
     shutil.rmtree(review, ignore_errors=True)
-    path = make_dataset(review, n_per_class=1, classes=REVIEW_CLASSES, seed=0, size=(160, 120),
-                        num_frames=16, fps=8.0)
+    path = make_dataset(
+        review,
+        n_per_class=1,
+        classes=REVIEW_CLASSES,
+        seed=0,
+        size=(160, 120),
+        num_frames=16,
+        fps=8.0,
+    )
     logging.info("%s: %d samples", path.relative_to(HERE), len(REVIEW_CLASSES))
 
 

@@ -25,9 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def person_points(video: Path) -> list[tuple[int, int]]:
@@ -43,8 +50,9 @@ def click(page, x: int, y: int) -> None:
     img = page.locator("#frame img")
     box = img.bounding_box()
     nw, nh = img.evaluate("i => [i.naturalWidth, i.naturalHeight]")
-    page.mouse.click(box["x"] + (x + 0.5) * box["width"] / nw,
-                     box["y"] + (y + 0.5) * box["height"] / nh)
+    page.mouse.click(
+        box["x"] + (x + 0.5) * box["width"] / nw, box["y"] + (y + 0.5) * box["height"] / nh
+    )
 
 
 def run_session(browser, url: str, video: Path, clicks: int) -> tuple[float, list[float]]:
@@ -86,21 +94,28 @@ def main() -> None:
     from app.state import Services
     from app.ui import build_demo, launch_kwargs
 
-    print(f"preset {args.preset}, device {args.device}, video {args.video.name}, "
-          f"{args.clicks} later clicks")
+    print(
+        f"preset {args.preset}, device {args.device}, video {args.video.name}, "
+        f"{args.clicks} later clicks"
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         for mode in ("cold", "warm"):
-            services = Services(Settings(preset=args.preset, device=args.device),
-                                root=tempfile.mkdtemp(prefix="bench-browser-"))
+            services = Services(
+                Settings(preset=args.preset, device=args.device),
+                root=tempfile.mkdtemp(prefix="bench-browser-"),
+            )
             if mode == "warm":
                 t = time.perf_counter()
                 services.segmenters()
                 print(f"[warm] segmenters loaded at start-up in {time.perf_counter() - t:.2f} s")
             demo = build_demo(services)
             demo.queue(default_concurrency_limit=None).launch(
-                server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                **launch_kwargs(services))
+                server_name="127.0.0.1",
+                prevent_thread_lock=True,
+                quiet=True,
+                **launch_kwargs(services),
+            )
             try:
                 first, later = run_session(browser, demo.local_url, args.video, args.clicks)
             finally:
@@ -108,9 +123,11 @@ def main() -> None:
                 services.close()
             med = statistics.median(later)
             print(f"[{mode}] page load -> first mask: {first:.2f} s")
-            print(f"[{mode}] later click -> mask: median {med * 1000:.0f} ms "
-                  f"(min {min(later) * 1000:.0f}, max {max(later) * 1000:.0f}); "
-                  f"first/later ratio {first / med:.1f}x")
+            print(
+                f"[{mode}] later click -> mask: median {med * 1000:.0f} ms "
+                f"(min {min(later) * 1000:.0f}, max {max(later) * 1000:.0f}); "
+                f"first/later ratio {first / med:.1f}x"
+            )
         browser.close()
 
 

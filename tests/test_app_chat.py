@@ -41,8 +41,10 @@ def test_describe_streams_a_growing_answer_and_warns_untrained(services, tracked
     assert len(steps) >= 3
     assert all(b.startswith(a) for a, b in zip(answers[1:-1], answers[2:], strict=False))
     messages, _, warning = steps[-1]
-    assert messages[0] == {"role": "user",
-                           "content": "Describe interaction between `<p1>` and `<p2>` in `<bg>`?"}
+    assert messages[0] == {
+        "role": "user",
+        "content": "Describe interaction between `<p1>` and `<p2>` in `<bg>`?",
+    }
     assert messages[1]["content"] == answers[-1] != ""
     assert warning["visible"] is True and warning["value"] == UNTRAINED_WARNING
     assert tracked.chat.history[0]["content"].startswith("Describe interaction between <p1>")
@@ -85,8 +87,7 @@ def test_default_classes_are_the_taxonomy(services):
 
 @pytest.mark.parametrize("method", list(CLASSIFY_METHODS))
 def test_classify_ranks_the_typed_classes(services, tracked, method):
-    rows = ChatHandlers(services).classify(tracked, "hugging\npunching, waving\nhugging", method,
-                                           4)
+    rows = ChatHandlers(services).classify(tracked, "hugging\npunching, waving\nhugging", method, 4)
     assert sorted(r[1] for r in rows) == ["hugging", "punching", "waving"]
     assert [r[0] for r in rows] == [1, 2, 3]
     scores = [r[2] for r in rows]

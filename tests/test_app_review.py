@@ -28,8 +28,9 @@ def dataset(tmp_path) -> Path:
     root = tmp_path / "data"
     root.mkdir()
     samples = []
-    for i, (desc, word) in enumerate([("One person pushes the other.", "Pushing"),
-                                      ("Two people shake hands.", "Handshaking")]):
+    for i, (desc, word) in enumerate(
+        [("One person pushes the other.", "Pushing"), ("Two people shake hands.", "Handshaking")]
+    ):
         streams = [_clip(root / f"{i}_{s}.mp4", 40 * k) for k, s in enumerate(("p1", "p2", "bg"))]
         samples.append(Sample(str(i), *streams, make_conversations(desc, word), label=word))
     return save_dataset(samples, root / "set.jsonl")
@@ -37,8 +38,10 @@ def dataset(tmp_path) -> Path:
 
 @pytest.fixture()
 def services(tmp_path) -> Services:
-    svc = Services(Settings(preset="tiny", device="cpu", review_roots=[str(tmp_path / "data")]),
-                   root=tmp_path / "sessions")
+    svc = Services(
+        Settings(preset="tiny", device="cpu", review_roots=[str(tmp_path / "data")]),
+        root=tmp_path / "sessions",
+    )
     yield svc
     svc.close()
 
@@ -48,12 +51,15 @@ def test_open_by_upload_browse_review_and_export(dataset, services):
     state = services.new_session()
     uploads = [str(p) for p in sorted(dataset.parent.iterdir())]
     state, position, p1, p2, bg, conv, pred, sim, verdict, edited, note = rh.open(
-        state, uploads, "")
+        state, uploads, ""
+    )
     assert "Sample 1 of 2" in position and "Pushing" in position
     assert Path(p1).name == "0_p1.mp4" and Path(bg).name == "0_bg.mp4"
     assert Path(p1).is_relative_to(state.workdir)  # uploads are copied into the session folder
-    assert conv[0] == {"role": "user",
-                       "content": "Describe interaction between `<p1>` and `<p2>` in `<bg>`?"}
+    assert conv[0] == {
+        "role": "user",
+        "content": "Describe interaction between `<p1>` and `<p2>` in `<bg>`?",
+    }
     assert conv[1]["content"] == "One person pushes the other."
     assert (pred, sim, verdict, edited, note) == ("", "", "unreviewed", conv[1]["content"], "")
 
@@ -78,7 +84,9 @@ def test_open_by_upload_browse_review_and_export(dataset, services):
     assert lines[1]["review"]["edited_answer"] is None  # unchanged answer is not an edit
     rows = list(csv.DictReader(open(table, encoding="utf-8")))
     assert [(r["id"], r["verdict"], r["note"]) for r in rows] == [
-        ("0", "wrong", "too vague"), ("1", "correct", "")]
+        ("0", "wrong", "too vague"),
+        ("1", "correct", ""),
+    ]
 
 
 def test_open_zip_and_path_under_root_only(dataset, services, tmp_path):

@@ -10,14 +10,33 @@ from app.settings import CapError, Caps, default_preset, parse_settings
 
 
 def test_flags_override_environment():
-    env = {"OVHHIR_PRESET": "tiny", "OVHHIR_PORT": "9001", "OVHHIR_DEVICE": "cpu",
-           "OVHHIR_SHARE": "1", "OVHHIR_MAX_FRAMES": "50", "OVHHIR_LLM_PATH": "/models/llm"}
+    env = {
+        "OVHHIR_PRESET": "tiny",
+        "OVHHIR_PORT": "9001",
+        "OVHHIR_DEVICE": "cpu",
+        "OVHHIR_SHARE": "1",
+        "OVHHIR_MAX_FRAMES": "50",
+        "OVHHIR_LLM_PATH": "/models/llm",
+    }
     s = parse_settings([], env)
     assert (s.preset, s.port, s.device, s.share) == ("tiny", 9001, "cpu", True)
     assert s.caps.max_frames == 50
     assert s.weights == {"llm": "/models/llm"}
-    s = parse_settings(["--preset", "offline", "--port", "0", "--max-frames", "10",
-                        "--weights", "llm=/elsewhere", "--checkpoint", "ck.safetensors"], env)
+    s = parse_settings(
+        [
+            "--preset",
+            "offline",
+            "--port",
+            "0",
+            "--max-frames",
+            "10",
+            "--weights",
+            "llm=/elsewhere",
+            "--checkpoint",
+            "ck.safetensors",
+        ],
+        env,
+    )
     assert (s.preset, s.port, s.caps.max_frames) == ("offline", 0, 10)
     assert s.weights == {"llm": "/elsewhere"}
     assert s.checkpoint == "ck.safetensors"
@@ -36,8 +55,9 @@ def test_default_preset_follows_packaged_weights(monkeypatch):
 
     monkeypatch.setattr(hub, "is_available_locally", lambda weights, local_path=None: True)
     assert default_preset() == "offline"
-    monkeypatch.setattr(hub, "is_available_locally",
-                        lambda weights, local_path=None: weights is None)
+    monkeypatch.setattr(
+        hub, "is_available_locally", lambda weights, local_path=None: weights is None
+    )
     assert default_preset() == "tiny"
 
 

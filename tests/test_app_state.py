@@ -37,9 +37,10 @@ def test_reset_video_forgets_outputs_but_keeps_review(tmp_path):
 def test_missing_weights_are_remembered_and_reported(tmp_path):
     from ovhhir_core.hub import MissingWeightsError
 
-    services = Services(Settings(preset="tiny", device="cpu",
-                                 weights={"sam": str(tmp_path / "missing.pth")}),
-                        root=tmp_path / "root")
+    services = Services(
+        Settings(preset="tiny", device="cpu", weights={"sam": str(tmp_path / "missing.pth")}),
+        root=tmp_path / "root",
+    )
     for _ in range(2):  # the second call re-raises the kept error without retrying
         with pytest.raises(MissingWeightsError, match="component 'sam'"):
             services.segmenters()
@@ -50,8 +51,9 @@ def test_missing_weights_are_remembered_and_reported(tmp_path):
 def test_state_component_cleans_up(tmp_path):
     from app.ui import build_demo
 
-    services = Services(Settings(preset="tiny", device="cpu", session_ttl_s=123),
-                        root=tmp_path / "root")
+    services = Services(
+        Settings(preset="tiny", device="cpu", session_ttl_s=123), root=tmp_path / "root"
+    )
     demo = build_demo(services)
     states = [b for b in demo.blocks.values() if isinstance(b, gr.State)]
     assert len(states) == 1
@@ -63,16 +65,26 @@ def test_app_main_launches_with_settings(monkeypatch):
     import importlib.util
     from pathlib import Path
 
-    import app as app_package  # noqa: F401 - the package, not app.py
-
     spec = importlib.util.spec_from_file_location(
-        "app_main", Path(__file__).resolve().parent.parent / "app.py")
+        "app_main", Path(__file__).resolve().parent.parent / "app.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     seen = {}
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: seen.update(kw))
-    module.main(["--preset", "tiny", "--device", "cpu", "--port", "0", "--no-preload",
-                 "--max-upload-mb", "5"])
+    module.main(
+        [
+            "--preset",
+            "tiny",
+            "--device",
+            "cpu",
+            "--port",
+            "0",
+            "--no-preload",
+            "--max-upload-mb",
+            "5",
+        ]
+    )
     assert seen["server_port"] is None and seen["server_name"] == "127.0.0.1"
     assert seen["max_file_size"] == "5000000b" and seen["share"] is False
     with pytest.raises(SystemExit, match="unknown preset 'nope'"):

@@ -35,8 +35,9 @@ def select(x: int, y: int) -> gr.SelectData:
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
     root = tmp_path_factory.mktemp("track")
-    svc = Services(Settings(preset="tiny", device="cpu", caps=Caps(max_frames=50)),
-                   root=root / "sessions")
+    svc = Services(
+        Settings(preset="tiny", device="cpu", caps=Caps(max_frames=50)), root=root / "sessions"
+    )
     yield svc
     svc.close()
 
@@ -48,8 +49,10 @@ def clips(tmp_path_factory):
     result = {}
     for name, seed in (("Pushing", 2), ("Waving", 5)):
         clip = render_clip(name, seed=seed, size=(160, 120), num_frames=6, fps=6.0)
-        result[name] = (str(write_video(out / f"{name}.mp4", iter(clip.frames), clip.fps)),
-                        clip.labels[0])
+        result[name] = (
+            str(write_video(out / f"{name}.mp4", iter(clip.frames), clip.fps)),
+            clip.labels[0],
+        )
     return result
 
 
@@ -65,8 +68,9 @@ def test_load_video_shows_info_and_first_frame(services, clips):
 
 def test_caps_refuse_with_a_message(services, clips, tmp_path):
     h = Handlers(services)
-    long_clip = write_video(tmp_path / "long.mp4",
-                            (np.zeros((16, 16, 3), np.uint8) for _ in range(60)), fps=30)
+    long_clip = write_video(
+        tmp_path / "long.mp4", (np.zeros((16, 16, 3), np.uint8) for _ in range(60)), fps=30
+    )
     with pytest.raises(gr.Error, match=r"60 frames.*at most 50 \(OVHHIR_MAX_FRAMES\)"):
         h.load_video(services.new_session(), str(long_clip))
     broken = tmp_path / "broken.mp4"
@@ -147,8 +151,14 @@ def test_track_writes_streams_and_exports_then_cancel(services, clips):
         info = probe(video)
         assert (info.num_frames, info.width, info.height) == (3, 160, 120)
     names = sorted(f.rsplit("/", 1)[-1] for f in files)
-    assert names == ["Pushing_hhirchat.zip", "Pushing_masks.npz", "Pushing_masks_png.zip",
-                     "background.mp4", "person_1.mp4", "person_2.mp4"]
+    assert names == [
+        "Pushing_hhirchat.zip",
+        "Pushing_masks.npz",
+        "Pushing_masks_png.zip",
+        "background.mp4",
+        "person_1.mp4",
+        "person_2.mp4",
+    ]
     npz = load_masks_npz(next(f for f in files if f.endswith(".npz")))
     png = load_masks_png_zip(next(f for f in files if f.endswith("_png.zip")))
     assert sorted(npz) == sorted(png) == [0, 1, 2]

@@ -23,8 +23,12 @@ def served(tmp_path_factory):
     services = Services(settings, root=root / "sessions")
     demo = build_demo(services)
     demo.queue(default_concurrency_limit=None).launch(
-        server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True,
-        **launch_kwargs(services))
+        server_name="127.0.0.1",
+        server_port=None,
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_kwargs(services),
+    )
     yield demo, services
     demo.close()
     services.close()
@@ -37,13 +41,22 @@ def test_build_without_launch_wires_the_gpu_group():
     finally:
         services.close()
     fns = {f.api_name: f for f in demo.fns.values() if f.api_visibility == "public"}
-    gpu_events = {"click", "track", "ask", "describe", "one_word", "regenerate", "classify",
-                  "review_run"}
+    gpu_events = {
+        "click",
+        "track",
+        "ask",
+        "describe",
+        "one_word",
+        "regenerate",
+        "classify",
+        "review_run",
+    }
     assert gpu_events <= set(fns)
     assert {n for n, f in fns.items() if f.concurrency_id == GPU} == gpu_events
     assert fns["cancel"].queue is False  # Cancel must not wait behind the job it cancels
-    assert len(example_videos()) >= 3 and all(Path(p).stat().st_size < 1_000_000
-                                              for p in example_videos())
+    assert len(example_videos()) >= 3 and all(
+        Path(p).stat().st_size < 1_000_000 for p in example_videos()
+    )
 
 
 def test_client_end_to_end_with_missing_llm(served):
