@@ -193,14 +193,27 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "--max-upload-mb",
         type=float,
         default=float(env("OVHHIR_MAX_UPLOAD_MB", caps.max_upload_mb)),
+        help=f"largest upload in MB (env OVHHIR_MAX_UPLOAD_MB; default {caps.max_upload_mb:g})",
     )
     p.add_argument(
         "--max-duration-s",
         type=float,
         default=float(env("OVHHIR_MAX_DURATION_S", caps.max_duration_s)),
+        help=f"longest video in seconds (env OVHHIR_MAX_DURATION_S; default "
+        f"{caps.max_duration_s:g})",
     )
-    p.add_argument("--max-frames", type=int, default=int(env("OVHHIR_MAX_FRAMES", caps.max_frames)))
-    p.add_argument("--max-side", type=int, default=int(env("OVHHIR_MAX_SIDE", caps.max_side)))
+    p.add_argument(
+        "--max-frames",
+        type=int,
+        default=int(env("OVHHIR_MAX_FRAMES", caps.max_frames)),
+        help=f"most frames in a video (env OVHHIR_MAX_FRAMES; default {caps.max_frames})",
+    )
+    p.add_argument(
+        "--max-side",
+        type=int,
+        default=int(env("OVHHIR_MAX_SIDE", caps.max_side)),
+        help=f"longest video side in pixels (env OVHHIR_MAX_SIDE; default {caps.max_side})",
+    )
     return p
 
 
