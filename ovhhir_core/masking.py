@@ -28,8 +28,15 @@ from ovhhir_core.video import VideoWriter, iter_frames, probe
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DEFAULT_QUESTION", "STREAMS", "davis_palette", "export_hhirchat_sample", "export_masks_npz",
-    "export_masks_png_zip", "load_masks_npz", "load_masks_png_zip", "overlay_frame",
+    "DEFAULT_QUESTION",
+    "STREAMS",
+    "davis_palette",
+    "export_hhirchat_sample",
+    "export_masks_npz",
+    "export_masks_png_zip",
+    "load_masks_npz",
+    "load_masks_png_zip",
+    "overlay_frame",
     "write_streams",
 ]
 
@@ -69,7 +76,9 @@ def overlay_frame(frame: np.ndarray, label_map: np.ndarray, alpha: float = 0.45)
     ``label_map``: (H, W) uint8. Returns a new (H, W, 3) uint8 array.
     """
     if frame.shape[:2] != label_map.shape:
-        raise MaskingError(f"frame {frame.shape[:2]} and label map {label_map.shape} differ in size")
+        raise MaskingError(
+            f"frame {frame.shape[:2]} and label map {label_map.shape} differ in size"
+        )
     out = frame.astype(np.float32)
     values = [int(v) for v in np.unique(label_map) if v != 0]
     for value in values:
@@ -78,8 +87,9 @@ def overlay_frame(frame: np.ndarray, label_map: np.ndarray, alpha: float = 0.45)
     out = out.round().clip(0, 255).astype(np.uint8)
     thickness = max(1, round(max(frame.shape[:2]) / 320))
     for value in values:
-        contours, _ = cv2.findContours((label_map == value).astype(np.uint8), cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_SIMPLE)
+        contours, _ = cv2.findContours(
+            (label_map == value).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+        )
         cv2.drawContours(out, contours, -1, _colour(value), thickness)
     _legend(out, sorted(set(LEGEND) | set(values)))
     return out
@@ -93,8 +103,16 @@ def _legend(img: np.ndarray, values: list[int]) -> None:
         text = LEGEND.get(value, f"#{value}")
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
         cv2.rectangle(img, (pad, y), (pad + th, y + th), _colour(value), -1)
-        cv2.putText(img, text, (2 * pad + th, y + th), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(
+            img,
+            text,
+            (2 * pad + th, y + th),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            (255, 255, 255),
+            1,
+            cv2.LINE_AA,
+        )
         y += th + base + pad
 
 
@@ -156,8 +174,10 @@ def write_streams(
         for done, (frame_idx, frame) in enumerate(iter_frames(video_path, start, end), 1):
             label_map = labels[frame_idx] if frame_idx in labels else empty
             if label_map.shape != frame.shape[:2]:
-                raise MaskingError(f"label map of frame {frame_idx} is {label_map.shape}, the "
-                                   f"video is {frame.shape[:2]}")
+                raise MaskingError(
+                    f"label map of frame {frame_idx} is {label_map.shape}, the "
+                    f"video is {frame.shape[:2]}"
+                )
             for name, value in STREAMS.items():
                 keep = label_map == 0 if value is None else label_map == value
                 writers[name].write(_masked(frame, keep, fill_px))

@@ -45,8 +45,15 @@ def labels():
 @pytest.fixture(scope="module")
 def streams(clip, labels, tmp_path_factory):
     calls = []
-    out = write_streams(clip, labels, tmp_path_factory.mktemp("streams"), start=1, end=7,
-                        fill=(0, 255, 0), progress=lambda d, t: calls.append((d, t)))
+    out = write_streams(
+        clip,
+        labels,
+        tmp_path_factory.mktemp("streams"),
+        start=1,
+        end=7,
+        fill=(0, 255, 0),
+        progress=lambda d, t: calls.append((d, t)),
+    )
     assert calls == [(i, 6) for i in range(1, 7)]
     return out
 

@@ -55,8 +55,9 @@ def test_objects_first_marked_on_different_frames(segs, clip):
 
 
 def test_memory_bank_stays_bounded(segs):
-    frames = [np.random.default_rng(i).integers(0, 255, (H, W, 3), dtype=np.uint8)
-              for i in range(12)]
+    frames = [
+        np.random.default_rng(i).integers(0, 255, (H, W, 3), dtype=np.uint8) for i in range(12)
+    ]
 
     def source(lo, hi, reverse):
         order = range(hi - 1, lo - 1, -1) if reverse else range(lo, hi)
@@ -107,10 +108,32 @@ def test_track_cli_writes_everything(clip, tmp_path, capsys):
     preset.write_text(to_json(micro_preset()))
     out = tmp_path / "out"
     p1 = centre(2, 1, W, H)
-    argv = ["track", str(clip), "--p1", f"{p1[0]},{p1[1]}", "--p1-neg", "1,1",
-            "--p2-box", "30,8,63,44", "--frame", "2", "--start", "1", "--end", "5",
-            "--fill", "0,255,0", "--preset", str(preset), "--device", "cpu", "--id", "s0",
-            "--out", str(out)]
+    argv = [
+        "track",
+        str(clip),
+        "--p1",
+        f"{p1[0]},{p1[1]}",
+        "--p1-neg",
+        "1,1",
+        "--p2-box",
+        "30,8,63,44",
+        "--frame",
+        "2",
+        "--start",
+        "1",
+        "--end",
+        "5",
+        "--fill",
+        "0,255,0",
+        "--preset",
+        str(preset),
+        "--device",
+        "cpu",
+        "--id",
+        "s0",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr()
     assert "tracking" in printed.err  # the progress bar
@@ -129,8 +152,23 @@ def test_track_cli_writes_everything(clip, tmp_path, capsys):
 def test_track_cli_bad_input(clip, tmp_path, capsys):
     assert main(["track", str(clip), "--p2", "5,5", "--out", str(tmp_path)]) == 1
     assert "--p1" in capsys.readouterr().err
-    assert main(["track", str(clip), "--p1", "500,5", "--p2", "5,5", "--device", "cpu",
-                 "--out", str(tmp_path)]) == 1
+    assert (
+        main(
+            [
+                "track",
+                str(clip),
+                "--p1",
+                "500,5",
+                "--p2",
+                "5,5",
+                "--device",
+                "cpu",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 1
+    )
     assert "outside the frame" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["track", str(clip), "--p1", "5", "--out", str(tmp_path)])

@@ -72,7 +72,7 @@ def test_negative_click_refines_with_previous_logits(segs, clip, monkeypatch):
 
     monkeypatch.setattr(s._clicker, "predict", spy)
     s.add_points(1, "person_1", [(2, 2)], [0])
-    (n_points, mask_input), = seen
+    ((n_points, mask_input),) = seen
     assert n_points == 2 and mask_input is not None and mask_input.shape[0] == 1
 
 

@@ -46,8 +46,9 @@ def make_frame(i: int, width: int, height: int) -> np.ndarray:
     return frame
 
 
-def make_clip(path: str | Path, num_frames: int = 8, width: int = 64, height: int = 48,
-              fps: float = 10) -> Path:
+def make_clip(
+    path: str | Path, num_frames: int = 8, width: int = 64, height: int = 48, fps: float = 10
+) -> Path:
     """Write the synthetic clip as H.264 MP4; returns its path."""
     return write_video(path, (make_frame(i, width, height) for i in range(num_frames)), fps)
 
@@ -72,9 +73,15 @@ def micro_preset():
     preset = load_preset("tiny")
     preset.sam.arch["image_size"] = 128
     arch = preset.tracker.arch
-    arch.update({"image_size": 128, "memory_attention_rope_feat_sizes": [8, 8],
-                 "memory_attention_num_layers": 1, "num_maskmem": 3,
-                 "max_object_pointers_in_encoder": 4})
+    arch.update(
+        {
+            "image_size": 128,
+            "memory_attention_rope_feat_sizes": [8, 8],
+            "memory_attention_num_layers": 1,
+            "num_maskmem": 3,
+            "max_object_pointers_in_encoder": 4,
+        }
+    )
     arch["vision_config"]["backbone_config"]["image_size"] = [128, 128]
     arch["vision_config"]["backbone_feature_sizes"] = [[32, 32], [16, 16], [8, 8]]
     arch["prompt_encoder_config"]["image_size"] = 128

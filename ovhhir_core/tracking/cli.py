@@ -28,7 +28,9 @@ def _numbers(text: str, n: int, what: str) -> tuple[float, ...]:
     except ValueError:
         values = ()
     if len(values) != n:
-        raise argparse.ArgumentTypeError(f"{what} must be {n} comma-separated numbers, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"{what} must be {n} comma-separated numbers, got {text!r}"
+        )
     return values
 
 
@@ -51,27 +53,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from ovhhir_core import cli
 
     p = subparsers.add_parser(
-        "track", help="mark two people with clicks, track them, write the three streams",
+        "track",
+        help="mark two people with clicks, track them, write the three streams",
         description="Segment person 1 and person 2 from clicks/boxes on one frame with SAM, track "
         "them over the video with SAM 2.1, and write the person_1 / person_2 / background streams, "
         "an overlay video, the masks (PNG zip and npz) and an HHIRChat sample.",
     )
     p.add_argument("video", type=Path, help="input video")
     for k in (1, 2):
-        p.add_argument(f"--p{k}", type=_point, action="append", default=[], metavar="X,Y",
-                       help=f"positive click on person {k} (repeatable; video pixels)")
-        p.add_argument(f"--p{k}-neg", type=_point, action="append", default=[], metavar="X,Y",
-                       help=f"negative click: not person {k} (repeatable)")
-        p.add_argument(f"--p{k}-box", type=_box, default=None, metavar="X0,Y0,X1,Y1",
-                       help=f"box around person {k}")
-    p.add_argument("--frame", type=int, default=None,
-                   help="frame the clicks are on (default: the start frame)")
+        p.add_argument(
+            f"--p{k}",
+            type=_point,
+            action="append",
+            default=[],
+            metavar="X,Y",
+            help=f"positive click on person {k} (repeatable; video pixels)",
+        )
+        p.add_argument(
+            f"--p{k}-neg",
+            type=_point,
+            action="append",
+            default=[],
+            metavar="X,Y",
+            help=f"negative click: not person {k} (repeatable)",
+        )
+        p.add_argument(
+            f"--p{k}-box",
+            type=_box,
+            default=None,
+            metavar="X0,Y0,X1,Y1",
+            help=f"box around person {k}",
+        )
+    p.add_argument(
+        "--frame", type=int, default=None, help="frame the clicks are on (default: the start frame)"
+    )
     p.add_argument("--start", type=int, default=0, help="first frame to track (default 0)")
     p.add_argument("--end", type=int, default=None, help="frame to stop before (default: the end)")
-    p.add_argument("--fill", type=_fill, default=(0, 0, 0), metavar="R,G,B",
-                   help="colour of removed pixels in the streams (default 0,0,0)")
-    p.add_argument("--id", dest="sample_id", default=None,
-                   help="HHIRChat sample id (default: the video's file name without suffix)")
+    p.add_argument(
+        "--fill",
+        type=_fill,
+        default=(0, 0, 0),
+        metavar="R,G,B",
+        help="colour of removed pixels in the streams (default 0,0,0)",
+    )
+    p.add_argument(
+        "--id",
+        dest="sample_id",
+        default=None,
+        help="HHIRChat sample id (default: the video's file name without suffix)",
+    )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     cli.add_common_args(p)
@@ -91,8 +121,14 @@ def run(args: argparse.Namespace) -> int:
     )
     from ovhhir_core.tracking import TrackingSession, load_segmenters
 
-    prompts = {f"person_{k}": (getattr(args, f"p{k}"), getattr(args, f"p{k}_neg"),
-                               getattr(args, f"p{k}_box")) for k in (1, 2)}
+    prompts = {
+        f"person_{k}": (
+            getattr(args, f"p{k}"),
+            getattr(args, f"p{k}_neg"),
+            getattr(args, f"p{k}_box"),
+        )
+        for k in (1, 2)
+    }
     for obj_id, (pos, _neg, box) in prompts.items():
         if not pos and box is None:
             flag = obj_id.replace("person_", "--p")
@@ -113,15 +149,26 @@ def run(args: argparse.Namespace) -> int:
         for _ in session.propagate():
             bar.update(1)
     out = Path(args.out)
-    with tqdm(total=total, desc="writing streams", unit="frame", file=sys.stderr,
-              disable=bar_off) as bar:
-        streams = write_streams(args.video, session.labels, out, start=session.start,
-                                end=session.end, fill=args.fill,
-                                progress=lambda done, _total: bar.update(done - bar.n))
+    with tqdm(
+        total=total, desc="writing streams", unit="frame", file=sys.stderr, disable=bar_off
+    ) as bar:
+        streams = write_streams(
+            args.video,
+            session.labels,
+            out,
+            start=session.start,
+            end=session.end,
+            fill=args.fill,
+            progress=lambda done, _total: bar.update(done - bar.n),
+        )
     export_masks_png_zip(session.labels, out / "masks.zip")
     export_masks_npz(session.labels, out / "masks.npz")
     sample = export_hhirchat_sample(streams, out, args.sample_id or Path(args.video).stem)
-    for name, path in {**streams, "masks_png": out / "masks.zip", "masks_npz": out / "masks.npz",
-                       "hhirchat": sample}.items():
+    for name, path in {
+        **streams,
+        "masks_png": out / "masks.zip",
+        "masks_npz": out / "masks.npz",
+        "hhirchat": sample,
+    }.items():
         print(f"{name}: {path}")
     return 0

@@ -27,8 +27,13 @@ log = logging.getLogger(__name__)
 
 #: Keys ``SamConfig.arch`` may set: those of ``segment_anything.build_sam._build_sam`` and
 #: ``image_size`` (the encoder's input side, a multiple of 16; 1024 in every released model).
-_ARCH_KEYS = ("encoder_embed_dim", "encoder_depth", "encoder_num_heads",
-              "encoder_global_attn_indexes", "image_size")
+_ARCH_KEYS = (
+    "encoder_embed_dim",
+    "encoder_depth",
+    "encoder_num_heads",
+    "encoder_global_attn_indexes",
+    "image_size",
+)
 
 
 def _random_sam(arch: dict) -> Sam:
@@ -54,16 +59,30 @@ def _random_sam(arch: dict) -> Sam:
     grid = image_size // 16  # image embedding side (patch size 16)
     return Sam(
         image_encoder=ImageEncoderViT(
-            img_size=image_size, patch_size=16, embed_dim=arch["encoder_embed_dim"],
-            depth=arch["encoder_depth"], num_heads=arch["encoder_num_heads"], mlp_ratio=4,
-            out_chans=256, qkv_bias=True, norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
-            use_rel_pos=True, window_size=min(14, grid),
+            img_size=image_size,
+            patch_size=16,
+            embed_dim=arch["encoder_embed_dim"],
+            depth=arch["encoder_depth"],
+            num_heads=arch["encoder_num_heads"],
+            mlp_ratio=4,
+            out_chans=256,
+            qkv_bias=True,
+            norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
+            use_rel_pos=True,
+            window_size=min(14, grid),
             global_attn_indexes=arch["encoder_global_attn_indexes"],
         ),
-        prompt_encoder=PromptEncoder(embed_dim=256, image_embedding_size=(grid, grid),
-                                     input_image_size=(image_size, image_size), mask_in_chans=16),
+        prompt_encoder=PromptEncoder(
+            embed_dim=256,
+            image_embedding_size=(grid, grid),
+            input_image_size=(image_size, image_size),
+            mask_in_chans=16,
+        ),
         mask_decoder=MaskDecoder(
-            num_multimask_outputs=3, transformer_dim=256, iou_head_depth=3, iou_head_hidden_dim=256,
+            num_multimask_outputs=3,
+            transformer_dim=256,
+            iou_head_depth=3,
+            iou_head_hidden_dim=256,
             transformer=TwoWayTransformer(depth=2, embedding_dim=256, mlp_dim=2048, num_heads=8),
         ),
         pixel_mean=[123.675, 116.28, 103.53],
@@ -187,8 +206,12 @@ class ClickSegmenter:
         with self.lock, torch.inference_mode():
             self._set_frame(frame_idx, get_frame)
             logits, scores, low_res = self.predictor.predict(
-                point_coords=points, point_labels=labels, box=box, mask_input=mask_input,
-                multimask_output=multimask, return_logits=True,
+                point_coords=points,
+                point_labels=labels,
+                box=box,
+                mask_input=mask_input,
+                multimask_output=multimask,
+                return_logits=True,
             )
         best = int(np.argmax(scores))
         return ClickResult(

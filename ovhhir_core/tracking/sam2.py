@@ -148,11 +148,14 @@ class Propagator:
         inputs = self.processor(images=frame, return_tensors="pt")
         return inputs.pixel_values[0].to(self.device, self.model.dtype)  # (3, S, S)
 
-    def _step(self, value: int, frame_idx: int, pixels: torch.Tensor, reverse: bool) -> torch.Tensor:
+    def _step(
+        self, value: int, frame_idx: int, pixels: torch.Tensor, reverse: bool
+    ) -> torch.Tensor:
         """Run one object on one frame; returns its low-res logits (1, 1, s, s) on the CPU."""
         session = self._sessions[value]
-        out = self.model(inference_session=session, frame=pixels, frame_idx=frame_idx,
-                         reverse=reverse)
+        out = self.model(
+            inference_session=session, frame=pixels, frame_idx=frame_idx, reverse=reverse
+        )
         self._prune(session, frame_idx, reverse)
         return out.pred_masks.float().cpu()
 
@@ -179,7 +182,9 @@ class Propagator:
             return np.zeros((h, w), np.uint8)
         values = list(logits)
         low = torch.cat([logits[v] for v in values], dim=0)  # (K, 1, s, s)
-        up = F.interpolate(low, size=(h, w), mode="bilinear", align_corners=False)[:, 0]  # (K, H, W)
+        up = F.interpolate(low, size=(h, w), mode="bilinear", align_corners=False)[
+            :, 0
+        ]  # (K, H, W)
         best, idx = up.max(dim=0)  # (H, W)
         lut = torch.tensor(values, dtype=torch.uint8)
         return torch.where(best > 0, lut[idx], torch.zeros((), dtype=torch.uint8)).numpy()
@@ -188,12 +193,15 @@ class Propagator:
     def _seed(self, source: FrameSource) -> None:
         """Run every annotated frame with its mask prompts (conditioning frames)."""
         for frame_idx, objs in self.seeds.items():
-            (_, frame), = list(source(frame_idx, frame_idx + 1, False))
+            ((_, frame),) = list(source(frame_idx, frame_idx + 1, False))
             pixels = self._pixels(frame)
             for value, mask in objs.items():
                 self.processor.add_inputs_to_inference_session(
-                    inference_session=self._sessions[value], frame_idx=frame_idx, obj_ids=1,
-                    input_masks=np.asarray(mask, dtype=bool), original_size=frame.shape[:2],
+                    inference_session=self._sessions[value],
+                    frame_idx=frame_idx,
+                    obj_ids=1,
+                    input_masks=np.asarray(mask, dtype=bool),
+                    original_size=frame.shape[:2],
                 )
                 with self.lock, torch.inference_mode():
                     self._step(value, frame_idx, pixels, reverse=False)

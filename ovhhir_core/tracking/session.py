@@ -49,8 +49,9 @@ class TrackingSession:
     (H, W) bool at the video's size; label maps are (H, W) uint8, 0 = background.
     """
 
-    def __init__(self, segs: Segmenters, video_path: str | Path, start: int = 0,
-                 end: int | None = None) -> None:
+    def __init__(
+        self, segs: Segmenters, video_path: str | Path, start: int = 0, end: int | None = None
+    ) -> None:
         self.segs = segs
         self.video_path = Path(video_path)
         self.info: VideoInfo = probe(self.video_path)
@@ -97,7 +98,9 @@ class TrackingSession:
 
     def _register(self, obj_id: str) -> None:
         if not isinstance(obj_id, str) or not obj_id:
-            raise TrackingError(f"object ids are non-empty strings such as 'person_1', got {obj_id!r}")
+            raise TrackingError(
+                f"object ids are non-empty strings such as 'person_1', got {obj_id!r}"
+            )
         if obj_id not in self._values:
             self._values[obj_id] = self.label_value(obj_id)
             self._prompts[obj_id] = {}
@@ -130,11 +133,13 @@ class TrackingSession:
         lbl = np.asarray(fp.labels, dtype=np.int64) if fp.points else None
         box = np.asarray(fp.box, dtype=np.float32) if fp.box is not None else None
         mask_input = fp.result.low_res if (refine and fp.result is not None) else None
-        return self._clicker.predict(frame_idx, self._frame_getter(frame_idx), pts, lbl, box,
-                                     mask_input)
+        return self._clicker.predict(
+            frame_idx, self._frame_getter(frame_idx), pts, lbl, box, mask_input
+        )
 
-    def add_points(self, frame_idx: int, obj_id: str, points: Sequence[Sequence[float]],
-                   labels: Sequence[int]) -> np.ndarray:
+    def add_points(
+        self, frame_idx: int, obj_id: str, points: Sequence[Sequence[float]], labels: Sequence[int]
+    ) -> np.ndarray:
         """Append clicks (x, y in video pixels; label 1 positive, 0 negative) to ``obj_id`` on
         ``frame_idx``; returns the object's (H, W) bool mask there. Later clicks refine the
         previous mask (its low-res logits are SAM's ``mask_input``)."""
@@ -142,10 +147,14 @@ class TrackingSession:
         points = [tuple(map(float, p)) for p in points]
         labels = [int(v) for v in labels]
         if not points or len(points) != len(labels):
-            raise TrackingError(f"give one label per point ({len(points)} points, "
-                                f"{len(labels)} labels) and at least one point")
+            raise TrackingError(
+                f"give one label per point ({len(points)} points, "
+                f"{len(labels)} labels) and at least one point"
+            )
         if any(len(p) != 2 for p in points) or any(v not in (0, 1) for v in labels):
-            raise TrackingError("points are (x, y) pairs and labels are 1 (positive) or 0 (negative)")
+            raise TrackingError(
+                "points are (x, y) pairs and labels are 1 (positive) or 0 (negative)"
+            )
         for x, y in points:
             self._check_xy(x, y, "click")
         fp = self._prompts.get(obj_id, {}).get(frame_idx, _FramePrompts())
@@ -164,8 +173,9 @@ class TrackingSession:
         self._order[obj_id].append(frame_idx)
         return result.mask
 
-    def add_box(self, frame_idx: int, obj_id: str,
-                box: tuple[float, float, float, float]) -> np.ndarray:
+    def add_box(
+        self, frame_idx: int, obj_id: str, box: tuple[float, float, float, float]
+    ) -> np.ndarray:
         """Set ``obj_id``'s box (x0, y0, x1, y1, video pixels) on ``frame_idx`` (replacing an
         earlier box there; points are kept); returns the (H, W) bool mask."""
         self._check_frame(frame_idx)
@@ -296,12 +306,17 @@ class TrackingSession:
                 "nothing to propagate: click on person_1 and person_2 (or draw boxes) first"
             )
         segs = self.segs
-        runner = Propagator(segs.tracker, segs.processor, segs.device, segs.lock, seeds,
-                            (self.info.height, self.info.width))
+        runner = Propagator(
+            segs.tracker,
+            segs.processor,
+            segs.device,
+            segs.lock,
+            seeds,
+            (self.info.height, self.info.width),
+        )
         new = LabelStore()
         done: set[int] = set()
-        for frame_idx, label_map, _values in runner.run(self._source, self.start, self.end,
-                                                        cancel):
+        for frame_idx, label_map, _values in runner.run(self._source, self.start, self.end, cancel):
             if frame_idx in seed_maps:  # the click masks stand; tracked objects fill the rest
                 seed = seed_maps[frame_idx]
                 tracked = np.where(np.isin(label_map, list(seeds[frame_idx])), 0, label_map)
@@ -314,6 +329,5 @@ class TrackingSession:
             yield frame_idx, label_map
         self.propagation_complete = len(done) == self.end - self.start
         if not self.propagation_complete:
-            log.info("propagation stopped after %d of %d frames", len(done),
-                     self.end - self.start)
+            log.info("propagation stopped after %d of %d frames", len(done), self.end - self.start)
         self.labels = new
