@@ -7,14 +7,18 @@ used automatically when the ``spaces`` package is installed.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import sys
 import threading
 
-from app.settings import parse_settings
-from app.state import Services
-from app.ui import build_demo, launch_kwargs
-from ovhhir_core.errors import UserError
+if importlib.util.find_spec("spaces"):  # ZeroGPU: `spaces` must be imported before torch
+    import spaces  # noqa: F401
+
+from app.settings import parse_settings  # noqa: E402
+from app.state import Services  # noqa: E402
+from app.ui import build_demo, launch_kwargs  # noqa: E402
+from ovhhir_core.errors import UserError  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
