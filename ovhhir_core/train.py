@@ -19,7 +19,6 @@ import argparse
 import json
 import logging
 import math
-import random
 import shutil
 import time
 from collections.abc import Iterator
@@ -27,14 +26,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from torch import nn
 
 from ovhhir_core.errors import UserError
+from ovhhir_core.train_state import (
+    STATE_FILE,
+    broadcast_params,
+    latest_checkpoint,
+    plot_losses,
+    save_training_checkpoint,
+    set_rng_state,
+    sync_gradients,
+)
 
 log = logging.getLogger(__name__)
-STATE_FILE = "trainer_state.pt"
 
 
 class TrainError(UserError, RuntimeError):
@@ -52,34 +57,6 @@ class TrainEvent:
     lr: float | None = None
     path: Path | None = None
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def _sync_gradients(params: list[nn.Parameter], acc: Any) -> None:
-    """Average the trainable gradients over processes (a no-op on one process).
-
-    Done by hand rather than through DDP so the frozen encoders and LLM (possibly billions of
-    parameters) are never wrapped or broadcast; only the small trainable part is reduced.
-    """
-    if acc.num_processes == 1:
-        return
-    import torch.distributed as dist
-
-    for p in params:
-        if p.grad is None:
-            p.grad = torch.zeros_like(p)
-        dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
-        p.grad.div_(acc.num_processes)
-
-
-def _broadcast_params(params: list[nn.Parameter], acc: Any) -> None:
-    """Give every process rank 0's trainable values (they are built identically; belt and braces)."""
-    if acc.num_processes == 1:
-        return
-    import torch.distributed as dist
-
-    with torch.no_grad():
-        for p in params:
-            dist.broadcast(p.data, src=0)
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -147,13 +124,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def latest_checkpoint(out: Path) -> Path | None:
-    """The newest ``OUT/checkpoints/step-*`` that holds a complete trainer state, or None."""
-    ckpts = sorted((out / "checkpoints").glob("step-*"))
-    done = [c for c in ckpts if (c / STATE_FILE).exists()]
-    return done[-1] if done else None
-
-
 def _lr_lambda(total: int, warmup: int):
     def f(step: int) -> float:
         if step < warmup:
@@ -173,25 +143,6 @@ def _make_accelerator(args: argparse.Namespace):
             "auto, cpu or cuda, and CUDA_VISIBLE_DEVICES to choose GPUs"
         )
     return Accelerator(cpu=args.device == "cpu", mixed_precision=args.mixed_precision)
-
-
-def _rng_state() -> dict[str, Any]:
-    state = {
-        "torch": torch.get_rng_state(),
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
@@ -264,7 +215,7 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
     params = model.trainable_parameters()
     if not params:
         raise TrainError("the model has no trainable parameters")
-    _broadcast_params(params, acc)
+    broadcast_params(params, acc)
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(total, max(1, warmup)))
     optimizer = acc.prepare(optimizer)
@@ -274,7 +225,7 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         step, history = int(state["step"]), list(state["history"])
-        _set_rng_state(state["rng"][min(rank, len(state["rng"]) - 1)])
+        set_rng_state(state["rng"][min(rank, len(state["rng"]) - 1)])
         log.info("resumed from %s at step %d", resume_dir, step)
     elif latest_checkpoint(out) is not None:
         log.warning(
@@ -306,7 +257,7 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
                 loss = model.training_loss(feats, convs)
             acc.backward(loss / args.grad_accum)
             loss_sum += float(loss.detach())
-        _sync_gradients(params, acc)
+        sync_gradients(params, acc)
         if args.max_grad_norm > 0:
             acc.clip_grad_norm_(params, args.max_grad_norm)
         optimizer.step()
@@ -330,7 +281,7 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
             if stop:
                 log.info("time budget of %.0f s used up at step %d", args.max_time, step)
         if (args.save_every and step % args.save_every == 0) or step == total or stop:
-            path = _save(
+            path = save_training_checkpoint(
                 acc, model, optimizer, scheduler, step, history, out, preset.name, args.keep
             )
             yield TrainEvent("checkpoint", step=step, total=total, path=path)
@@ -350,72 +301,6 @@ def _keys(samples: list, model_cfg: Any) -> list[str]:
     from ovhhir_core.features import feature_key
 
     return [feature_key(s, model_cfg) for s in samples]
-
-
-def _save(
-    acc: Any,
-    model: nn.Module,
-    optimizer: Any,
-    scheduler: Any,
-    step: int,
-    history: list,
-    out: Path,
-    preset_name: str,
-    keep: int,
-) -> Path:
-    """Write ``OUT/checkpoints/step-NNNNNNN`` (model + trainer state); prune old ones."""
-    path = out / "checkpoints" / f"step-{step:07d}"
-    rng = acc.gather_for_metrics([_rng_state()]) if acc.num_processes > 1 else [_rng_state()]
-    if acc.is_main_process:
-        if path.exists():
-            shutil.rmtree(path)
-        model.save_checkpoint(path, preset_name=preset_name)
-        tmp = path / (STATE_FILE + ".tmp")
-        torch.save(
-            {
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "step": step,
-                "history": history,
-                "rng": rng,
-            },
-            tmp,
-        )
-        tmp.replace(path / STATE_FILE)
-        (path / "trainer_state.json").write_text(
-            json.dumps({"step": step, "loss": history[-1]["loss"] if history else None}, indent=1)
-        )
-        if keep > 0:
-            for old in sorted((out / "checkpoints").glob("step-*"))[:-keep]:
-                shutil.rmtree(old, ignore_errors=True)
-        log.info("saved checkpoint %s", path)
-    acc.wait_for_everyone()
-    return path
-
-
-def plot_losses(history: list[dict[str, Any]], path: Path) -> Path:
-    """Loss per optimizer step (and a moving average) as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    steps = [h["step"] for h in history]
-    losses = np.asarray([h["loss"] for h in history], dtype=np.float64)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, losses, color="tab:blue", alpha=0.4, label="loss")
-    win = max(1, len(losses) // 20)
-    if win > 1:
-        smooth = np.convolve(losses, np.ones(win) / win, mode="valid")
-        ax.plot(steps[win - 1 :], smooth, color="tab:blue", label=f"mean of {win}")
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("cross-entropy (answer tokens)")
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def run(args: argparse.Namespace) -> int:
