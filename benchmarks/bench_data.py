@@ -44,28 +44,42 @@ def main(argv: list[str] | None = None) -> int:
 
     t_two = _time(lambda i: render_clip(names[i], i, size, frames, fps), n)
     t_crowd = _time(lambda i: render_clip(names[i], i, size, frames, fps, crowded=True), n)
-    print(f"render 64 frames 320x240, 2 people: {t_two:.3f} s/clip "
-          f"({duration / t_two:.0f}x real time)")
-    print(f"render 64 frames 320x240, 4 people: {t_crowd:.3f} s/clip "
-          f"({duration / t_crowd:.0f}x real time)")
+    print(
+        f"render 64 frames 320x240, 2 people: {t_two:.3f} s/clip "
+        f"({duration / t_two:.0f}x real time)"
+    )
+    print(
+        f"render 64 frames 320x240, 4 people: {t_crowd:.3f} s/clip "
+        f"({duration / t_crowd:.0f}x real time)"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         clips = [render_clip(names[i], i, size, frames, fps) for i in range(n)]
         t_write = _time(lambda i: write_clip(clips[i], tmp / "src" / names[i], f"c{i}"), n)
-        t_streams = _time(lambda i: write_streams(enumerate(clips[i].frames),
-                                                  dict(enumerate(clips[i].labels)),
-                                                  tmp / "streams" / f"c{i}", fps), n)
-        print(f"write video + masks npz: {t_write:.3f} s/clip; three streams: "
-              f"{t_streams:.3f} s/clip (ratio streams/video {t_streams / t_write:.2f})")
+        t_streams = _time(
+            lambda i: write_streams(
+                enumerate(clips[i].frames),
+                dict(enumerate(clips[i].labels)),
+                tmp / "streams" / f"c{i}",
+                fps,
+            ),
+            n,
+        )
+        print(
+            f"write video + masks npz: {t_write:.3f} s/clip; three streams: "
+            f"{t_streams:.3f} s/clip (ratio streams/video {t_streams / t_write:.2f})"
+        )
         builder = DatasetBuilder(BuildOptions(tmp / "src", tmp / "out" / "d.jsonl"))
         start = time.perf_counter()
         statuses = [e.status for e in builder.run()]
         took = time.perf_counter() - start
         ok = statuses.count("written")
-        print(f"build-dataset (mask files, {ok}/{len(statuses)} written): "
-              f"{ok / took:.2f} samples/s, {took / max(1, ok):.2f} s/sample "
-              f"(3 streams + overlay per sample)")
+        print(
+            f"build-dataset (mask files, {ok}/{len(statuses)} written): "
+            f"{ok / took:.2f} samples/s, {took / max(1, ok):.2f} s/sample "
+            f"(3 streams + overlay per sample)"
+        )
     return 0
 
 

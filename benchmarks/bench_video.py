@@ -68,8 +68,12 @@ def make_720p(path: Path, seconds: int, fps: int = 25) -> Path:
 
 
 def measure(path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", MEASURE, str(path), str(ROOT)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -82,17 +86,23 @@ def main() -> None:
     t0 = time.perf_counter()
     short = make_720p(work / "720p_1min.mp4", 60)
     long = make_720p(work / "720p_10min.mp4", 600)
-    print(f"test videos ready in {time.perf_counter() - t0:.0f} s "
-          f"({long.stat().st_size / 1e6:.0f} MB for 10 min)")
+    print(
+        f"test videos ready in {time.perf_counter() - t0:.0f} s "
+        f"({long.stat().st_size / 1e6:.0f} MB for 10 min)"
+    )
     rows = {name: measure(p) for name, p in [("1 min", short), ("10 min", long)]}
     print(f"{'video':8s} {'frames':>7s} {'probe s':>8s} {'sample16 s':>11s} {'peak RSS MB':>12s}")
     for name, r in rows.items():
-        print(f"{name:8s} {r['frames']:7d} {r['probe_s']:8.2f} {r['sample_s']:11.2f} "
-              f"{r['peak_rss_mb']:12.0f}")
+        print(
+            f"{name:8s} {r['frames']:7d} {r['probe_s']:8.2f} {r['sample_s']:11.2f} "
+            f"{r['peak_rss_mb']:12.0f}"
+        )
     a, b = rows["1 min"], rows["10 min"]
-    print(f"ratio 10 min / 1 min: length 10.0, probe+sample time "
-          f"{(b['probe_s'] + b['sample_s']) / (a['probe_s'] + a['sample_s']):.2f}, "
-          f"peak RSS {b['peak_rss_mb'] / a['peak_rss_mb']:.2f}")
+    print(
+        f"ratio 10 min / 1 min: length 10.0, probe+sample time "
+        f"{(b['probe_s'] + b['sample_s']) / (a['probe_s'] + a['sample_s']):.2f}, "
+        f"peak RSS {b['peak_rss_mb'] / a['peak_rss_mb']:.2f}"
+    )
 
 
 if __name__ == "__main__":

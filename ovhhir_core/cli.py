@@ -25,10 +25,15 @@ COMMAND_MODULES = [
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Flags shared by every command that loads models."""
     parser.add_argument("--preset", default="tiny", help="preset name or JSON file (default: tiny)")
-    parser.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:1…")
+    parser.add_argument(
+        "--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:1…"
+    )
     parser.add_argument("--dtype", default="auto", help="auto, float32, float16 or bfloat16")
     parser.add_argument(
-        "--weights", action="append", metavar="COMPONENT=PATH", default=[],
+        "--weights",
+        action="append",
+        metavar="COMPONENT=PATH",
+        default=[],
         help="load a component's weights from a local file or folder (repeatable); components: "
         "sam, tracker, person_encoder, background_encoder, llm, embedder",
     )

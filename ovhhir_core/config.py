@@ -17,9 +17,10 @@ import json
 import os
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ovhhir_core.errors import UserError
 from ovhhir_core.model.config import ModelConfig
@@ -62,7 +63,7 @@ class PresetConfig:
             return getattr(self.model, name)
         raise ConfigError(f"unknown component {name!r}; expected one of {', '.join(COMPONENTS)}")
 
-    def with_local_paths(self, local_paths: Mapping[str, str]) -> "PresetConfig":
+    def with_local_paths(self, local_paths: Mapping[str, str]) -> PresetConfig:
         """Return a copy whose components load from the given local paths."""
         new = from_dict(PresetConfig, to_dict(self))
         for comp, path in local_paths.items():

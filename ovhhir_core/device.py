@@ -16,8 +16,14 @@ def resolve_device(name: str | None = "auto") -> torch.device:
         return torch.device("cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} was asked for but CUDA is not available; use --device cpu")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"device {name!r} was asked for but CUDA is not available; use --device cpu"
+        )
+    if (
+        device.type == "cuda"
+        and device.index is not None
+        and device.index >= torch.cuda.device_count()
+    ):
         raise ValueError(
             f"device {name!r} does not exist: {torch.cuda.device_count()} CUDA device(s) visible"
         )
@@ -32,8 +38,14 @@ def resolve_dtype(name: str | None, device: torch.device) -> torch.dtype:
         if device.type == "mps":
             return torch.float16
         return torch.float32
-    table = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16,
-             "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
+    table = {
+        "float32": torch.float32,
+        "fp32": torch.float32,
+        "float16": torch.float16,
+        "fp16": torch.float16,
+        "bfloat16": torch.bfloat16,
+        "bf16": torch.bfloat16,
+    }
     if name not in table:
         raise ValueError(f"unknown dtype {name!r}; expected auto or one of {', '.join(table)}")
     return table[name]

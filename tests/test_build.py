@@ -152,13 +152,19 @@ def test_csv_with_dataset_labels_and_bad_rows(source, tmp_path):
     samples = {s.id: s for s in load_dataset(out, check_files=True)}
     assert samples["ok"].label == "Punching" and samples["ok"].source == "UT-Interaction"
     assert samples["ntu"].label == "Handshaking" and samples["ntu"].source == "NTU RGB+D 120"
-    errors = {e["id"]: e for e in map(json.loads, builder.report.errors_path.read_text()
-                                      .splitlines())}
-    expected = {"unknown": "not a UT-Interaction label", "missing": "not found",
-                "broken": "broken.mp4", "noprompt": "no prompts",
-                "badprompt": "each point is", "nobody": "never show person_1",
-                "unquoted": "double quotes",
-                "ok": "duplicate id"}
+    errors = {
+        e["id"]: e for e in map(json.loads, builder.report.errors_path.read_text().splitlines())
+    }
+    expected = {
+        "unknown": "not a UT-Interaction label",
+        "missing": "not found",
+        "broken": "broken.mp4",
+        "noprompt": "no prompts",
+        "badprompt": "each point is",
+        "nobody": "never show person_1",
+        "unquoted": "double quotes",
+        "ok": "duplicate id",
+    }
     assert set(errors) == set(expected)
     for key, needle in expected.items():
         assert needle in errors[key]["error"], (key, errors[key]["error"])
@@ -230,8 +236,9 @@ def test_other_people_stay_in_the_background_stream(tmp_path):
 
 def test_streams_dir_must_be_inside_output_folder(source, tmp_path):
     with pytest.raises(InputError, match="inside the output"):
-        DatasetBuilder(BuildOptions(source, tmp_path / "a" / "d.jsonl",
-                                    streams_dir=tmp_path / "elsewhere"))
+        DatasetBuilder(
+            BuildOptions(source, tmp_path / "a" / "d.jsonl", streams_dir=tmp_path / "elsewhere")
+        )
     with pytest.raises(InputError, match=".jsonl"):
         DatasetBuilder(BuildOptions(source, tmp_path / "d.json"))
 
@@ -270,8 +277,10 @@ def test_cli_in_process(source, tmp_path, capsys):
     from ovhhir_core.cli import main
 
     out = tmp_path / "cli.jsonl"
-    assert main(["build-dataset", str(source), "--out", str(out), "--no-progress",
-                 "--shard", "0/2"]) == 0
+    assert (
+        main(["build-dataset", str(source), "--out", str(out), "--no-progress", "--shard", "0/2"])
+        == 0
+    )
     assert "2 written" in capsys.readouterr().out
     assert len(load_dataset(out)) == 2
     assert main(["build-dataset", str(source), "--out", str(out), "--shard", "5/2"]) == 1

@@ -23,6 +23,7 @@ def test_user_error_is_one_line(capsys):
 
 
 def test_module_entry_point_help():
-    out = subprocess.run([sys.executable, "-m", "ovhhir_core", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "ovhhir_core", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     assert "info" in out

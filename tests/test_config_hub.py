@@ -26,8 +26,12 @@ def test_presets_load_and_round_trip(name):
 def test_paper_preset_matches_the_paper():
     p = config.load_preset("paper", use_env=False)
     assert p.model.person_encoder.kind == "vitpose"
-    assert hub.PRETRAINED[p.model.person_encoder.weights].repo_id.startswith("usyd-community/vitpose-base")
-    assert hub.PRETRAINED[p.model.background_encoder.weights].repo_id.startswith("google/vit-base-patch16")
+    assert hub.PRETRAINED[p.model.person_encoder.weights].repo_id.startswith(
+        "usyd-community/vitpose-base"
+    )
+    assert hub.PRETRAINED[p.model.background_encoder.weights].repo_id.startswith(
+        "google/vit-base-patch16"
+    )
     assert hub.PRETRAINED[p.model.llm.weights].repo_id == "meta-llama/Llama-2-13b-chat-hf"
     assert p.model.num_frames == 16
 
@@ -120,8 +124,13 @@ def test_url_download_verifies_checksum(monkeypatch, tmp_path):
     payload = b"checkpoint bytes" * 100
     src = tmp_path / "src.pth"
     src.write_bytes(payload)
-    good = hub.WeightSpec("test-good", "url", url=src.as_uri(), filename="good.pth",
-                          sha256=hashlib.sha256(payload).hexdigest())
+    good = hub.WeightSpec(
+        "test-good",
+        "url",
+        url=src.as_uri(),
+        filename="good.pth",
+        sha256=hashlib.sha256(payload).hexdigest(),
+    )
     bad = hub.WeightSpec("test-bad", "url", url=src.as_uri(), filename="bad.pth", sha256="0" * 64)
     monkeypatch.setitem(hub.PRETRAINED, "test-good", good)
     monkeypatch.setitem(hub.PRETRAINED, "test-bad", bad)

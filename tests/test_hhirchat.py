@@ -22,14 +22,18 @@ from ovhhir_core.data.hhirchat import (
 
 def _record(i: int = 0, **over):
     rec = {
-        "id": str(i), "p1": f"v/{i}_p1.mp4", "p2": f"v/{i}_p2.mp4", "bg": f"v/{i}_bg.mp4",
+        "id": str(i),
+        "p1": f"v/{i}_p1.mp4",
+        "p2": f"v/{i}_p2.mp4",
+        "bg": f"v/{i}_bg.mp4",
         "conversations": [
             {"from": "human", "value": DEFAULT_QUESTION},
             {"from": "gpt", "value": "A person swings a punch at another person."},
             {"from": "human", "value": ONE_WORD_QUESTION},
             {"from": "gpt", "value": "Punching."},
         ],
-        "label": "Punching", "source": "UT-Interaction",
+        "label": "Punching",
+        "source": "UT-Interaction",
     }
     rec.update(over)
     return rec
@@ -45,8 +49,11 @@ def _write(path: Path, records, jsonl: bool = False) -> Path:
 
 @pytest.mark.parametrize("suffix", [".json", ".jsonl"])
 def test_round_trip(tmp_path, suffix):
-    src = _write(tmp_path / f"in{suffix}", [_record(0), _record(1, bg=None, note="kept")],
-                 jsonl=suffix == ".jsonl")
+    src = _write(
+        tmp_path / f"in{suffix}",
+        [_record(0), _record(1, bg=None, note="kept")],
+        jsonl=suffix == ".jsonl",
+    )
     samples = load_dataset(src)
     assert [s.id for s in samples] == ["0", "1"]
     s0 = samples[0]
@@ -75,8 +82,14 @@ def test_save_into_other_folder_rewrites_relative_paths(tmp_path):
 
 
 def test_append_sample_builds_jsonl(tmp_path):
-    s = Sample("x", tmp_path / "a.mp4", tmp_path / "b.mp4", None,
-               make_conversations("Two people hug.", "Hugging"), label="Hugging")
+    s = Sample(
+        "x",
+        tmp_path / "a.mp4",
+        tmp_path / "b.mp4",
+        None,
+        make_conversations("Two people hug.", "Hugging"),
+        label="Hugging",
+    )
     out = tmp_path / "d.jsonl"
     append_sample(s, out)
     append_sample(Sample("y", s.p1, s.p2, s.bg, s.conversations), out)
@@ -120,12 +133,21 @@ def test_symlink_escape_refused(tmp_path):
         ({k: v for k, v in _record(3).items() if k != "p2"}, "p2", "missing"),
         (_record(3, conversations=[]), "conversations", "empty"),
         (_record(3, conversations="hi"), "conversations", "list"),
-        (_record(3, conversations=[{"from": "robot", "value": "x"}]), "conversations[0].from",
-         "unknown role"),
-        (_record(3, conversations=[{"from": "gpt", "value": 3}]), "conversations[0].value",
-         "string"),
-        (_record(3, conversations=[{"from": "human", "value": "hi"}]), "conversations",
-         "no gpt turn"),
+        (
+            _record(3, conversations=[{"from": "robot", "value": "x"}]),
+            "conversations[0].from",
+            "unknown role",
+        ),
+        (
+            _record(3, conversations=[{"from": "gpt", "value": 3}]),
+            "conversations[0].value",
+            "string",
+        ),
+        (
+            _record(3, conversations=[{"from": "human", "value": "hi"}]),
+            "conversations",
+            "no gpt turn",
+        ),
         (_record(3, label=7), "label", "string"),
     ],
 )
@@ -189,27 +211,44 @@ def test_check_files(tmp_path):
 
 
 def test_human_turn_without_placeholders_is_fine(tmp_path):
-    rec = _record(0, conversations=[{"from": "human", "value": "What happens?"},
-                                    {"from": "gpt", "value": "A hug."}])
+    rec = _record(
+        0,
+        conversations=[
+            {"from": "human", "value": "What happens?"},
+            {"from": "gpt", "value": "A hug."},
+        ],
+    )
     s = load_dataset(_write(tmp_path / "d.json", [rec]))[0]
     assert s.answer == "A hug." and s.one_word is None
 
 
 def test_videochat_format_read_as_single_stream(tmp_path):
     recs = [
-        {"video": "clips/a.mp4", "QA": [{"i": "Watch the video.", "q": "What happens?",
-                                         "a": "Two people shake hands."}]},
-        {"video": "clips/a.mp4", "QA": [{"q": "Who moves?", "a": "The man on the left."},
-                                        {"q": ONE_WORD_QUESTION, "a": "Walking."}]},
-        {"video": "clips/b.mp4", "id": "b1",
-         "conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]},
+        {
+            "video": "clips/a.mp4",
+            "QA": [{"i": "Watch the video.", "q": "What happens?", "a": "Two people shake hands."}],
+        },
+        {
+            "video": "clips/a.mp4",
+            "QA": [
+                {"q": "Who moves?", "a": "The man on the left."},
+                {"q": ONE_WORD_QUESTION, "a": "Walking."},
+            ],
+        },
+        {
+            "video": "clips/b.mp4",
+            "id": "b1",
+            "conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}],
+        },
     ]
     samples = load_dataset(_write(tmp_path / "vc.json", recs))
     a = (tmp_path / "clips/a.mp4").resolve()
     assert samples[0].p1 == samples[0].p2 == samples[0].bg == a
     assert samples[0].extra["single_stream"] is True
-    assert samples[0].conversations == [Turn("human", "Watch the video. What happens?"),
-                                        Turn("gpt", "Two people shake hands.")]
+    assert samples[0].conversations == [
+        Turn("human", "Watch the video. What happens?"),
+        Turn("gpt", "Two people shake hands."),
+    ]
     assert samples[0].id != samples[1].id  # same video twice stays unique
     assert samples[1].one_word == "Walking."
     assert samples[2].id == "b1" and samples[2].answer == "A"
@@ -217,10 +256,12 @@ def test_videochat_format_read_as_single_stream(tmp_path):
     out = save_dataset(samples, tmp_path / "hh.jsonl")
     again = load_dataset(out)
     assert [(s.id, s.p1, s.bg, s.conversations) for s in again] == [
-        (s.id, s.p1, s.bg, s.conversations) for s in samples]
+        (s.id, s.p1, s.bg, s.conversations) for s in samples
+    ]
     with pytest.raises(DatasetError, match="escapes"):
-        load_dataset(_write(tmp_path / "e.json", [{"video": "../x.mp4", "QA": [
-            {"q": "a", "a": "b"}]}]))
+        load_dataset(
+            _write(tmp_path / "e.json", [{"video": "../x.mp4", "QA": [{"q": "a", "a": "b"}]}])
+        )
     with pytest.raises(DatasetError) as info:
         load_dataset(_write(tmp_path / "f.json", [{"video": "x.mp4", "QA": [{"q": "a"}]}]))
     assert info.value.field == "QA[0].a"

@@ -39,8 +39,18 @@ def test_class_names_are_taxonomy_classes():
     assert len(CLASSES) >= 10
     known = set(load_taxonomy().class_names())
     assert set(CLASSES) <= known
-    assert {"Approaching", "Departing", "Handshaking", "Hugging", "Pushing", "Punching",
-            "Kicking", "Waving", "HighFiving", "Pointing"} <= set(CLASSES)
+    assert {
+        "Approaching",
+        "Departing",
+        "Handshaking",
+        "Hugging",
+        "Pushing",
+        "Punching",
+        "Kicking",
+        "Waving",
+        "HighFiving",
+        "Pointing",
+    } <= set(CLASSES)
 
 
 def test_shapes_and_label_values(clips):
@@ -74,8 +84,10 @@ def test_deterministic_by_seed():
     assert not np.array_equal(a.frames, c.frames)
 
 
-@pytest.mark.parametrize("name", ["Handshaking", "Hugging", "Pushing", "Punching", "Kicking",
-                                  "HighFiving", "FistBumping"])
+@pytest.mark.parametrize(
+    "name",
+    ["Handshaking", "Hugging", "Pushing", "Punching", "Kicking", "HighFiving", "FistBumping"],
+)
 def test_contact_interactions_touch_only_midway(clips, name):
     labels = clips[name].labels
     assert not _touch(labels[0])
@@ -103,8 +115,10 @@ def test_waving_raises_a_hand(clips):
         return np.nonzero(labels[i] == k)[0].min()
 
     # someone's topmost pixel (a raised hand) is well above where it starts
-    assert min(top(i, k) for i in range(T // 4, 3 * T // 4) for k in (1, 2)) < \
-        min(top(0, 1), top(0, 2)) - 5
+    assert (
+        min(top(i, k) for i in range(T // 4, 3 * T // 4) for k in (1, 2))
+        < min(top(0, 1), top(0, 2)) - 5
+    )
 
 
 def test_crowded_scene_has_two_pairs():
@@ -114,8 +128,9 @@ def test_crowded_scene_has_two_pairs():
     assert clip.pairs[0].class_name == "Hugging" and clip.pairs[1].class_name != "Hugging"
     for lab in clip.labels:
         assert set(np.unique(lab)) == {0, 1, 2, 3, 4}
-    other = render_clip("Hugging", seed=1, size=(200, 150), num_frames=4, crowded=True,
-                        other="Kicking")
+    other = render_clip(
+        "Hugging", seed=1, size=(200, 150), num_frames=4, crowded=True, other="Kicking"
+    )
     assert other.pairs[1].class_name == "Kicking"
 
 
@@ -139,8 +154,15 @@ def test_write_clip_round_trip(tmp_path):
 
 
 def test_make_dataset_writes_three_streams(tmp_path):
-    path = make_dataset(tmp_path, n_per_class=1, classes=["Pushing", "Waving"], seed=5,
-                        size=(64, 48), num_frames=6, fps=6)
+    path = make_dataset(
+        tmp_path,
+        n_per_class=1,
+        classes=["Pushing", "Waving"],
+        seed=5,
+        size=(64, 48),
+        num_frames=6,
+        fps=6,
+    )
     samples = load_dataset(path, check_files=True)
     tax = load_taxonomy()
     assert [s.label for s in samples] == ["Pushing", "Waving"]

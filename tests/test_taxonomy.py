@@ -16,9 +16,18 @@ from ovhhir_core.data.taxonomy import (
     parse_taxonomy,
 )
 
-PAPER_DATASETS = {"Hollywood2", "UT-Interaction", "TV Human Interaction",
-                  "SBU Kinect Interaction", "JPL-Interaction", "ShakeFive2", "Kinetics",
-                  "NTU RGB+D 120", "AIR-Act2Act", "SportsHHI"}
+PAPER_DATASETS = {
+    "Hollywood2",
+    "UT-Interaction",
+    "TV Human Interaction",
+    "SBU Kinect Interaction",
+    "JPL-Interaction",
+    "ShakeFive2",
+    "Kinetics",
+    "NTU RGB+D 120",
+    "AIR-Act2Act",
+    "SportsHHI",
+}
 
 
 @pytest.fixture(scope="module")
@@ -72,23 +81,36 @@ def test_unseen_disjoint_from_seen(tax):
     assert {"Bowing", "Whispering", "ForeheadKissing", "Lifting", "Taunting"} <= set(unseen)
     assert not set(unseen) & set(tax.class_names())
     assert tax.class_names(seen=True, unseen=True) == tax.class_names() + unseen
-    seen_labels = {(ds, lab.lower()) for c in tax.categories for ds, ls in c.sources.items()
-                   for lab in ls}
+    seen_labels = {
+        (ds, lab.lower()) for c in tax.categories for ds, ls in c.sources.items() for lab in ls
+    }
     for c in tax.unseen:
-        assert c.unseen and not ({(ds, lab.lower()) for ds, ls in c.sources.items()
-                                  for lab in ls} & seen_labels)
+        assert c.unseen and not (
+            {(ds, lab.lower()) for ds, ls in c.sources.items() for lab in ls} & seen_labels
+        )
 
 
-@pytest.mark.parametrize("dataset, label, cls", [
-    ("UT-Interaction", "Punching", "Punching"), ("UT", "shake-hands", "Handshaking"),
-    ("UT", 3, "Pointing"), ("SBU", "8", "HandingOver"), ("sbu", "ShakingHands", "Handshaking"),
-    ("NTU RGB+D 120", "A058", "Handshaking"), ("ntu", "A58", "Handshaking"),
-    ("NTU", "walking apart from each other", "Departing"), ("AIR-Act2Act", "A005", "Handshaking"),
-    ("Hollywood2", "HugPerson", "Hugging"), ("TVHI", "highFive", "HighFiving"),
-    ("JPL", "point-converse", "Conversing"), ("ShakeFive2", "FIST_BUMP", "FistBumping"),
-    ("Kinetics", "Hugging (not baby)", "Hugging"), ("k700", "high fiving", "HighFiving"),
-    ("SportsHHI", "basketball - pass", "BasketballPassing"),
-])
+@pytest.mark.parametrize(
+    "dataset, label, cls",
+    [
+        ("UT-Interaction", "Punching", "Punching"),
+        ("UT", "shake-hands", "Handshaking"),
+        ("UT", 3, "Pointing"),
+        ("SBU", "8", "HandingOver"),
+        ("sbu", "ShakingHands", "Handshaking"),
+        ("NTU RGB+D 120", "A058", "Handshaking"),
+        ("ntu", "A58", "Handshaking"),
+        ("NTU", "walking apart from each other", "Departing"),
+        ("AIR-Act2Act", "A005", "Handshaking"),
+        ("Hollywood2", "HugPerson", "Hugging"),
+        ("TVHI", "highFive", "HighFiving"),
+        ("JPL", "point-converse", "Conversing"),
+        ("ShakeFive2", "FIST_BUMP", "FistBumping"),
+        ("Kinetics", "Hugging (not baby)", "Hugging"),
+        ("k700", "high fiving", "HighFiving"),
+        ("SportsHHI", "basketball - pass", "BasketballPassing"),
+    ],
+)
 def test_map_label(tax, dataset, label, cls):
     assert tax.map_label(dataset, label).class_name == cls
 
@@ -123,20 +145,25 @@ def _broken(raw, fn):
     return data
 
 
-@pytest.mark.parametrize("mutate, needle", [
-    (lambda d: d["categories"].append(copy.deepcopy(d["categories"][0])), "duplicate"),
-    (lambda d: d["categories"][1].update({"class": "Handshaking"}), "duplicate class_name"),
-    (lambda d: d["categories"][0].update({"sources": {}}), "at least one source"),
-    (lambda d: d["categories"][0].update({"soft_labels": ["a", "b"]}), "soft_labels"),
-    (lambda d: d["categories"][0].update({"soft_labels": ["a a", "A a", "b"]}), "differ"),
-    (lambda d: d["categories"][0].update({"class": "two words"}), "CamelCase"),
-    (lambda d: d["categories"][0]["sources"].update({"Nowhere": ["x"]}), "not described"),
-    (lambda d: d["categories"][0]["sources"].update({"Kinetics": []}), "is empty"),
-    (lambda d: d["categories"][1]["sources"].update({"UT-Interaction": ["Punching"]}),
-     "mapped to both"),
-    (lambda d: d["unseen"].append(copy.deepcopy(d["categories"][2])), "duplicate"),
-    (lambda d: d.pop("datasets"), "datasets"),
-])
+@pytest.mark.parametrize(
+    "mutate, needle",
+    [
+        (lambda d: d["categories"].append(copy.deepcopy(d["categories"][0])), "duplicate"),
+        (lambda d: d["categories"][1].update({"class": "Handshaking"}), "duplicate class_name"),
+        (lambda d: d["categories"][0].update({"sources": {}}), "at least one source"),
+        (lambda d: d["categories"][0].update({"soft_labels": ["a", "b"]}), "soft_labels"),
+        (lambda d: d["categories"][0].update({"soft_labels": ["a a", "A a", "b"]}), "differ"),
+        (lambda d: d["categories"][0].update({"class": "two words"}), "CamelCase"),
+        (lambda d: d["categories"][0]["sources"].update({"Nowhere": ["x"]}), "not described"),
+        (lambda d: d["categories"][0]["sources"].update({"Kinetics": []}), "is empty"),
+        (
+            lambda d: d["categories"][1]["sources"].update({"UT-Interaction": ["Punching"]}),
+            "mapped to both",
+        ),
+        (lambda d: d["unseen"].append(copy.deepcopy(d["categories"][2])), "duplicate"),
+        (lambda d: d.pop("datasets"), "datasets"),
+    ],
+)
 def test_validation_rejects_bad_files(raw, mutate, needle):
     with pytest.raises(TaxonomyError, match=needle):
         parse_taxonomy(_broken(raw, mutate))

@@ -47,7 +47,7 @@ def test_formats_probe_and_random_access(tmp_path, name, codec, pix_fmt, w, h, v
     reference = _sequential(path)
     idx, arr = video.sample_frames(path, 16)
     assert arr.shape == (16, h, w, 3) and arr.dtype == np.uint8
-    for i, frame in zip(idx, arr):
+    for i, frame in zip(idx, arr, strict=True):
         np.testing.assert_array_equal(frame, reference[i])
     assert [decoded_index(f) for f in arr] == [i % 32 for i in idx]
     np.testing.assert_array_equal(video.read_frame(path, 33), reference[33])
@@ -152,8 +152,9 @@ def test_missing_file_and_no_video_stream(tmp_path):
     audio = tmp_path / "a.m4a"
     with av.open(str(audio), "w") as c:
         s = c.add_stream("aac", rate=16000)
-        fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
-                                        layout="mono")
+        fr = av.AudioFrame.from_ndarray(
+            np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+        )
         fr.sample_rate = 16000
         for pk in list(s.encode(fr)) + list(s.encode(None)):
             c.mux(pk)
@@ -182,20 +183,6 @@ def test_out_of_range_frames(tmp_path):
         list(video.iter_frames(path, start=-1))
     with pytest.raises(video.VideoError, match="end frame"):
         video.sample_frames(path, 4, start=5, end=5)
-
-
-def test_limits(tmp_path):
-    path = make_video(tmp_path / "a.mp4", 50, 64, 48)
-    info = video.probe(path)
-    video.check_limits(info, video.VideoLimits(max_frames=50, max_side=64, max_duration=3))
-    for limits, match in [
-        (video.VideoLimits(max_frames=49), "50 frames"),
-        (video.VideoLimits(max_side=32), "64x48"),
-        (video.VideoLimits(max_duration=1), "lasts 2.0 s"),
-        (video.VideoLimits(max_bytes=10), "MB"),
-    ]:
-        with pytest.raises(video.VideoError, match=match):
-            video.check_limits(info, limits)
 
 
 def test_index_cache_sees_file_changes(tmp_path):

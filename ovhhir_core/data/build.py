@@ -83,14 +83,18 @@ class BuildReport:
     cancelled: bool = False
 
     def summary(self) -> str:
-        lines = [f"{self.written} written, {self.skipped} already done, {len(self.errors)} "
-                 f"failed, of {self.total} rows" + (" (cancelled)" if self.cancelled else ""),
-                 f"output: {self.out}"]
+        lines = [
+            f"{self.written} written, {self.skipped} already done, {len(self.errors)} "
+            f"failed, of {self.total} rows" + (" (cancelled)" if self.cancelled else ""),
+            f"output: {self.out}",
+        ]
         if self.errors:
             lines.append(f"failed rows: {self.errors_path}")
         if self.by_class:
-            lines.append("written per class: " + ", ".join(
-                f"{k} {v}" for k, v in sorted(self.by_class.items())))
+            lines.append(
+                "written per class: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(self.by_class.items()))
+            )
         return "\n".join(lines)
 
 
@@ -105,11 +109,11 @@ def template_describer(tax: Taxonomy, seed: int = 0) -> Callable[[Category, str]
 
 DESCRIBER_PROMPT = (
     "You write the ground-truth descriptions of a video dataset of two-person interactions. "
-    "A clip shows the interaction \"{name}\" ({class_name}). One description of such a clip "
-    "is: \"{reference}\"\n"
+    'A clip shows the interaction "{name}" ({class_name}). One description of such a clip '
+    'is: "{reference}"\n'
     "Write a different description of a clip of the same interaction, in one or two sentences, "
-    "in the present tense: who moves, how, and towards whom. Start with \"A person\" or "
-    "\"Two people\". Write only the description."
+    'in the present tense: who moves, how, and towards whom. Start with "A person" or '
+    '"Two people". Write only the description.'
 )
 
 
@@ -132,8 +136,9 @@ class LLMDescriber:
     def __call__(self, cat: Category, reference: str) -> str | None:
         from ovhhir_core.model import ChatSession
 
-        prompt = DESCRIBER_PROMPT.format(name=cat.name, class_name=cat.class_name,
-                                         reference=reference)
+        prompt = DESCRIBER_PROMPT.format(
+            name=cat.name, class_name=cat.class_name, reference=reference
+        )
         answer = ""
         for answer in ChatSession(self.model).ask(prompt, self.gen):  # noqa: B007
             pass
@@ -146,8 +151,12 @@ def clean_description(text: str, max_chars: int = 400) -> str | None:
     text = " ".join((text or "").split()).strip().strip("\"'“”")
     cut = text[:max_chars]
     if len(text) > max_chars or not cut.endswith((".", "!", "?")):
-        end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind(".") if
-                  cut.endswith(".") else -1)
+        end = max(
+            cut.rfind(". "),
+            cut.rfind("! "),
+            cut.rfind("? "),
+            cut.rfind(".") if cut.endswith(".") else -1,
+        )
         if end > 0:
             cut = cut[: end + 1]
     return cut if re.search(r"[A-Za-z]{2,}", cut) else None
@@ -161,9 +170,13 @@ class DatasetBuilder:
     (default: the taxonomy's templates).
     """
 
-    def __init__(self, options: BuildOptions, describer: Describer | None = None,
-                 segmenters: Callable[[], Any] | None = None,
-                 taxonomy: Taxonomy | None = None) -> None:
+    def __init__(
+        self,
+        options: BuildOptions,
+        describer: Describer | None = None,
+        segmenters: Callable[[], Any] | None = None,
+        taxonomy: Taxonomy | None = None,
+    ) -> None:
         out = Path(options.out)
         if out.suffix.lower() != ".jsonl":
             raise InputError(f"--out {out}: the output must be a .jsonl file (it is appended to)")
@@ -179,9 +192,10 @@ class DatasetBuilder:
         try:
             self.streams_dir.resolve().relative_to(out.resolve().parent)
         except ValueError:
-            raise InputError(f"--streams-dir {self.streams_dir} must lie inside the output's "
-                             f"folder {out.parent} (sample paths are stored relative to it)"
-                             ) from None
+            raise InputError(
+                f"--streams-dir {self.streams_dir} must lie inside the output's "
+                f"folder {out.parent} (sample paths are stored relative to it)"
+            ) from None
         self.report = BuildReport(out, out.with_name(out.stem + ".errors.jsonl"))
 
     # ------------------------------------------------------------------ run
@@ -206,8 +220,15 @@ class DatasetBuilder:
                 seen.add(row.id)
                 sample = self.build_row(row, cancel)
             except UserError as exc:
-                report.errors.append({"id": row.id, "where": row.where, "video": str(row.video),
-                                      "label": row.label, "error": str(exc)})
+                report.errors.append(
+                    {
+                        "id": row.id,
+                        "where": row.where,
+                        "video": str(row.video),
+                        "label": row.label,
+                        "error": str(exc),
+                    }
+                )
                 log.warning("%s (%s): %s", row.where, row.id, exc)
                 yield BuildEvent(index, len(rows), row.id, "error", str(exc))
                 continue
@@ -238,7 +259,8 @@ class DatasetBuilder:
                 raise InputError(
                     f"label {row.label!r} is not a {dataset} label in the "
                     "taxonomy; check the spelling, or map it with --label-map "
-                    "(JSON {\"source label\": \"ClassName\"})")
+                    '(JSON {"source label": "ClassName"})'
+                )
             return cat
         if overrides and row.label in overrides:
             return self.tax.by_class(overrides[row.label])
@@ -246,7 +268,8 @@ class DatasetBuilder:
         if cat is None:
             raise InputError(
                 f"unknown label {row.label!r}: not a class or category name of the taxonomy; "
-                "pass --dataset NAME to map a dataset's own labels, or --label-map")
+                "pass --dataset NAME to map a dataset's own labels, or --label-map"
+            )
         return cat
 
     def build_row(self, row: Row, cancel: Callable[[], bool] | None = None) -> Sample:
@@ -263,25 +286,46 @@ class DatasetBuilder:
             present |= set(np.unique(labels[frame_idx]).tolist())
         missing = [f"person_{k}" for k in (1, 2) if k not in present]
         if missing:
-            raise InputError(f"the masks never show {' or '.join(missing)} (label values 1 and "
-                             "2); check the mask file or the prompts")
+            raise InputError(
+                f"the masks never show {' or '.join(missing)} (label values 1 and "
+                "2); check the mask file or the prompts"
+            )
         keys = sorted(labels)
         lo, hi = max(0, keys[0]), min(info.num_frames, keys[-1] + 1)
         if lo >= hi:
-            raise InputError(f"the masks cover frames {keys[0]}..{keys[-1]}, outside the video's "
-                             f"{info.num_frames} frames")
+            raise InputError(
+                f"the masks cover frames {keys[0]}..{keys[-1]}, outside the video's "
+                f"{info.num_frames} frames"
+            )
         fill = (self.options.fill,) * 3
-        paths = write_streams(row.video, _PairLabels(labels, info.height, info.width),
-                              self.streams_dir / row.id, start=lo, end=hi, fill=fill)
+        paths = write_streams(
+            row.video,
+            _PairLabels(labels, info.height, info.width),
+            self.streams_dir / row.id,
+            start=lo,
+            end=hi,
+            fill=fill,
+        )
         text, how = self._describe(cat, row.id)
-        extra = {"source_label": row.label, "video": str(row.video), "frames": [lo, hi],
-                 "overlay": os.path.relpath(paths["overlay"], self.report.out.parent),
-                 "soft_label_from": how}
+        extra = {
+            "source_label": row.label,
+            "video": str(row.video),
+            "frames": [lo, hi],
+            "overlay": os.path.relpath(paths["overlay"], self.report.out.parent),
+            "soft_label_from": how,
+        }
         if cat.unseen:
             extra["unseen"] = True
-        return Sample(row.id, paths["person_1"], paths["person_2"], paths["background"],
-                      make_conversations(text, cat.class_name), label=cat.class_name,
-                      source=self._dataset_name(row), extra=extra)
+        return Sample(
+            row.id,
+            paths["person_1"],
+            paths["person_2"],
+            paths["background"],
+            make_conversations(text, cat.class_name),
+            label=cat.class_name,
+            source=self._dataset_name(row),
+            extra=extra,
+        )
 
     def _dataset_name(self, row: Row) -> str | None:
         dataset = row.dataset or self.options.dataset
@@ -296,17 +340,22 @@ class DatasetBuilder:
             log.warning("the describer gave no text for %s; using a taxonomy template", sample_id)
         return reference, "taxonomy"
 
-    def _labels(self, row: Row, info: video.VideoInfo,
-                cancel: Callable[[], bool] | None) -> Mapping[int, np.ndarray]:
+    def _labels(
+        self, row: Row, info: video.VideoInfo, cancel: Callable[[], bool] | None
+    ) -> Mapping[int, np.ndarray]:
         if row.mask is not None:
             return load_masks(row.mask)
         if not row.prompts:
-            raise InputError("no prompts: give p1 and p2 (points 'x,y;x,y' or a box "
-                             "'x0,y0,x1,y1') or a mask file")
+            raise InputError(
+                "no prompts: give p1 and p2 (points 'x,y;x,y' or a box "
+                "'x0,y0,x1,y1') or a mask file"
+            )
         if set(row.prompts) != {"person_1", "person_2"}:
             raise InputError("give prompts for both people (p1 and p2)")
         if not 0 <= row.frame < info.num_frames:
-            raise InputError(f"prompt frame {row.frame} is outside the video (0..{info.num_frames - 1})")
+            raise InputError(
+                f"prompt frame {row.frame} is outside the video (0..{info.num_frames - 1})"
+            )
         return self._track(row, cancel)
 
     def _track(self, row: Row, cancel: Callable[[], bool] | None) -> Mapping[int, np.ndarray]:
@@ -368,13 +417,22 @@ def existing_ids(path: Path) -> set[str]:
             keep.append(line if line.endswith("\n") else line + "\n")
         except (json.JSONDecodeError, KeyError, TypeError):
             if n != len(lines):
-                raise InputError(f"{path} line {n} is not a sample; fix or remove it before "
-                                 "resuming") from None
+                raise InputError(
+                    f"{path} line {n} is not a sample; fix or remove it before resuming"
+                ) from None
             log.warning("%s: dropping an incomplete last line (interrupted run)", path)
     if "".join(keep) != "".join(lines):
         path.write_text("".join(keep), encoding="utf-8")
     return ids
 
 
-__all__ = ["BuildEvent", "BuildOptions", "BuildReport", "DatasetBuilder", "LLMDescriber",
-           "clean_description", "existing_ids", "template_describer"]
+__all__ = [
+    "BuildEvent",
+    "BuildOptions",
+    "BuildReport",
+    "DatasetBuilder",
+    "LLMDescriber",
+    "clean_description",
+    "existing_ids",
+    "template_describer",
+]

@@ -111,11 +111,13 @@ def rows_from_folder(root: Path, dataset: str | None = None) -> list[Row]:
         for v in sorted(label_dir.rglob("*")):
             if v.suffix.lower() in VIDEO_EXTS and v.is_file():
                 rel = v.relative_to(root).as_posix()
-                rows.append(Row(make_id(rel), v, label_dir.name, rel, dataset,
-                                mask=_sidecar_mask(v)))
+                rows.append(
+                    Row(make_id(rel), v, label_dir.name, rel, dataset, mask=_sidecar_mask(v))
+                )
     if not rows:
-        raise InputError(f"{root}: no videos found in its sub-folders; expected "
-                         "<folder>/<label>/<video>.mp4")
+        raise InputError(
+            f"{root}: no videos found in its sub-folders; expected <folder>/<label>/<video>.mp4"
+        )
     return rows
 
 
@@ -126,8 +128,10 @@ def rows_from_csv(path: Path, dataset: str | None = None) -> list[Row]:
     cols = {c.strip().lower() for c in reader.fieldnames or []}
     missing = {"video", "label"} - cols
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; need at least "
-                         "'video' and 'label' (optional: id, dataset, frame, p1, p2, mask)")
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(sorted(missing))}; need at least "
+            "'video' and 'label' (optional: id, dataset, frame, p1, p2, mask)"
+        )
     base = path.resolve().parent
     rows = []
     for line_no, raw in enumerate(reader, start=2):
@@ -135,12 +139,19 @@ def rows_from_csv(path: Path, dataset: str | None = None) -> list[Row]:
         rec = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         where = f"{path.name} line {line_no}"
         video = rec.get("video", "")
-        row = Row(rec.get("id") or make_id(video or f"line{line_no}"), base / video,
-                  rec.get("label", ""), where, rec.get("dataset") or dataset)
+        row = Row(
+            rec.get("id") or make_id(video or f"line{line_no}"),
+            base / video,
+            rec.get("label", ""),
+            where,
+            rec.get("dataset") or dataset,
+        )
         try:
             if extra_cells:
-                raise InputError("more cells than columns; put prompts that contain commas in "
-                                 'double quotes, e.g. "10,20;30,40"')
+                raise InputError(
+                    "more cells than columns; put prompts that contain commas in "
+                    'double quotes, e.g. "10,20;30,40"'
+                )
             if not video:
                 raise InputError("the 'video' cell is empty")
             if not row.label:
@@ -196,14 +207,19 @@ def load_masks(path: Path) -> Mapping[int, np.ndarray]:
     try:
         if name.endswith(".npz"):
             with np.load(path) as data:
-                if "labels" not in data and data.files and all(
-                        re.fullmatch(r"frame_\d+", k) for k in data.files):
+                if (
+                    "labels" not in data
+                    and data.files
+                    and all(re.fullmatch(r"frame_\d+", k) for k in data.files)
+                ):
                     from ovhhir_core.masking import load_masks_npz  # the tracker's export
 
                     return load_masks_npz(path)
                 if "labels" not in data:
-                    raise InputError(f"{path}: an .npz mask file needs a 'labels' (T, H, W) "
-                                     f"array; found {', '.join(data.files) or 'nothing'}")
+                    raise InputError(
+                        f"{path}: an .npz mask file needs a 'labels' (T, H, W) "
+                        f"array; found {', '.join(data.files) or 'nothing'}"
+                    )
                 labels = data["labels"]
                 idx = data["frame_idx"] if "frame_idx" in data else np.arange(len(labels))
             if labels.ndim != 3 or len(idx) != len(labels):
@@ -230,8 +246,10 @@ def _masks_from_zip(path: Path) -> dict[int, np.ndarray]:
             with zf.open(info) as f:
                 img = Image.open(io.BytesIO(f.read()))
                 if img.mode not in ("P", "L"):
-                    raise InputError(f"{path}: {info.filename} must be an indexed (P) or "
-                                     f"grey (L) PNG holding label values, got mode {img.mode}")
+                    raise InputError(
+                        f"{path}: {info.filename} must be an indexed (P) or "
+                        f"grey (L) PNG holding label values, got mode {img.mode}"
+                    )
                 out[int(m.group(1))] = np.array(img, dtype=np.uint8)
     if not out:
         raise InputError(f"{path}: no <frame_idx>.png files in the zip")

@@ -42,15 +42,20 @@ def lerp(a: float, b: float, u: float) -> float:
     return a + (b - a) * u
 
 
-def walking(x: float, facing: int, travelled: float, h: float, run: bool = False,
-            **kw) -> Pose:
+def walking(x: float, facing: int, travelled: float, h: float, run: bool = False, **kw) -> Pose:
     """A walking (or running) pose after ``travelled`` pixels; legs and arms swing in phase."""
     s = math.sin(2 * math.pi * travelled / ((0.8 if run else 0.55) * h))
     amp = 38.0 if run else 24.0
     elbow = 85.0 if run else 12.0
-    pose = Pose(x, facing, lean=12.0 if run else 2.0,
-                near_arm=Arm(5 - 0.8 * amp * s, elbow), far_arm=Arm(5 + 0.8 * amp * s, elbow),
-                near_leg=Leg(amp * s, 30 * max(0.0, -s)), far_leg=Leg(-amp * s, 30 * max(0.0, s)))
+    pose = Pose(
+        x,
+        facing,
+        lean=12.0 if run else 2.0,
+        near_arm=Arm(5 - 0.8 * amp * s, elbow),
+        far_arm=Arm(5 + 0.8 * amp * s, elbow),
+        near_leg=Leg(amp * s, 30 * max(0.0, -s)),
+        far_leg=Leg(-amp * s, 30 * max(0.0, s)),
+    )
     return replace(pose, **kw) if kw else pose
 
 
@@ -58,8 +63,9 @@ def _pair_x(p: PairLayout, gap: float) -> tuple[float, float]:
     return p.cx - gap * p.h / 2, p.cx + gap * p.h / 2
 
 
-def _approach(t: float, p: PairLayout, g0: float, g1: float, t0: float, t1: float,
-              only_a: bool = False) -> tuple[Pose, Pose, float]:
+def _approach(
+    t: float, p: PairLayout, g0: float, g1: float, t0: float, t1: float, only_a: bool = False
+) -> tuple[Pose, Pose, float]:
     """Both (or only a) walk from gap g0 to gap g1 during [t0, t1]; returns poses and gap."""
     gap = lerp(g0, g1, ramp(t, t0, t1))
     if only_a:
@@ -106,8 +112,10 @@ def hugging(t: float, p: PairLayout) -> tuple[Pose, Pose]:
     sway = 4 * math.sin(2 * math.pi * 2 * t) * r
     arm = Arm(lerp(8, 80, r), lerp(10, 85, r))
     far = Arm(lerp(-8, 75, r), lerp(10, 90, r))
-    return (replace(a, near_arm=arm, far_arm=far, lean=8 * r + sway),
-            replace(b, near_arm=arm, far_arm=far, lean=8 * r - sway))
+    return (
+        replace(a, near_arm=arm, far_arm=far, lean=8 * r + sway),
+        replace(b, near_arm=arm, far_arm=far, lean=8 * r - sway),
+    )
 
 
 def pushing(t: float, p: PairLayout) -> tuple[Pose, Pose]:
@@ -117,8 +125,13 @@ def pushing(t: float, p: PairLayout) -> tuple[Pose, Pose]:
     arm = Arm(lerp(8, 75, ready), lerp(10, lerp(55, 5, shove), ready))
     a = replace(a, near_arm=arm, far_arm=arm, lean=10 * shove)
     knock = ramp(t, 0.5, 0.56) - ramp(t, 0.66, 0.82)
-    b = replace(b, x=b.x + 0.45 * p.h * ramp(t, 0.5, 0.68), lean=-20 * knock,
-                near_leg=Leg(-18 * knock, 10 * knock), far_arm=Arm(-8 + 50 * knock, 30))
+    b = replace(
+        b,
+        x=b.x + 0.45 * p.h * ramp(t, 0.5, 0.68),
+        lean=-20 * knock,
+        near_leg=Leg(-18 * knock, 10 * knock),
+        far_arm=Arm(-8 + 50 * knock, 30),
+    )
     return a, b
 
 
@@ -127,11 +140,16 @@ def punching(t: float, p: PairLayout) -> tuple[Pose, Pose]:
     guard = ramp(t, 0.25, 0.4) - ramp(t, 0.8, 0.95)
     hit = ramp(t, 0.5, 0.55) - ramp(t, 0.62, 0.75)
     near = Arm(lerp(lerp(8, 60, guard), 92, hit), lerp(lerp(10, 100, guard), 0, hit))
-    a = replace(a, near_arm=near, far_arm=Arm(lerp(-8, 50, guard), lerp(10, 110, guard)),
-                lean=10 * hit)
+    a = replace(
+        a, near_arm=near, far_arm=Arm(lerp(-8, 50, guard), lerp(10, 110, guard)), lean=10 * hit
+    )
     recoil = ramp(t, 0.54, 0.62) - ramp(t, 0.75, 0.92)
-    b = replace(b, x=b.x + 0.14 * p.h * ramp(t, 0.54, 0.7), lean=-22 * recoil,
-                near_arm=Arm(8 + 40 * recoil, 60 * recoil))
+    b = replace(
+        b,
+        x=b.x + 0.14 * p.h * ramp(t, 0.54, 0.7),
+        lean=-22 * recoil,
+        near_arm=Arm(8 + 40 * recoil, 60 * recoil),
+    )
     return a, b
 
 
@@ -139,11 +157,20 @@ def kicking(t: float, p: PairLayout) -> tuple[Pose, Pose]:
     a, b, _ = _approach(t, p, 1.05, 0.55, 0.0, 0.3, only_a=True)
     lift = ramp(t, 0.4, 0.5) - ramp(t, 0.6, 0.75)
     knee = 65 * (ramp(t, 0.4, 0.45) - ramp(t, 0.47, 0.52))
-    a = replace(a, near_leg=Leg(lerp(0, 80, lift), knee), lean=-12 * lift,
-                far_arm=Arm(-8 - 25 * lift, 20), near_arm=Arm(8 + 30 * lift, 40 * lift))
+    a = replace(
+        a,
+        near_leg=Leg(lerp(0, 80, lift), knee),
+        lean=-12 * lift,
+        far_arm=Arm(-8 - 25 * lift, 20),
+        near_arm=Arm(8 + 30 * lift, 40 * lift),
+    )
     hurt = ramp(t, 0.5, 0.58) - ramp(t, 0.75, 0.9)
-    b = replace(b, x=b.x + 0.15 * p.h * ramp(t, 0.5, 0.65), lean=22 * hurt,
-                near_arm=Arm(8 + 30 * hurt, 40 * hurt))
+    b = replace(
+        b,
+        x=b.x + 0.15 * p.h * ramp(t, 0.5, 0.65),
+        lean=22 * hurt,
+        near_arm=Arm(8 + 30 * hurt, 40 * hurt),
+    )
     return a, b
 
 

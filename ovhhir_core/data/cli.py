@@ -33,17 +33,30 @@ def register(subparsers) -> None:
     )
     p.add_argument("source", help="folder of <label>/<video> files, or a .csv")
     p.add_argument("--out", required=True, help="output .jsonl (appended to; existing ids skip)")
-    p.add_argument("--dataset", help="source dataset of the labels, e.g. UT-Interaction, NTU, "
-                   "Kinetics (maps its labels through the taxonomy)")
-    p.add_argument("--label-map", metavar="JSON",
-                   help="JSON file {\"source label\": \"ClassName\"} overriding the taxonomy")
-    p.add_argument("--shard", default="0/1", metavar="I/N",
-                   help="build only every N-th row starting at I (0-based), e.g. 0/4 ... 3/4")
-    p.add_argument("--streams-dir", help="where stream videos go (default: <out stem>_videos "
-                   "next to --out)")
-    p.add_argument("--describer", metavar="PRESET",
-                   help="write soft labels with this preset's chat LLM instead of the taxonomy's "
-                   "templates")
+    p.add_argument(
+        "--dataset",
+        help="source dataset of the labels, e.g. UT-Interaction, NTU, "
+        "Kinetics (maps its labels through the taxonomy)",
+    )
+    p.add_argument(
+        "--label-map",
+        metavar="JSON",
+        help='JSON file {"source label": "ClassName"} overriding the taxonomy',
+    )
+    p.add_argument(
+        "--shard",
+        default="0/1",
+        metavar="I/N",
+        help="build only every N-th row starting at I (0-based), e.g. 0/4 ... 3/4",
+    )
+    p.add_argument(
+        "--streams-dir", help="where stream videos go (default: <out stem>_videos next to --out)"
+    )
+    p.add_argument(
+        "--describer",
+        metavar="PRESET",
+        help="write soft labels with this preset's chat LLM instead of the taxonomy's templates",
+    )
     p.add_argument("--checkpoint", help="trained checkpoint for the describer's model (optional)")
     p.add_argument("--fill", type=int, default=0, help="pixel value of removed regions (0-255)")
     p.add_argument("--seed", type=int, default=0, help="seed of the template choice")
@@ -74,9 +87,13 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--fill must be 0..255, got {args.fill}")
     local = parse_local_paths(args.weights)
     options = BuildOptions(
-        source=Path(args.source), out=Path(args.out), dataset=args.dataset,
-        label_map=_label_map(args.label_map), shard=parse_shard(args.shard),
-        streams_dir=Path(args.streams_dir) if args.streams_dir else None, fill=args.fill,
+        source=Path(args.source),
+        out=Path(args.out),
+        dataset=args.dataset,
+        label_map=_label_map(args.label_map),
+        shard=parse_shard(args.shard),
+        streams_dir=Path(args.streams_dir) if args.streams_dir else None,
+        fill=args.fill,
         seed=args.seed,
     )
     device = resolve_device(args.device)

@@ -98,8 +98,7 @@ def joints(pose: Pose, fig: Figure) -> dict[str, np.ndarray]:
     hip = np.array([pose.x, fig.ground - HIP_HEIGHT * h - pose.lift])
     up = -_dir(-pose.lean, pose.facing)  # torso direction, hip → shoulder
     shoulder = hip + up * TORSO * h
-    out = {"hip": hip, "shoulder": shoulder,
-           "head": shoulder + up * (NECK + HEAD_R) * h}
+    out = {"hip": hip, "shoulder": shoulder, "head": shoulder + up * (NECK + HEAD_R) * h}
     for side, arm in (("near", pose.near_arm), ("far", pose.far_arm)):
         elbow = shoulder + _dir(arm.shoulder, pose.facing) * UPPER_ARM * h
         out[f"{side}_elbow"] = elbow
@@ -130,18 +129,24 @@ def draw_figure(frame: np.ndarray, labels: np.ndarray, pose: Pose, fig: Figure) 
     ops = []  # (kind, args, colour name); drawn back to front
     for side in ("far", "near"):
         leg_col = "trousers_far" if side == "far" else "trousers"
-        ops += [("line", (j["hip"], j[f"{side}_knee"], limb + 1), leg_col),
-                ("line", (j[f"{side}_knee"], j[f"{side}_foot"], limb + 1), leg_col),
-                ("line", (j[f"{side}_foot"], j[f"{side}_foot"] + foot, limb), leg_col)]
+        ops += [
+            ("line", (j["hip"], j[f"{side}_knee"], limb + 1), leg_col),
+            ("line", (j[f"{side}_knee"], j[f"{side}_foot"], limb + 1), leg_col),
+            ("line", (j[f"{side}_foot"], j[f"{side}_foot"] + foot, limb), leg_col),
+        ]
         if side == "far":
-            ops += [("line", (j["shoulder"], j["far_elbow"], limb), "shirt_far"),
-                    ("line", (j["far_elbow"], j["far_hand"], limb), "shirt_far"),
-                    ("circle", (j["far_hand"], hand_r), "skin")]
-    ops += [("line", (j["hip"], j["shoulder"], body), "shirt"),
-            ("circle", (j["head"], max(2, int(round(HEAD_R * h)))), "skin"),
-            ("line", (j["shoulder"], j["near_elbow"], limb), "shirt"),
-            ("line", (j["near_elbow"], j["near_hand"], limb), "shirt"),
-            ("circle", (j["near_hand"], hand_r), "skin")]
+            ops += [
+                ("line", (j["shoulder"], j["far_elbow"], limb), "shirt_far"),
+                ("line", (j["far_elbow"], j["far_hand"], limb), "shirt_far"),
+                ("circle", (j["far_hand"], hand_r), "skin"),
+            ]
+    ops += [
+        ("line", (j["hip"], j["shoulder"], body), "shirt"),
+        ("circle", (j["head"], max(2, int(round(HEAD_R * h)))), "skin"),
+        ("line", (j["shoulder"], j["near_elbow"], limb), "shirt"),
+        ("line", (j["near_elbow"], j["near_hand"], limb), "shirt"),
+        ("circle", (j["near_hand"], hand_r), "skin"),
+    ]
     for kind, args, colour in ops:
         for img, value in ((frame, pal[colour]), (labels, int(fig.label))):
             if kind == "line":
@@ -162,7 +167,8 @@ def make_background(rng: np.random.Generator, width: int, height: int) -> np.nda
         img = c0[None, None] * (1 - u[..., None]) + c1[None, None] * u[..., None]
     elif kind.startswith("noise"):
         small = rng.integers(0, 256, (max(2, height // 24), max(2, width // 24), 3)).astype(
-            np.uint8)
+            np.uint8
+        )
         img = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32)
         img = 0.5 * img + 0.5 * rng.integers(60, 200, 3)  # tone the colours down
         img += rng.normal(0, 8, img.shape)

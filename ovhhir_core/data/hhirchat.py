@@ -173,8 +173,9 @@ class Sample:
         return cls(sample_id, p1, p2, bg, turns, label, source, extra)  # type: ignore[arg-type]
 
 
-def make_conversations(description: str, one_word: str | None = None,
-                       question: str = DEFAULT_QUESTION) -> list[Turn]:
+def make_conversations(
+    description: str, one_word: str | None = None, question: str = DEFAULT_QUESTION
+) -> list[Turn]:
     """The paper's conversation: question, description, and (if ``one_word``) the one-word turn.
 
     ``one_word`` is a class name such as "Punching"; it is written as "Punching.".
@@ -182,8 +183,10 @@ def make_conversations(description: str, one_word: str | None = None,
     turns = [Turn("human", question), Turn("gpt", description)]
     if one_word:
         word = one_word.strip()
-        turns += [Turn("human", ONE_WORD_QUESTION), Turn("gpt", word if word.endswith(".")
-                                                           else word + ".")]
+        turns += [
+            Turn("human", ONE_WORD_QUESTION),
+            Turn("gpt", word if word.endswith(".") else word + "."),
+        ]
     return turns
 
 
@@ -202,8 +205,14 @@ def load_dataset(path: str | os.PathLike, check_files: bool = False) -> list[Sam
             samples.append(Sample.from_json(record, root, where=path, index=index))
         except DatasetError as exc:
             if line_no is not None and exc.line is None:
-                raise DatasetError(exc.message, file=path, index=index, sample_id=exc.sample_id,
-                                   field=exc.field, line=line_no) from None
+                raise DatasetError(
+                    exc.message,
+                    file=path,
+                    index=index,
+                    sample_id=exc.sample_id,
+                    field=exc.field,
+                    line=line_no,
+                ) from None
             raise
     _check_unique(samples, path)
     if check_files:
@@ -211,8 +220,13 @@ def load_dataset(path: str | os.PathLike, check_files: bool = False) -> list[Sam
             for key in ("p1", "p2", "bg"):
                 p = getattr(sample, key)
                 if p is not None and not p.is_file():
-                    raise DatasetError(f"video {p} does not exist; fix the path or add the file",
-                                       file=path, index=index, sample_id=sample.id, field=key)
+                    raise DatasetError(
+                        f"video {p} does not exist; fix the path or add the file",
+                        file=path,
+                        index=index,
+                        sample_id=sample.id,
+                        field=key,
+                    )
     return samples
 
 
@@ -235,8 +249,9 @@ def save_dataset(samples: Iterable[Sample], path: str | os.PathLike) -> Path:
         try:
             records.append(s.to_json(root))
         except DatasetError as exc:
-            raise DatasetError(exc.message, file=path, index=index, sample_id=s.id,
-                               field=exc.field) from None
+            raise DatasetError(
+                exc.message, file=path, index=index, sample_id=s.id, field=exc.field
+            ) from None
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         if suffix == ".json":
@@ -271,8 +286,9 @@ class _ErrorContext:
         self.sample_id: str | None = None
 
     def __call__(self, message: str, field: str | None = None) -> DatasetError:
-        return DatasetError(message, file=self.where, index=self.index,
-                            sample_id=self.sample_id, field=field)
+        return DatasetError(
+            message, file=self.where, index=self.index, sample_id=self.sample_id, field=field
+        )
 
 
 def _type(value: Any) -> str:
@@ -288,8 +304,9 @@ def _records(path: Path) -> Iterable[tuple[int, int | None, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise DatasetError(f"not UTF-8 text ({exc.reason}); is this a dataset file?",
-                           file=path) from None
+        raise DatasetError(
+            f"not UTF-8 text ({exc.reason}); is this a dataset file?", file=path
+        ) from None
     if path.suffix.lower() == ".jsonl":
         index = 0
         for line_no, line in enumerate(text.splitlines(), start=1):
@@ -298,21 +315,27 @@ def _records(path: Path) -> Iterable[tuple[int, int | None, Any]]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DatasetError(f"invalid JSON ({exc.msg} at column {exc.colno}); each line "
-                                   "must hold one sample object", file=path, line=line_no) from None
+                raise DatasetError(
+                    f"invalid JSON ({exc.msg} at column {exc.colno}); each line "
+                    "must hold one sample object",
+                    file=path,
+                    line=line_no,
+                ) from None
             yield index, line_no, record
             index += 1
         return
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DatasetError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-                           file=path) from None
+        raise DatasetError(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=path
+        ) from None
     if isinstance(data, Mapping):
         data = [data]  # a single VideoChat-style object is accepted as a one-sample file
     if not isinstance(data, list):
-        raise DatasetError(f"a .json dataset must be a list of samples, got {_type(data)}",
-                           file=path)
+        raise DatasetError(
+            f"a .json dataset must be a list of samples, got {_type(data)}", file=path
+        )
     for index, record in enumerate(data):
         yield index, None, record
 
@@ -321,8 +344,13 @@ def _check_unique(samples: list[Sample], path: Path) -> None:
     seen: dict[str, int] = {}
     for index, s in enumerate(samples):
         if s.id in seen:
-            raise DatasetError(f"duplicate id (first used by sample {seen[s.id]}); ids must be "
-                               "unique", file=path, index=index, sample_id=s.id, field="id")
+            raise DatasetError(
+                f"duplicate id (first used by sample {seen[s.id]}); ids must be unique",
+                file=path,
+                index=index,
+                sample_id=s.id,
+                field="id",
+            )
         seen[s.id] = index
 
 
@@ -362,8 +390,9 @@ def _resolve_video(value: str, root: Path) -> Path | None:
     return p if _within(real, root) else None
 
 
-def _parse_path(d: Mapping[str, Any], key: str, root: Path, err: _ErrorContext,
-                required: bool) -> Path | None:
+def _parse_path(
+    d: Mapping[str, Any], key: str, root: Path, err: _ErrorContext, required: bool
+) -> Path | None:
     value = d.get(key)
     if value is None:
         if required:
@@ -373,8 +402,11 @@ def _parse_path(d: Mapping[str, Any], key: str, root: Path, err: _ErrorContext,
         raise err(f"must be a non-empty string path, got {_type(value)} {value!r}", key)
     resolved = _resolve_video(value, root)
     if resolved is None:
-        raise err(f"path {value!r} escapes the dataset folder {root}; keep videos inside the "
-                  "folder that holds the dataset file", key)
+        raise err(
+            f"path {value!r} escapes the dataset folder {root}; keep videos inside the "
+            "folder that holds the dataset file",
+            key,
+        )
     return resolved
 
 
@@ -382,14 +414,18 @@ def _relative(path: Path, root: Path, sample_id: str, key: str) -> str:
     root = root.resolve()
     p = Path(os.path.normpath(Path(path).absolute()))
     if not _within(p, root):
-        raise DatasetError(f"video {p} is outside the dataset folder {root}; save the dataset "
-                           "next to (or above) its videos", sample_id=sample_id, field=key)
+        raise DatasetError(
+            f"video {p} is outside the dataset folder {root}; save the dataset "
+            "next to (or above) its videos",
+            sample_id=sample_id,
+            field=key,
+        )
     return p.relative_to(root).as_posix()
 
 
 def _parse_conversations(value: Any, key: str, err: _ErrorContext) -> list[Turn]:
     if value is None:
-        raise err("missing; give a list of {\"from\", \"value\"} turns", key)
+        raise err('missing; give a list of {"from", "value"} turns', key)
     if not isinstance(value, list):
         raise err(f"must be a list of turns, got {_type(value)}", key)
     if not value:
@@ -398,10 +434,10 @@ def _parse_conversations(value: Any, key: str, err: _ErrorContext) -> list[Turn]
     for i, t in enumerate(value):
         f = f"{key}[{i}]"
         if not isinstance(t, Mapping):
-            raise err(f"must be an object with \"from\" and \"value\", got {_type(t)}", f)
+            raise err(f'must be an object with "from" and "value", got {_type(t)}', f)
         role, text = t.get("from"), t.get("value")
         if role not in ROLES:
-            raise err(f"unknown role {role!r}; use \"human\" or \"gpt\"", f + ".from")
+            raise err(f'unknown role {role!r}; use "human" or "gpt"', f + ".from")
         if not isinstance(text, str):
             raise err(f"must be a string, got {_type(text)}", f + ".value")
         turns.append(Turn(role, text))
@@ -424,8 +460,7 @@ def _from_single_stream(d: Mapping[str, Any], root: Path, err: _ErrorContext) ->
     if "QA" in d:
         qa = d["QA"]
         if not isinstance(qa, list) or not qa:
-            raise err(f"must be a non-empty list of {{\"q\", \"a\"}} objects, got {_type(qa)}",
-                      "QA")
+            raise err(f'must be a non-empty list of {{"q", "a"}} objects, got {_type(qa)}', "QA")
         turns = []
         for i, item in enumerate(qa):
             if not isinstance(item, Mapping):
@@ -440,5 +475,13 @@ def _from_single_stream(d: Mapping[str, Any], root: Path, err: _ErrorContext) ->
         turns = _parse_conversations(d.get("conversations"), "conversations", err)
     extra = {k: v for k, v in d.items() if k not in _KNOWN_KEYS | {"video", "QA"}}
     extra["single_stream"] = True
-    return Sample(sample_id, video, video, video, turns, _optional_str(d, "label", err),
-                  _optional_str(d, "source", err), extra)
+    return Sample(
+        sample_id,
+        video,
+        video,
+        video,
+        turns,
+        _optional_str(d, "label", err),
+        _optional_str(d, "source", err),
+        extra,
+    )

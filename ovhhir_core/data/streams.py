@@ -18,8 +18,9 @@ from ovhhir_core import video
 STREAM_SUFFIXES = {"person_1": "_p1.mp4", "person_2": "_p2.mp4", "background": "_bg.mp4"}
 
 
-def split_frame(frame: np.ndarray, label_map: np.ndarray | None,
-                fill: int = 0) -> dict[str, np.ndarray]:
+def split_frame(
+    frame: np.ndarray, label_map: np.ndarray | None, fill: int = 0
+) -> dict[str, np.ndarray]:
     """The three streams of one frame.
 
     ``frame`` is (H, W, 3) uint8 RGB; ``label_map`` is (H, W) uint8 (0 background, 1 person 1,

@@ -75,8 +75,9 @@ def _rng(seed: int, *keys: str | int) -> np.random.Generator:
 
 def _check_class(name: str) -> str:
     if name not in SCRIPTS:
-        raise SyntheticError(f"no synthetic script for {name!r}; choose one of "
-                             f"{', '.join(CLASSES)}")
+        raise SyntheticError(
+            f"no synthetic script for {name!r}; choose one of {', '.join(CLASSES)}"
+        )
     return name
 
 
@@ -97,8 +98,9 @@ def render_clip(
     _check_class(interaction)
     width, height = int(size[0]), int(size[1])
     if width < 32 or height < 32 or num_frames < 1 or fps <= 0:
-        raise SyntheticError(f"need size >= 32x32, num_frames >= 1 and fps > 0; got {size}, "
-                             f"{num_frames}, {fps}")
+        raise SyntheticError(
+            f"need size >= 32x32, num_frames >= 1 and fps > 0; got {size}, {num_frames}, {fps}"
+        )
     rng = _rng(seed, interaction, int(crowded), other or "")
     background = make_background(rng, width, height)
     actors = []  # (layout, class_name, figure_a, figure_b, a_in_front), drawn back to front
@@ -108,13 +110,40 @@ def render_clip(
         _check_class(other)
         front_left = bool(rng.integers(2))
         h_back = 0.42 * height * rng.uniform(0.9, 1.05)
-        actors.append(_actor(rng, other, (3, 4), (0.72 if front_left else 0.28) * width,
-                             h_back, 0.78 * height, width))
-        actors.append(_actor(rng, interaction, (1, 2), (0.3 if front_left else 0.7) * width,
-                             0.56 * height * rng.uniform(0.9, 1.05), 0.97 * height, width))
+        actors.append(
+            _actor(
+                rng,
+                other,
+                (3, 4),
+                (0.72 if front_left else 0.28) * width,
+                h_back,
+                0.78 * height,
+                width,
+            )
+        )
+        actors.append(
+            _actor(
+                rng,
+                interaction,
+                (1, 2),
+                (0.3 if front_left else 0.7) * width,
+                0.56 * height * rng.uniform(0.9, 1.05),
+                0.97 * height,
+                width,
+            )
+        )
     else:
-        actors.append(_actor(rng, interaction, (1, 2), width * rng.uniform(0.42, 0.58),
-                             0.62 * height * rng.uniform(0.88, 1.05), 0.95 * height, width))
+        actors.append(
+            _actor(
+                rng,
+                interaction,
+                (1, 2),
+                width * rng.uniform(0.42, 0.58),
+                0.62 * height * rng.uniform(0.88, 1.05),
+                0.95 * height,
+                width,
+            )
+        )
     frames = np.empty((num_frames, height, width, 3), np.uint8)
     labels = np.zeros((num_frames, height, width), np.uint8)
     for i in range(num_frames):
@@ -122,27 +151,43 @@ def render_clip(
         frames[i] = background
         for layout, name, fig_a, fig_b, a_front in actors:
             pose_a, pose_b = poses_at(name, t, layout)
-            order = [(pose_b, fig_b), (pose_a, fig_a)] if a_front else [(pose_a, fig_a),
-                                                                         (pose_b, fig_b)]
+            order = (
+                [(pose_b, fig_b), (pose_a, fig_a)]
+                if a_front
+                else [(pose_a, fig_a), (pose_b, fig_b)]
+            )
             for pose, fig in order:
                 draw_figure(frames[i], labels[i], pose, fig)
     pairs = [Pair(name, (fa.label, fb.label)) for _, name, fa, fb, _ in reversed(actors)]
     return SyntheticClip(frames, labels, interaction, pairs, float(fps), int(seed), background)
 
 
-def _actor(rng: np.random.Generator, name: str, ids: tuple[int, int], cx: float, h: float,
-           ground: float, width: int) -> tuple[PairLayout, str, Figure, Figure, bool]:
+def _actor(
+    rng: np.random.Generator,
+    name: str,
+    ids: tuple[int, int],
+    cx: float,
+    h: float,
+    ground: float,
+    width: int,
+) -> tuple[PairLayout, str, Figure, Figure, bool]:
     far = min(1.6, max(0.9, (width * 0.9) / h - 0.4))
-    layout = PairLayout(cx=cx, h=h, far_gap=float(rng.uniform(0.85, 1.0)) * far,
-                        shift=float(rng.uniform(-0.04, 0.06)), variant=int(rng.integers(4)),
-                        mirror=bool(rng.integers(2)))
+    layout = PairLayout(
+        cx=cx,
+        h=h,
+        far_gap=float(rng.uniform(0.85, 1.0)) * far,
+        shift=float(rng.uniform(-0.04, 0.06)),
+        variant=int(rng.integers(4)),
+        mirror=bool(rng.integers(2)),
+    )
     fig_a = Figure(h, ground, ids[0], make_palette(ids[0] - 1, rng))
     fig_b = Figure(h * rng.uniform(0.92, 1.08), ground, ids[1], make_palette(ids[1] - 1, rng))
     return layout, name, fig_a, fig_b, bool(rng.integers(2))
 
 
-def write_clip(clip: SyntheticClip, out_dir: str | os.PathLike,
-               name: str | None = None) -> tuple[Path, Path]:
+def write_clip(
+    clip: SyntheticClip, out_dir: str | os.PathLike, name: str | None = None
+) -> tuple[Path, Path]:
     """Write ``<name>.mp4`` (H.264) and ``<name>_masks.npz`` into ``out_dir``.
 
     The npz holds ``labels`` (T, H, W) uint8, ``frame_idx`` (T,) int64 and ``obj_ids`` (N,) uint8;
@@ -154,13 +199,18 @@ def write_clip(clip: SyntheticClip, out_dir: str | os.PathLike,
     video_path = video.write_video(out_dir / f"{name}.mp4", iter(clip.frames), clip.fps)
     masks_path = out_dir / f"{name}_masks.npz"
     obj_ids = np.array([i for p in clip.pairs for i in p.obj_ids], np.uint8)
-    np.savez_compressed(masks_path, labels=clip.labels,
-                        frame_idx=np.arange(len(clip.labels), dtype=np.int64), obj_ids=obj_ids)
+    np.savez_compressed(
+        masks_path,
+        labels=clip.labels,
+        frame_idx=np.arange(len(clip.labels), dtype=np.int64),
+        obj_ids=obj_ids,
+    )
     return video_path, masks_path
 
 
-def iter_specs(classes: Sequence[str], n_per_class: int,
-               seed: int) -> Iterator[tuple[str, int, int]]:
+def iter_specs(
+    classes: Sequence[str], n_per_class: int, seed: int
+) -> Iterator[tuple[str, int, int]]:
     """(class_name, index within the class, clip seed) for every sample of a synthetic set."""
     for name in classes:
         for k in range(n_per_class):
@@ -199,16 +249,26 @@ def make_dataset(
     for name, k, clip_seed in iter_specs(classes, n_per_class, seed):
         sample_id = f"{name}_{k:03d}"
         clip = render_clip(name, clip_seed, size, num_frames, fps, crowded=crowded)
-        paths = write_streams(enumerate(clip.frames), dict(enumerate(clip.labels)),
-                              vids / sample_id, fps)
+        paths = write_streams(
+            enumerate(clip.frames), dict(enumerate(clip.labels)), vids / sample_id, fps
+        )
         if write_source:
             write_clip(clip, vids, sample_id)
         text = tax.soft_label(name, _rng(seed, "soft", sample_id))
         extra = {"seed": clip_seed}
         if crowded:
             extra["other_pair"] = clip.pairs[1].class_name
-        samples.append(Sample(sample_id, paths["person_1"], paths["person_2"],
-                              paths["background"], make_conversations(text, name),
-                              label=name, source=SOURCE, extra=extra))
+        samples.append(
+            Sample(
+                sample_id,
+                paths["person_1"],
+                paths["person_2"],
+                paths["background"],
+                make_conversations(text, name),
+                label=name,
+                source=SOURCE,
+                extra=extra,
+            )
+        )
         log.debug("synthetic sample %s written", sample_id)
     return save_dataset(samples, out_dir / filename)

@@ -75,8 +75,9 @@ def _norm(text: str) -> str:
 class Taxonomy:
     """Validated categories and datasets. Build with :func:`load_taxonomy`."""
 
-    def __init__(self, categories: list[Category], unseen: list[Category],
-                 datasets: dict[str, DatasetInfo]) -> None:
+    def __init__(
+        self, categories: list[Category], unseen: list[Category], datasets: dict[str, DatasetInfo]
+    ) -> None:
         self.categories = categories
         self.unseen = unseen
         self.datasets = datasets
@@ -102,8 +103,10 @@ class Taxonomy:
         """The category with this class name (case-insensitive; "Punching." works too)."""
         cat = self._by_class.get(_norm(name))
         if cat is None:
-            raise TaxonomyError(f"unknown class {name!r}; see `load_taxonomy().class_names("
-                                "unseen=True)` for the known ones")
+            raise TaxonomyError(
+                f"unknown class {name!r}; see `load_taxonomy().class_names("
+                "unseen=True)` for the known ones"
+            )
         return cat
 
     def find(self, label: str) -> Category | None:
@@ -118,8 +121,9 @@ class Taxonomy:
             raise TaxonomyError(f"unknown dataset {dataset!r}; known: {', '.join(self.datasets)}")
         return name
 
-    def map_label(self, dataset: str, source_label: str | int,
-                  overrides: Mapping[str, str] | None = None) -> Category | None:
+    def map_label(
+        self, dataset: str, source_label: str | int, overrides: Mapping[str, str] | None = None
+    ) -> Category | None:
         """The category of ``source_label`` in ``dataset``, or None if the dataset has no such label.
 
         Accepts the dataset's strings and numeric ids where the dataset has them (UT 0-5,
@@ -147,9 +151,13 @@ class Taxonomy:
         sport, rest = _norm(m.group(1)), _norm(m.group(2))
         if not rest:
             return None
-        hits = [c for c in self.categories if ds in c.unconfirmed_sources
-                and _norm(c.class_name).startswith(sport)
-                and _norm(c.class_name)[len(sport):].startswith(rest)]
+        hits = [
+            c
+            for c in self.categories
+            if ds in c.unconfirmed_sources
+            and _norm(c.class_name).startswith(sport)
+            and _norm(c.class_name)[len(sport) :].startswith(rest)
+        ]
         return hits[0] if len(hits) == 1 else None
 
     def soft_label(self, class_name: str, rng: random.Random | Any | int | None = None) -> str:
@@ -168,17 +176,31 @@ class Taxonomy:
 
 
 _DATASET_ALIASES = {
-    "hw2": "Hollywood2", "hollywood": "Hollywood2",
-    "ut": "UT-Interaction", "utinteraction": "UT-Interaction",
-    "tvhi": "TV Human Interaction", "tvhumaninteractions": "TV Human Interaction",
-    "sbu": "SBU Kinect Interaction", "sbukinect": "SBU Kinect Interaction",
-    "jpl": "JPL-Interaction", "jplfirstpersoninteraction": "JPL-Interaction",
-    "sf2": "ShakeFive2", "shakefive": "ShakeFive2",
-    "k400": "Kinetics", "k600": "Kinetics", "k700": "Kinetics", "kinetics400": "Kinetics",
-    "kinetics600": "Kinetics", "kinetics700": "Kinetics",
-    "ntu": "NTU RGB+D 120", "ntu120": "NTU RGB+D 120", "nturgbd": "NTU RGB+D 120",
-    "ntu60": "NTU RGB+D 120", "nturgbd60": "NTU RGB+D 120",
-    "air": "AIR-Act2Act", "act2act": "AIR-Act2Act",
+    "hw2": "Hollywood2",
+    "hollywood": "Hollywood2",
+    "ut": "UT-Interaction",
+    "utinteraction": "UT-Interaction",
+    "tvhi": "TV Human Interaction",
+    "tvhumaninteractions": "TV Human Interaction",
+    "sbu": "SBU Kinect Interaction",
+    "sbukinect": "SBU Kinect Interaction",
+    "jpl": "JPL-Interaction",
+    "jplfirstpersoninteraction": "JPL-Interaction",
+    "sf2": "ShakeFive2",
+    "shakefive": "ShakeFive2",
+    "k400": "Kinetics",
+    "k600": "Kinetics",
+    "k700": "Kinetics",
+    "kinetics400": "Kinetics",
+    "kinetics600": "Kinetics",
+    "kinetics700": "Kinetics",
+    "ntu": "NTU RGB+D 120",
+    "ntu120": "NTU RGB+D 120",
+    "nturgbd": "NTU RGB+D 120",
+    "ntu60": "NTU RGB+D 120",
+    "nturgbd60": "NTU RGB+D 120",
+    "air": "AIR-Act2Act",
+    "act2act": "AIR-Act2Act",
 }
 
 
@@ -194,15 +216,25 @@ def parse_taxonomy(data: Any, where: str = "taxonomy") -> Taxonomy:
     for name, d in (data.get("datasets") or {}).items():
         if not isinstance(d, Mapping) or not d.get("citation") or not d.get("status"):
             raise fail(f"dataset {name!r} needs a 'citation' and a 'status'")
-        datasets[name] = DatasetInfo(name, d["citation"], d.get("url", ""), d["status"],
-                                     d.get("labels"), dict(d.get("label_ids") or {}),
-                                     d.get("notes", ""), bool(d.get("unseen_only", False)))
+        datasets[name] = DatasetInfo(
+            name,
+            d["citation"],
+            d.get("url", ""),
+            d["status"],
+            d.get("labels"),
+            dict(d.get("label_ids") or {}),
+            d.get("notes", ""),
+            bool(d.get("unseen_only", False)),
+        )
     if not datasets:
         raise fail("has no 'datasets'")
-    seen = [_parse_category(r, i, False, datasets, fail)
-            for i, r in enumerate(data.get("categories") or [])]
-    unseen = [_parse_category(r, i, True, datasets, fail)
-              for i, r in enumerate(data.get("unseen") or [])]
+    seen = [
+        _parse_category(r, i, False, datasets, fail)
+        for i, r in enumerate(data.get("categories") or [])
+    ]
+    unseen = [
+        _parse_category(r, i, True, datasets, fail) for i, r in enumerate(data.get("unseen") or [])
+    ]
     if not seen:
         raise fail("has no 'categories'")
     for attr in ("name", "class_name"):
@@ -210,8 +242,10 @@ def parse_taxonomy(data: Any, where: str = "taxonomy") -> Taxonomy:
         for c in seen + unseen:
             key = _norm(getattr(c, attr))
             if key in first:
-                raise fail(f"duplicate {attr} {getattr(c, attr)!r} (also used by "
-                           f"{first[key]!r}); names must be unique")
+                raise fail(
+                    f"duplicate {attr} {getattr(c, attr)!r} (also used by "
+                    f"{first[key]!r}); names must be unique"
+                )
             first[key] = c.name
     owner: dict[tuple[str, str], Category] = {}
     for c in seen + unseen:
@@ -219,14 +253,17 @@ def parse_taxonomy(data: Any, where: str = "taxonomy") -> Taxonomy:
             for label in labels:
                 key = (ds, _norm(label))
                 if key in owner and owner[key] is not c:
-                    raise fail(f"{ds} label {label!r} is mapped to both "
-                               f"{owner[key].class_name!r} and {c.class_name!r}")
+                    raise fail(
+                        f"{ds} label {label!r} is mapped to both "
+                        f"{owner[key].class_name!r} and {c.class_name!r}"
+                    )
                 owner[key] = c
     return Taxonomy(seen, unseen, datasets)
 
 
-def _parse_category(row: Any, index: int, unseen: bool, datasets: Mapping[str, DatasetInfo],
-                    fail) -> Category:
+def _parse_category(
+    row: Any, index: int, unseen: bool, datasets: Mapping[str, DatasetInfo], fail
+) -> Category:
     kind = "unseen" if unseen else "categories"
     if not isinstance(row, Mapping):
         raise fail(f"{kind}[{index}] must be an object")
@@ -247,20 +284,33 @@ def _parse_category(row: Any, index: int, unseen: bool, datasets: Mapping[str, D
     unconfirmed = list(row.get("unconfirmed_sources") or [])
     for ds, labels in sources.items():
         if not labels and ds not in unconfirmed:
-            raise fail(f"{where}: sources[{ds!r}] is empty; list the label or mark the dataset "
-                       "in 'unconfirmed_sources'")
+            raise fail(
+                f"{where}: sources[{ds!r}] is empty; list the label or mark the dataset "
+                "in 'unconfirmed_sources'"
+            )
     if not unseen and not sources:
         raise fail(f"{where}: needs at least one source dataset")
     if unseen and not sources and not row.get("note"):
         raise fail(f"{where}: an unseen class without sources needs a 'note' saying why")
     soft = row.get("soft_labels")
-    if (not isinstance(soft, list) or len(soft) < MIN_SOFT_LABELS
-            or not all(isinstance(s, str) and s.strip() for s in soft)):
+    if (
+        not isinstance(soft, list)
+        or len(soft) < MIN_SOFT_LABELS
+        or not all(isinstance(s, str) and s.strip() for s in soft)
+    ):
         raise fail(f"{where}: needs at least {MIN_SOFT_LABELS} non-empty 'soft_labels'")
     if len({s.strip().lower() for s in soft}) != len(soft):
         raise fail(f"{where}: soft labels must differ from each other")
-    return Category(name, cls, {k: list(v) for k, v in sources.items()}, list(soft), unseen,
-                    row.get("judgement"), row.get("note"), unconfirmed)
+    return Category(
+        name,
+        cls,
+        {k: list(v) for k, v in sources.items()},
+        list(soft),
+        unseen,
+        row.get("judgement"),
+        row.get("note"),
+        unconfirmed,
+    )
 
 
 @functools.lru_cache(maxsize=4)
