@@ -13,14 +13,7 @@ import pytest
 from PIL import Image
 
 from ovhhir_core import video
-from ovhhir_core.data.build import (
-    BuildOptions,
-    DatasetBuilder,
-    LLMDescriber,
-    clean_description,
-    existing_ids,
-    template_describer,
-)
+from ovhhir_core.data.build import BuildOptions, DatasetBuilder, existing_ids
 from ovhhir_core.data.build_inputs import (
     InputError,
     Prompt,
@@ -30,6 +23,7 @@ from ovhhir_core.data.build_inputs import (
     read_rows,
     shard,
 )
+from ovhhir_core.data.describe import LLMDescriber, clean_description, template_describer
 from ovhhir_core.data.hhirchat import load_dataset
 from ovhhir_core.data.synthetic import render_clip, write_clip
 from ovhhir_core.data.taxonomy import load_taxonomy

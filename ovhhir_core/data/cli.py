@@ -79,8 +79,9 @@ def _label_map(path: str | None) -> dict[str, str] | None:
 
 def run(args: argparse.Namespace) -> int:
     from ovhhir_core.config import load_preset, parse_local_paths
-    from ovhhir_core.data.build import BuildOptions, DatasetBuilder, LLMDescriber
+    from ovhhir_core.data.build import BuildOptions, DatasetBuilder
     from ovhhir_core.data.build_inputs import parse_shard
+    from ovhhir_core.data.describe import LLMDescriber
     from ovhhir_core.device import resolve_device, resolve_dtype
 
     if not 0 <= args.fill <= 255:
