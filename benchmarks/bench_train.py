@@ -33,7 +33,8 @@ from ovhhir_core.data.hhirchat import Sample, load_dataset, save_dataset  # noqa
 from ovhhir_core.data.synthetic import CLASSES, make_dataset  # noqa: E402
 from ovhhir_core.eval.candidates import ClassSpace  # noqa: E402
 from ovhhir_core.eval.classify import rank_classes  # noqa: E402
-from ovhhir_core.eval.evaluate import EvalOptions, _cached_visual, evaluate  # noqa: E402
+from ovhhir_core.eval.cli import cached_visual
+from ovhhir_core.eval.evaluate import EvalOptions, evaluate  # noqa: E402
 from ovhhir_core.features import FeatureCache, feature_key  # noqa: E402
 from ovhhir_core.model import collate_features, load_model  # noqa: E402
 
@@ -109,7 +110,7 @@ def _measure(preset_path, checkpoint, heldout, embedder, work: Path) -> dict:
     preset = load_preset(preset_path)
     model = load_model(preset.model, "cpu", torch.float32, checkpoint=checkpoint).eval()
     samples = load_dataset(heldout)
-    cache, visual_of = _cached_visual(model, preset.model, str(work / "heldout_cache"))
+    cache, visual_of = cached_visual(model, preset.model, str(work / "heldout_cache"))
     for s in samples:
         visual_of(s)
     cache.flush()

@@ -18,7 +18,7 @@ COMMAND_MODULES = [
     "ovhhir_core.model.cli",
     "ovhhir_core.data.cli",
     "ovhhir_core.train",
-    "ovhhir_core.eval.evaluate",
+    "ovhhir_core.eval.cli",
 ]
 
 

@@ -187,10 +187,10 @@ def test_cache_key_changes_with_stream_file_and_encoder_config(data, preset_file
 
 
 def test_evaluate_loads_the_trained_checkpoint(trained, data, tmp_path, preset_file):
-    from ovhhir_core.eval import evaluate
+    from ovhhir_core.eval import cli as evaluate_cli
 
     out, _ = trained
-    rc = evaluate.main(
+    rc = evaluate_cli.main(
         [
             "--data",
             str(data),

@@ -1,4 +1,4 @@
-"""``python -m ovhhir_core evaluate``: the paper's evaluation of a trained checkpoint.
+"""The paper's evaluation of a trained checkpoint (CLI: :mod:`ovhhir_core.eval.cli`).
 
 For every sample of an HHIRChat file the model describes the interaction (the sample's own first
 question, greedy by default). Then:
@@ -13,19 +13,17 @@ question, greedy by default). Then:
 (d) the embedding nearest class: the generated description goes to the class whose soft labels
     it is closest to (no LLM involved in the decision).
 
-Writes ``results.json``, ``results.md`` (the paper's table layout) and figures into ``--out``.
+``python -m ovhhir_core evaluate`` writes ``results.json``, ``results.md`` (the paper's table layout)
+and figures into ``--out``.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ovhhir_core.errors import UserError
 from ovhhir_core.eval import metrics
 from ovhhir_core.eval.candidates import ClassSpace
 from ovhhir_core.eval.classify import class_prompt, map_answer_to_class, nearest_class, shuffled
@@ -261,157 +259,3 @@ def _open_set_metrics(
             else float("nan")
         ),
     }
-
-
-# ----------------------------------------------------------------------------- CLI
-
-
-def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    from ovhhir_core.cli import add_common_args
-
-    p = parser or argparse.ArgumentParser(
-        prog="python -m ovhhir_core evaluate", description=__doc__.splitlines()[0]
-    )
-    add_common_args(p)
-    p.add_argument("--data", required=True, help="HHIRChat .json/.jsonl file to evaluate on")
-    p.add_argument(
-        "--checkpoint",
-        default=None,
-        help="trained checkpoint folder (e.g. OUT/final) or Hub repo id; without it "
-        "the branches are untrained (a baseline)",
-    )
-    p.add_argument("--out", required=True, help="folder for results.json/.md and figures")
-    p.add_argument(
-        "--seeds",
-        type=int,
-        nargs="+",
-        default=[0, 1, 2],
-        help="prompt-classifier seeds (candidate order shuffled per seed)",
-    )
-    p.add_argument(
-        "--candidates",
-        choices=["dataset", "all"],
-        default="dataset",
-        help="prompt-classifier class list: the sample's dataset's classes, or all seen classes",
-    )
-    p.add_argument(
-        "--open-set",
-        choices=["auto", "on", "off"],
-        default="auto",
-        help="open-set evaluation (auto: when some sample has an unseen class)",
-    )
-    p.add_argument(
-        "--unseen",
-        nargs="*",
-        default=[],
-        help="extra class names to treat as unseen (besides the taxonomy's)",
-    )
-    p.add_argument("--max-samples", type=int, default=None)
-    p.add_argument("--max-new-tokens", type=int, default=96)
-    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
-    p.add_argument(
-        "--cache-dir",
-        default=None,
-        help="reuse/fill a frozen-feature cache (e.g. the training run's)",
-    )
-    return p
-
-
-def register(subparsers: Any) -> None:
-    """Add the ``evaluate`` subcommand to the CLI."""
-    parser = subparsers.add_parser(
-        "evaluate",
-        help="cosine similarity, macro-F1, open set",
-        description=__doc__.splitlines()[0],
-    )
-    build_parser(parser)
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    """CLI entry: load preset, model, data and embedder; evaluate; write the report."""
-    from tqdm.auto import tqdm
-
-    from ovhhir_core.config import load_preset, parse_local_paths
-    from ovhhir_core.data.hhirchat import load_dataset
-    from ovhhir_core.device import resolve_device, resolve_dtype
-    from ovhhir_core.eval.embedder import load_embedder
-    from ovhhir_core.eval.report import write_report
-    from ovhhir_core.model import load_model
-
-    preset = load_preset(args.preset, parse_local_paths(args.weights))
-    device = resolve_device(args.device)
-    dtype = resolve_dtype(args.dtype, device)
-    samples = load_dataset(args.data, check_files=True)
-    model = load_model(
-        preset.model, device, dtype, checkpoint=args.checkpoint, preset_name=preset.name
-    )
-    model.eval()
-    embedder = load_embedder(preset.embedder, device)
-    space = ClassSpace.build(samples, args.candidates, args.open_set, args.unseen)
-    opts = EvalOptions(
-        seeds=args.seeds,
-        max_new_tokens=args.max_new_tokens,
-        temperature=args.temperature,
-        open_set=args.open_set,
-        candidates=args.candidates,
-        unseen=args.unseen,
-        max_samples=args.max_samples,
-        meta={
-            "preset": preset.name,
-            "checkpoint": args.checkpoint,
-            "data": str(args.data),
-            "embedder": preset.embedder.local_path or preset.embedder.weights,
-        },
-    )
-    cache, visual_of = (
-        _cached_visual(model, preset.model, args.cache_dir) if args.cache_dir else (None, None)
-    )
-    results = None
-    with tqdm(
-        total=min(len(samples), args.max_samples or len(samples)), desc="evaluating", unit="clip"
-    ) as bar:
-        for done, _total, out in evaluate(model, samples, embedder, space, opts, visual_of):
-            results = out or results
-            bar.n = done
-            bar.refresh()
-    if cache is not None:
-        cache.flush()
-    paths = write_report(results, args.out)
-    print(paths["markdown"].read_text())
-    print("wrote " + ", ".join(str(p) for p in paths.values()))
-    return 0
-
-
-def _cached_visual(model: Any, model_cfg: Any, cache_dir: str):
-    """(cache, ``visual_of``) reading frozen features from (and adding them to) a feature cache;
-    flush the cache when done."""
-    import torch
-
-    from ovhhir_core.features import FeatureCache, feature_key
-    from ovhhir_core.model import load_clip
-
-    cache = FeatureCache(Path(cache_dir), tag="eval")
-
-    def visual_of(sample: Any) -> dict:
-        key = feature_key(sample, model_cfg)
-        if key not in cache:
-            clip = load_clip(sample.streams, num_frames=model_cfg.num_frames)
-            cache.put(key, model.extract_features(clip))
-        feats = {k: v.to(model.device) for k, v in cache.get(key).items()}
-        with torch.no_grad():
-            return {k: v[0] for k, v in model.embed(feats).items()}
-
-    return cache, visual_of
-
-
-def main(argv: list[str] | None = None) -> int:
-    """In-process entry: ``main(["--data", f, "--checkpoint", d, "--out", o])``."""
-    import sys
-
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
