@@ -191,6 +191,13 @@ class Handlers:
         state.reset_outputs()
         return self._render(state), self._clicks_text(state)
 
+    def stale_results(self, state: SessionState) -> tuple:
+        """Blank the result videos, downloads and chat when the tracking results were reset
+        (``state.outputs`` empty); leave them as they are otherwise."""
+        if state.outputs:
+            return tuple(gr.update() for _ in range(6))
+        return (None, None, None, None, None, [])
+
     def cancel(self, state: SessionState) -> str:
         """Ask a running Track job to stop after the current frame."""
         state.cancel_requested = True

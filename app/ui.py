@@ -226,17 +226,33 @@ def build_demo(services: Services) -> gr.Blocks:
             [overlay_v, p1_v, p2_v, bg_v, downloads, status, clicks, chatbot],
             api_visibility="private",
         )
+        # Results shown on screen go away once a new click, undo or trim makes them stale.
+        results = [overlay_v, p1_v, p2_v, bg_v, downloads, chatbot]
+
+        def hide_stale(event: Any) -> None:
+            event.then(h.stale_results, [state], results, api_visibility="private")
+
         for slider in (start, end):
-            slider.release(
-                h.set_range,
-                [state, start, end],
-                [start, end, frame_idx, frame, status],
-                api_name="set_range",
+            hide_stale(
+                slider.release(
+                    h.set_range,
+                    [state, start, end],
+                    [start, end, frame_idx, frame, status],
+                    api_name="set_range",
+                )
             )
         frame_idx.release(h.show_frame, [state, frame_idx], frame, api_name="show_frame")
-        frame.select(h.click, [state, person, polarity], [frame, clicks], api_name="click", **gpu)
-        undo_btn.click(h.undo, [state, person], [frame, clicks], api_name="undo")
-        clear_btn.click(h.clear_person, [state, person], [frame, clicks], api_name="clear_person")
+        hide_stale(
+            frame.select(
+                h.click, [state, person, polarity], [frame, clicks], api_name="click", **gpu
+            )
+        )
+        hide_stale(undo_btn.click(h.undo, [state, person], [frame, clicks], api_name="undo"))
+        hide_stale(
+            clear_btn.click(
+                h.clear_person, [state, person], [frame, clicks], api_name="clear_person"
+            )
+        )
         track_btn.click(
             h.track,
             [state],

@@ -166,6 +166,14 @@ def test_track_writes_streams_and_exports_then_cancel(services, clips):
     assert set(np.unique(npz[0])) <= {0, 1, 2} and (npz[0] == 1).any() and (npz[0] == 2).any()
     assert set(state.outputs) >= {"person_1", "person_2", "background", "overlay"}
 
+    # Results on screen stay while valid, and are blanked once a click makes them stale.
+    kept = h.stale_results(state)
+    assert len(kept) == 6 and all(u == gr.update() for u in kept)
+    h.click(state, P1, POS, select(*centre(labels, 1)))
+    assert h.stale_results(state) == (None, None, None, None, None, [])
+    steps = list(h.track(state))
+    assert steps[-1][0] == "Tracked 3 frames (0–2)."
+
     # Cancel: the flag set while tracking runs stops propagation after the current frame.
     run = h.track(state)
     assert next(run)[0] == "Tracking…"
