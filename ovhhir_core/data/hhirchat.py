@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ovhhir_core.errors import UserError
+from ovhhir_core.data.records import DatasetError, ErrorContext, read_records, type_name
 
 DEFAULT_QUESTION = "Describe interaction between <p1> and <p2> in <bg>?"
 ONE_WORD_QUESTION = "Describe the activity in one word."
@@ -43,38 +43,6 @@ ROLES = ("human", "gpt")
 PLACEHOLDERS = ("<p1>", "<p2>", "<bg>")
 STREAM_NAMES = ("person_1", "person_2", "background")
 _KNOWN_KEYS = {"id", "p1", "p2", "bg", "conversations", "label", "source"}
-
-
-class DatasetError(UserError, ValueError):
-    """A dataset file or sample is malformed; the message names file, sample and field."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | os.PathLike | None = None,
-        index: int | None = None,
-        sample_id: str | None = None,
-        field: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self.message = message
-        self.file = str(file) if file is not None else None
-        self.index = index
-        self.sample_id = sample_id
-        self.field = field
-        self.line = line
-        parts = []
-        if self.file is not None:
-            parts.append(self.file + (f" line {line}" if line is not None else ""))
-        if index is not None:
-            parts.append(f"sample {index}" + (f" (id {sample_id!r})" if sample_id else ""))
-        elif sample_id:
-            parts.append(f"sample id {sample_id!r}")
-        if field is not None:
-            parts.append(f"field {field!r}")
-        prefix = ", ".join(parts)
-        super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
 @dataclass
@@ -156,9 +124,9 @@ class Sample:
         ``root`` is the folder that video paths are relative to; ``where`` (the file) and ``index``
         only go into error messages.
         """
-        err = _ErrorContext(where, index)
+        err = ErrorContext(where, index)
         if not isinstance(d, Mapping):
-            raise err(f"a sample must be a JSON object, got {_type(d)}")
+            raise err(f"a sample must be a JSON object, got {type_name(d)}")
         if "p1" not in d and "video" in d:
             return _from_single_stream(d, Path(root), err)
         sample_id = _parse_id(d, err)
@@ -200,7 +168,7 @@ def load_dataset(path: str | os.PathLike, check_files: bool = False) -> list[Sam
         raise DatasetError("no such dataset file; check the path", file=path)
     root = path.resolve().parent
     samples = []
-    for index, line_no, record in _records(path):
+    for index, line_no, record in read_records(path):
         try:
             samples.append(Sample.from_json(record, root, where=path, index=index))
         except DatasetError as exc:
@@ -279,65 +247,8 @@ def append_sample(sample: Sample, path: str | os.PathLike) -> None:
 # ----------------------------------------------------------------------------- helpers
 
 
-class _ErrorContext:
-    def __init__(self, where: Any, index: int | None) -> None:
-        self.where = where
-        self.index = index
-        self.sample_id: str | None = None
-
-    def __call__(self, message: str, field: str | None = None) -> DatasetError:
-        return DatasetError(
-            message, file=self.where, index=self.index, sample_id=self.sample_id, field=field
-        )
-
-
-def _type(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
 def _norm_question(text: str) -> str:
     return " ".join(text.lower().split())
-
-
-def _records(path: Path) -> Iterable[tuple[int, int | None, Any]]:
-    """(index, line number or None, record) for each sample of a .json or .jsonl file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(
-            f"not UTF-8 text ({exc.reason}); is this a dataset file?", file=path
-        ) from None
-    if path.suffix.lower() == ".jsonl":
-        index = 0
-        for line_no, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(
-                    f"invalid JSON ({exc.msg} at column {exc.colno}); each line "
-                    "must hold one sample object",
-                    file=path,
-                    line=line_no,
-                ) from None
-            yield index, line_no, record
-            index += 1
-        return
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(
-            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=path
-        ) from None
-    if isinstance(data, Mapping):
-        data = [data]  # a single VideoChat-style object is accepted as a one-sample file
-    if not isinstance(data, list):
-        raise DatasetError(
-            f"a .json dataset must be a list of samples, got {_type(data)}", file=path
-        )
-    for index, record in enumerate(data):
-        yield index, None, record
 
 
 def _check_unique(samples: list[Sample], path: Path) -> None:
@@ -354,21 +265,21 @@ def _check_unique(samples: list[Sample], path: Path) -> None:
         seen[s.id] = index
 
 
-def _parse_id(d: Mapping[str, Any], err: _ErrorContext) -> str:
+def _parse_id(d: Mapping[str, Any], err: ErrorContext) -> str:
     if "id" not in d:
         raise err("missing; every sample needs a unique id", "id")
     value = d["id"]
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise err(f"must be a string or integer, got {_type(value)}", "id")
+        raise err(f"must be a string or integer, got {type_name(value)}", "id")
     if isinstance(value, str) and not value.strip():
         raise err("must not be empty", "id")
     return str(value)
 
 
-def _optional_str(d: Mapping[str, Any], key: str, err: _ErrorContext) -> str | None:
+def _optional_str(d: Mapping[str, Any], key: str, err: ErrorContext) -> str | None:
     value = d.get(key)
     if value is not None and not isinstance(value, str):
-        raise err(f"must be a string, got {_type(value)}", key)
+        raise err(f"must be a string, got {type_name(value)}", key)
     return value
 
 
@@ -391,7 +302,7 @@ def _resolve_video(value: str, root: Path) -> Path | None:
 
 
 def _parse_path(
-    d: Mapping[str, Any], key: str, root: Path, err: _ErrorContext, required: bool
+    d: Mapping[str, Any], key: str, root: Path, err: ErrorContext, required: bool
 ) -> Path | None:
     value = d.get(key)
     if value is None:
@@ -399,7 +310,7 @@ def _parse_path(
             raise err("missing; give the video path relative to the dataset file", key)
         return None
     if not isinstance(value, str) or not value.strip():
-        raise err(f"must be a non-empty string path, got {_type(value)} {value!r}", key)
+        raise err(f"must be a non-empty string path, got {type_name(value)} {value!r}", key)
     resolved = _resolve_video(value, root)
     if resolved is None:
         raise err(
@@ -423,30 +334,30 @@ def _relative(path: Path, root: Path, sample_id: str, key: str) -> str:
     return p.relative_to(root).as_posix()
 
 
-def _parse_conversations(value: Any, key: str, err: _ErrorContext) -> list[Turn]:
+def _parse_conversations(value: Any, key: str, err: ErrorContext) -> list[Turn]:
     if value is None:
         raise err('missing; give a list of {"from", "value"} turns', key)
     if not isinstance(value, list):
-        raise err(f"must be a list of turns, got {_type(value)}", key)
+        raise err(f"must be a list of turns, got {type_name(value)}", key)
     if not value:
         raise err("is empty; a sample needs at least one human and one gpt turn", key)
     turns = []
     for i, t in enumerate(value):
         f = f"{key}[{i}]"
         if not isinstance(t, Mapping):
-            raise err(f'must be an object with "from" and "value", got {_type(t)}', f)
+            raise err(f'must be an object with "from" and "value", got {type_name(t)}', f)
         role, text = t.get("from"), t.get("value")
         if role not in ROLES:
             raise err(f'unknown role {role!r}; use "human" or "gpt"', f + ".from")
         if not isinstance(text, str):
-            raise err(f"must be a string, got {_type(text)}", f + ".value")
+            raise err(f"must be a string, got {type_name(text)}", f + ".value")
         turns.append(Turn(role, text))
     if not any(t.role == "gpt" for t in turns):
         raise err("has no gpt turn; a sample needs an answer to train or evaluate on", key)
     return turns
 
 
-def _from_single_stream(d: Mapping[str, Any], root: Path, err: _ErrorContext) -> Sample:
+def _from_single_stream(d: Mapping[str, Any], root: Path, err: ErrorContext) -> Sample:
     """A VideoChat (``QA``) or Video-LLaMA (``conversations``) sample with one ``video``."""
     video = _parse_path(d, "video", root, err, required=True)
     assert video is not None
@@ -460,14 +371,16 @@ def _from_single_stream(d: Mapping[str, Any], root: Path, err: _ErrorContext) ->
     if "QA" in d:
         qa = d["QA"]
         if not isinstance(qa, list) or not qa:
-            raise err(f'must be a non-empty list of {{"q", "a"}} objects, got {_type(qa)}', "QA")
+            raise err(
+                f'must be a non-empty list of {{"q", "a"}} objects, got {type_name(qa)}', "QA"
+            )
         turns = []
         for i, item in enumerate(qa):
             if not isinstance(item, Mapping):
-                raise err(f"must be an object, got {_type(item)}", f"QA[{i}]")
+                raise err(f"must be an object, got {type_name(item)}", f"QA[{i}]")
             for k in ("q", "a"):
                 if not isinstance(item.get(k), str):
-                    raise err(f"must be a string, got {_type(item.get(k))}", f"QA[{i}].{k}")
+                    raise err(f"must be a string, got {type_name(item.get(k))}", f"QA[{i}].{k}")
             instruction = item.get("i")
             q = item["q"] if not instruction else f"{instruction} {item['q']}".strip()
             turns += [Turn("human", q), Turn("gpt", item["a"])]
