@@ -39,6 +39,21 @@ def display(text: str) -> str:
     return text
 
 
+def generation_config(
+    temperature: float, top_p: float, beams: float, max_tokens: float, seed: float | None = None
+) -> Any:
+    """A ``GenerationConfig`` from the slider values (Gradio sends numbers as floats)."""
+    from ovhhir_core.model import GenerationConfig
+
+    return GenerationConfig(
+        temperature=float(temperature),
+        top_p=float(top_p),
+        num_beams=int(beams),
+        max_new_tokens=int(max_tokens),
+        seed=None if seed in (None, "") else int(seed),
+    )
+
+
 class ChatHandlers:
     """Chat tab handlers bound to the process-wide :class:`Services`."""
 
@@ -67,25 +82,6 @@ class ChatHandlers:
             model = self.services.model()
             return gr.update(visible=not model.is_trained, value=UNTRAINED_WARNING)
         return gr.update(visible=False)
-
-    def generation(
-        self,
-        temperature: float,
-        top_p: float,
-        beams: float,
-        max_tokens: float,
-        seed: float | None = None,
-    ) -> Any:
-        """A ``GenerationConfig`` from the slider values."""
-        from ovhhir_core.model import GenerationConfig
-
-        return GenerationConfig(
-            temperature=float(temperature),
-            top_p=float(top_p),
-            num_beams=int(beams),
-            max_new_tokens=int(max_tokens),
-            seed=None if seed in (None, "") else int(seed),
-        )
 
     def chat_session(self, state: SessionState, frames: int) -> Any:
         """The user's chat about the tracked clip; rebuilt when the frame count changes."""
@@ -120,7 +116,7 @@ class ChatHandlers:
         if not text:
             raise gr.Error("Type a question first.", print_exception=False)
         chat = self.chat_session(state, int(frames))
-        gen = self.generation(temperature, top_p, beams, max_tokens)
+        gen = generation_config(temperature, top_p, beams, max_tokens)
         head = [*state.messages, {"role": "user", "content": display(text)}]
         messages = [*head, {"role": "assistant", "content": ""}]
         yield messages, "", self.model_warning()
@@ -175,7 +171,7 @@ class ChatHandlers:
             raise gr.Error(
                 "Nothing to regenerate yet: ask a question first.", print_exception=False
             )
-        gen = self.generation(temperature, top_p, beams, max_tokens)
+        gen = generation_config(temperature, top_p, beams, max_tokens)
         head = state.messages[:-1]
         messages = [*head, {"role": "assistant", "content": ""}]
         for answer in state.chat.regenerate(gen):

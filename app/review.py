@@ -20,7 +20,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.chat import display
+from app.chat import display, generation_config
 from app.handlers import user_errors
 from app.state import ReviewState, Services, SessionState, on_gpu
 
@@ -187,7 +187,7 @@ class ReviewHandlers:
     ) -> tuple[str, str]:
         """Ask the sample's first question; return ``(prediction, cosine similarity to truth)``."""
         from ovhhir_core.eval.metrics import cosine_similarity
-        from ovhhir_core.model import ChatSession, GenerationConfig, load_clip
+        from ovhhir_core.model import ChatSession, load_clip
 
         rv = state.review
         if not rv.samples:
@@ -199,12 +199,7 @@ class ReviewHandlers:
         streams = {k: str(v) for k, v in s.streams.items() if v is not None}
         clip = load_clip(streams, num_frames=int(frames))
         chat = ChatSession(self.services.model(), clip)
-        gen = GenerationConfig(
-            temperature=float(temperature),
-            top_p=float(top_p),
-            num_beams=int(beams),
-            max_new_tokens=int(max_tokens),
-        )
+        gen = generation_config(temperature, top_p, beams, max_tokens)
         last = deque(chat.ask(question, gen), maxlen=1)  # the answer grows; keep the final text
         prediction = last[0].strip() if last else ""
         rec = rv.records.setdefault(s.id, {})

@@ -344,9 +344,6 @@ def main(argv: list[str] | None = None) -> int:
     """In-process entry (tests, scripts): ``main(["--data", f, "--out", d, ...])``."""
     import sys
 
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    from ovhhir_core import cli
+
+    return cli.main(["train", *(sys.argv[1:] if argv is None else argv)])

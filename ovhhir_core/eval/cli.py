@@ -7,7 +7,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ovhhir_core.errors import UserError
 from ovhhir_core.eval.candidates import ClassSpace
 from ovhhir_core.eval.evaluate import EvalOptions, evaluate
 
@@ -157,9 +156,6 @@ def main(argv: list[str] | None = None) -> int:
     """In-process entry: ``main(["--data", f, "--checkpoint", d, "--out", o])``."""
     import sys
 
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    from ovhhir_core import cli
+
+    return cli.main(["evaluate", *(sys.argv[1:] if argv is None else argv)])
