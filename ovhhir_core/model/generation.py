@@ -10,40 +10,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ovhhir_core.errors import UserError
+from ovhhir_core.answerer import GenerationConfig
 
-
-@dataclass
-class GenerationConfig:
-    """Decoding settings. ``temperature`` 0 = greedy; ``seed`` None = a fresh random seed."""
-
-    temperature: float = 0.7
-    top_p: float = 0.9
-    num_beams: int = 1
-    max_new_tokens: int = 256
-    repetition_penalty: float = 1.1
-    seed: int | None = None
-
-    def validate(self) -> None:
-        """Raise :class:`UserError` for out-of-range values."""
-        problems = []
-        if self.temperature < 0:
-            problems.append(f"temperature must be >= 0, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            problems.append(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.num_beams < 1:
-            problems.append(f"num_beams must be >= 1, got {self.num_beams}")
-        if self.max_new_tokens < 1:
-            problems.append(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
-        if self.repetition_penalty <= 0:
-            problems.append(f"repetition_penalty must be > 0, got {self.repetition_penalty}")
-        if problems:
-            raise UserError("invalid generation settings: " + "; ".join(problems))
+__all__ = ["GenerationConfig", "generate_tokens", "stream_text"]
 
 
 def _processors(gen: GenerationConfig):
