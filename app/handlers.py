@@ -259,11 +259,8 @@ class Handlers:
         state: SessionState, labels: Any, streams: dict[str, Path], out: Path
     ) -> list[Path]:
         """Masks (PNG zip, npz), the three streams and a zipped HHIRChat sample, for download."""
-        from ovhhir_core.masking import (
-            export_hhirchat_sample,
-            export_masks_npz,
-            export_masks_png_zip,
-        )
+        from ovhhir_core.data.export import export_hhirchat_sample
+        from ovhhir_core.masking import export_masks_npz, export_masks_png_zip
 
         stem = re.sub(r"[^\w-]+", "_", state.video_path.stem).strip("_") or "clip"
         sample_dir = out / "hhirchat_sample"

@@ -197,7 +197,7 @@ class ReviewHandlers:
         if question is None:
             raise gr.Error(f"Sample {s.id} has no question.", print_exception=False)
         streams = {k: str(v) for k, v in s.streams.items() if v is not None}
-        clip = load_clip(streams, num_frames=int(frames))
+        clip = load_clip(streams, num_frames=int(frames), fill=s.fill)
         chat = ChatSession(self.services.model(), clip)
         gen = generation_config(temperature, top_p, beams, max_tokens)
         last = deque(chat.ask(question, gen), maxlen=1)  # the answer grows; keep the final text

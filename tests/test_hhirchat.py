@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from ovhhir_core.data.hhirchat import (
-    DEFAULT_QUESTION,
-    ONE_WORD_QUESTION,
     DatasetError,
     Sample,
     Turn,
@@ -18,6 +16,8 @@ from ovhhir_core.data.hhirchat import (
     make_conversations,
     save_dataset,
 )
+from ovhhir_core.streams import DESCRIBE_QUESTION as DEFAULT_QUESTION
+from ovhhir_core.streams import ONE_WORD_QUESTION
 
 
 def _record(i: int = 0, **over):
@@ -272,3 +272,22 @@ def test_make_conversations_one_word_punctuation():
     assert [t.role for t in turns] == ["human", "gpt", "human", "gpt"]
     assert turns[-1].text == "Hugging." and turns[2].text == ONE_WORD_QUESTION
     assert len(make_conversations("desc")) == 2
+
+
+def test_fill_is_recorded_validated_and_round_trips(tmp_path):
+    rec = _record(0)
+    (tmp_path / "a.json").write_text(json.dumps([rec]))
+    assert load_dataset(tmp_path / "a.json")[0].fill == (0, 0, 0)  # absent: black
+    for fill, want in ((255, (255, 255, 255)), ([0, 128, 255], (0, 128, 255))):
+        (tmp_path / "b.json").write_text(json.dumps([{**rec, "fill": fill}]))
+        (s,) = load_dataset(tmp_path / "b.json")
+        assert s.fill == want
+        save_dataset([s], tmp_path / "c.jsonl")
+        assert json.loads((tmp_path / "c.jsonl").read_text())["fill"] == list(want)
+        assert load_dataset(tmp_path / "c.jsonl")[0].fill == want
+    for bad in (256, -1, [0, 0], "white", True, [0, 0, 1.5]):
+        (tmp_path / "d.json").write_text(json.dumps([{**rec, "fill": bad}]))
+        with pytest.raises(DatasetError, match="'fill'"):
+            load_dataset(tmp_path / "d.json")
+    with pytest.raises(DatasetError, match="fill"):
+        Sample("x", Path("a"), Path("b"), None, [], fill=300)

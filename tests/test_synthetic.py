@@ -7,7 +7,7 @@ import pytest
 from scipy import ndimage
 
 from ovhhir_core import video
-from ovhhir_core.data.hhirchat import ONE_WORD_QUESTION, load_dataset
+from ovhhir_core.data.hhirchat import load_dataset
 from ovhhir_core.data.synthetic import (
     CLASSES,
     SyntheticError,
@@ -16,6 +16,7 @@ from ovhhir_core.data.synthetic import (
     write_clip,
 )
 from ovhhir_core.data.taxonomy import load_taxonomy
+from ovhhir_core.streams import ONE_WORD_QUESTION
 
 SIZE = (160, 120)
 T = 40

@@ -13,7 +13,9 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ovhhir_core.errors import UserError
 
@@ -112,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         preset = load_preset(args.describer, local)
         model = load_model(preset, device, resolve_dtype(args.dtype, device), args.checkpoint)
         describer = LLMDescriber(model)
-    builder = DatasetBuilder(options, describer=describer, segmenters=segmenters)
+    builder = DatasetBuilder(options, describer=describer, tracker=PromptTracker(segmenters))
     events = builder.run()
     if not args.no_progress:
         from tqdm import tqdm
@@ -127,3 +129,30 @@ def run(args: argparse.Namespace) -> int:
             pass
     print(builder.report.summary())
     return 0  # failed rows are reported above and listed in the errors file, not fatal
+
+
+class PromptTracker:
+    """A build-dataset tracker: a row's p1/p2 prompts tracked through its video with
+    :class:`ovhhir_core.tracking.TrackingSession`. ``segmenters`` returns the shared tracking
+    models; it is called once, on the first row that needs tracking."""
+
+    def __init__(self, segmenters: Callable[[], Any]) -> None:
+        self._factory = segmenters
+        self._segmenters = None
+
+    def __call__(self, row: Any, cancel: Callable[[], bool] | None = None) -> Any:
+        from ovhhir_core.tracking import TrackingSession
+
+        if self._segmenters is None:
+            self._segmenters = self._factory()
+        session = TrackingSession(self._segmenters, row.video)
+        for obj_id, prompt in row.prompts.items():
+            if prompt.box is not None:
+                session.add_box(row.frame, obj_id, prompt.box)
+            if prompt.points:
+                session.add_points(row.frame, obj_id, prompt.points, prompt.labels)
+        for _ in session.propagate(cancel):
+            pass
+        if not session.propagation_complete:
+            raise UserError("tracking was cancelled before the end of the video")
+        return session.labels

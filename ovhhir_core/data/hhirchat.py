@@ -36,13 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from ovhhir_core.data.records import DatasetError, ErrorContext, read_records, type_name
+from ovhhir_core.streams import DESCRIBE_QUESTION, HHIRCHAT_KEYS, ONE_WORD_QUESTION, STREAMS
 
-DEFAULT_QUESTION = "Describe interaction between <p1> and <p2> in <bg>?"
-ONE_WORD_QUESTION = "Describe the activity in one word."
 ROLES = ("human", "gpt")
-PLACEHOLDERS = ("<p1>", "<p2>", "<bg>")
-STREAM_NAMES = ("person_1", "person_2", "background")
-_KNOWN_KEYS = {"id", "p1", "p2", "bg", "conversations", "label", "source"}
+_KNOWN_KEYS = {*HHIRCHAT_KEYS.values(), "id", "conversations", "label", "source", "fill"}
 
 
 @dataclass
@@ -68,11 +65,22 @@ class Sample:
     label: str | None = None
     source: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    fill: tuple[int, int, int] = (0, 0, 0)
+
+    def __post_init__(self) -> None:
+        fill = parse_fill(self.fill)
+        if fill is None:
+            raise DatasetError(
+                f"fill must be one or three integers 0..255, got {self.fill!r}",
+                sample_id=self.id,
+                field="fill",
+            )
+        self.fill = fill
 
     @property
     def streams(self) -> dict[str, Path | None]:
         """``{"person_1": p1, "person_2": p2, "background": bg}``."""
-        return {"person_1": self.p1, "person_2": self.p2, "background": self.bg}
+        return {s: getattr(self, HHIRCHAT_KEYS[s]) for s in STREAMS}
 
     @property
     def answer(self) -> str | None:
@@ -98,9 +106,10 @@ class Sample:
         """
         root = Path(root)
         out: dict[str, Any] = {"id": self.id}
-        for key in ("p1", "p2", "bg"):
+        for key in HHIRCHAT_KEYS.values():
             value = getattr(self, key)
             out[key] = None if value is None else _relative(value, root, self.id, key)
+        out["fill"] = list(self.fill)
         out["conversations"] = [t.to_json() for t in self.conversations]
         if self.label is not None:
             out["label"] = self.label
@@ -137,12 +146,15 @@ class Sample:
         turns = _parse_conversations(d.get("conversations"), "conversations", err)
         label = _optional_str(d, "label", err)
         source = _optional_str(d, "source", err)
+        fill = parse_fill(d.get("fill", 0))
+        if fill is None:
+            raise err(f"must be one or three integers 0..255 (R, G, B), got {d['fill']!r}", "fill")
         extra = {k: v for k, v in d.items() if k not in _KNOWN_KEYS}
-        return cls(sample_id, p1, p2, bg, turns, label, source, extra)  # type: ignore[arg-type]
+        return cls(sample_id, p1, p2, bg, turns, label, source, extra, fill)  # type: ignore[arg-type]
 
 
 def make_conversations(
-    description: str, one_word: str | None = None, question: str = DEFAULT_QUESTION
+    description: str, one_word: str | None = None, question: str = DESCRIBE_QUESTION
 ) -> list[Turn]:
     """The paper's conversation: question, description, and (if ``one_word``) the one-word turn.
 
@@ -185,7 +197,7 @@ def load_dataset(path: str | os.PathLike, check_files: bool = False) -> list[Sam
     _check_unique(samples, path)
     if check_files:
         for index, sample in enumerate(samples):
-            for key in ("p1", "p2", "bg"):
+            for key in HHIRCHAT_KEYS.values():
                 p = getattr(sample, key)
                 if p is not None and not p.is_file():
                     raise DatasetError(
@@ -245,6 +257,16 @@ def append_sample(sample: Sample, path: str | os.PathLike) -> None:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def parse_fill(value: Any) -> tuple[int, int, int] | None:
+    """A sample's fill colour as (R, G, B): one integer 0..255 (grey) or three; None if invalid."""
+    values = [value] * 3 if isinstance(value, int) else value
+    if not isinstance(values, (list, tuple)) or len(values) != 3:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in values):
+        return None
+    return int(values[0]), int(values[1]), int(values[2])
 
 
 def _norm_question(text: str) -> str:

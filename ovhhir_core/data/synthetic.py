@@ -27,8 +27,8 @@ from ovhhir_core import video
 from ovhhir_core.data.choreography import SCRIPTS, PairLayout, poses_at
 from ovhhir_core.data.figures import Figure, draw_figure, make_background, make_palette
 from ovhhir_core.data.hhirchat import Sample, make_conversations, save_dataset
-from ovhhir_core.data.streams import write_streams
 from ovhhir_core.errors import UserError
+from ovhhir_core.masking import write_streams
 
 log = logging.getLogger(__name__)
 
@@ -228,12 +228,14 @@ def make_dataset(
     fps: float = 8.0,
     write_source: bool = False,
     filename: str = "hhirchat.json",
+    fill: int | tuple[int, int, int] = 0,
 ) -> Path:
     """Render a labelled set and write it as HHIRChat: three streams per sample + conversations.
 
-    Each sample ``<Class>_<k>`` gets ``videos/<id>_p1.mp4``, ``_p2.mp4``, ``_bg.mp4``, a soft label
-    drawn from the taxonomy, and the one-word turn; ``write_source`` also writes the whole clip and
-    its ``_masks.npz`` (input for ``build-dataset``). Returns the path of the JSON file.
+        Each sample ``<Class>_<k>`` gets ``videos/<id>_p1.mp4``, ``_p2.mp4``, ``_bg.mp4``, a soft label
+        drawn from the taxonomy, and the one-word turn; ``write_source`` also writes the whole clip and
+        its ``_masks.npz`` (input for ``build-dataset``). Removed pixels are ``fill`` (recorded in each
+    sample). Returns the path of the JSON file.
     """
     from ovhhir_core.data.taxonomy import load_taxonomy
 
@@ -250,7 +252,13 @@ def make_dataset(
         sample_id = f"{name}_{k:03d}"
         clip = render_clip(name, clip_seed, size, num_frames, fps, crowded=crowded)
         paths = write_streams(
-            enumerate(clip.frames), dict(enumerate(clip.labels)), vids / sample_id, fps
+            enumerate(clip.frames),
+            dict(enumerate(clip.labels)),
+            vids,
+            fps=fps,
+            prefix=sample_id,
+            overlay=False,
+            fill=fill,
         )
         if write_source:
             write_clip(clip, vids, sample_id)
@@ -268,6 +276,7 @@ def make_dataset(
                 label=name,
                 source=SOURCE,
                 extra=extra,
+                fill=fill,
             )
         )
         log.debug("synthetic sample %s written", sample_id)
