@@ -13,8 +13,10 @@ import pytest
 from PIL import Image
 
 from ovhhir_core import video
+from ovhhir_core.build_cli import LLMDescriber, PromptTracker
 from ovhhir_core.data.build import BuildOptions, DatasetBuilder, existing_ids
-from ovhhir_core.data.build_inputs import (
+from ovhhir_core.data.build.describe import clean_description, template_describer
+from ovhhir_core.data.build.inputs import (
     InputError,
     Prompt,
     load_masks,
@@ -23,11 +25,10 @@ from ovhhir_core.data.build_inputs import (
     read_rows,
     shard,
 )
-from ovhhir_core.data.cli import PromptTracker
-from ovhhir_core.data.describe import LLMDescriber, clean_description, template_describer
 from ovhhir_core.data.hhirchat import load_dataset
 from ovhhir_core.data.synthetic import render_clip, write_clip
 from ovhhir_core.data.taxonomy import load_taxonomy
+from ovhhir_core.errors import UserError
 from ovhhir_core.streams import PERSONS
 
 CLASSES = ["Punching", "Hugging", "Waving", "Kicking"]
@@ -336,3 +337,10 @@ def test_prompts_are_tracked_with_the_tracking_session(tmp_path):
     assert events["half"].status == "error" and "both people" in events["half"].message
     s = load_dataset(out, check_files=True)[0]
     assert s.extra["frames"] == [0, 4] and video.probe(s.p2).num_frames == 4
+
+
+def test_a_csv_without_rows_is_an_error_naming_it(tmp_path):
+    (tmp_path / "list.csv").write_text("video,label\n")
+    builder = DatasetBuilder(BuildOptions(tmp_path / "list.csv", tmp_path / "d.jsonl"))
+    with pytest.raises(UserError, match="list.csv.*no samples"):
+        list(builder.run())

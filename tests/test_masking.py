@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import json
 import zipfile
 
 import av
@@ -230,3 +232,68 @@ def test_streams_from_frames_with_dataset_names_and_resized_labels(tmp_path):
     with pytest.raises(UserError, match="no frames"):
         write_streams(iter(()), {}, tmp_path / "z", fps=FPS)
     assert not (tmp_path / "z").exists() or list((tmp_path / "z").iterdir()) == []
+
+
+def _disk_full_after(calls: int):
+    """A replacement that works ``calls`` times, then fails as a full disk does."""
+    count = [0]
+
+    def fail(real):
+        def wrapper(*args, **kwargs):
+            count[0] += 1
+            if count[0] > calls:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    return fail
+
+
+def _files(folder):
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+@pytest.mark.parametrize("method", ["write", "close"])
+def test_full_disk_while_writing_streams_leaves_no_file(
+    clip, labels, tmp_path, monkeypatch, method
+):
+    """ENOSPC partway through a frame write, or while the last stream is flushed (after the
+    first ones were already complete): no stream, overlay or temporary file is left."""
+    real = getattr(masking.VideoWriter, method)
+    monkeypatch.setattr(
+        masking.VideoWriter, method, _disk_full_after(10 if method == "write" else 2)(real)
+    )
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="No space"):
+        write_streams(clip, labels, out)
+    assert _files(out) == []
+
+
+def test_full_disk_while_exporting_masks_leaves_no_file(labels, tmp_path, monkeypatch):
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", _disk_full_after(3)(zipfile.ZipFile.writestr))
+    with pytest.raises(OSError, match="No space"):
+        export_masks_png_zip(labels, tmp_path / "masks.zip")
+    monkeypatch.undo()
+    monkeypatch.setattr(
+        np.lib.format, "write_array", _disk_full_after(3)(np.lib.format.write_array)
+    )
+    with pytest.raises(OSError, match="No space"):
+        export_masks_npz(labels, tmp_path / "masks.npz")
+    assert _files(tmp_path) == []
+
+
+def test_full_disk_while_exporting_a_sample_leaves_no_sample(streams, tmp_path, monkeypatch):
+    import shutil
+
+    from ovhhir_core.data import export
+
+    monkeypatch.setattr(export.shutil, "copyfile", _disk_full_after(2)(shutil.copyfile))
+    with pytest.raises(OSError, match="No space"):
+        export_hhirchat_sample(streams, tmp_path / "s", "c1")
+    assert _files(tmp_path / "s") == []  # neither the two copies made nor a JSON
+    monkeypatch.undo()
+    monkeypatch.setattr(json, "dump", _disk_full_after(0)(json.dump))
+    with pytest.raises(OSError, match="No space"):
+        export_hhirchat_sample(streams, tmp_path / "t", "c2")
+    assert _files(tmp_path / "t") == []

@@ -46,12 +46,18 @@ def export_hhirchat_sample(
         raise DatasetError(f"streams missing: {', '.join(missing)}; write the streams first")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    targets = {}
-    for stream in STREAMS:
-        dest = out_dir / f"{sample_id}{FILE_SUFFIXES[stream]}"
-        if Path(streams[stream]).resolve() != dest.resolve():
-            _copy_atomic(Path(streams[stream]), dest)
-        targets[HHIRCHAT_KEYS[stream]] = dest
-    turns = [Turn("human", question), Turn("gpt", answer or "")]
-    sample = Sample(sample_id, targets["p1"], targets["p2"], targets["bg"], turns, fill=fill)
-    return save_dataset([sample], out_dir / f"{sample_id}.json")
+    targets, copied = {}, []
+    try:  # on failure (a full disk) the copies made so far are removed: no half sample is left
+        for stream in STREAMS:
+            dest = out_dir / f"{sample_id}{FILE_SUFFIXES[stream]}"
+            if Path(streams[stream]).resolve() != dest.resolve():
+                _copy_atomic(Path(streams[stream]), dest)
+                copied.append(dest)
+            targets[HHIRCHAT_KEYS[stream]] = dest
+        turns = [Turn("human", question), Turn("gpt", answer or "")]
+        sample = Sample(sample_id, targets["p1"], targets["p2"], targets["bg"], turns, fill=fill)
+        return save_dataset([sample], out_dir / f"{sample_id}.json")
+    except BaseException:
+        for dest in copied:
+            dest.unlink(missing_ok=True)
+        raise

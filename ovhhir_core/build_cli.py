@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ovhhir_core.data.build.describe import clean_description
+from ovhhir_core.data.taxonomy import Category
 from ovhhir_core.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -82,8 +84,7 @@ def _label_map(path: str | None) -> dict[str, str] | None:
 def run(args: argparse.Namespace) -> int:
     from ovhhir_core.config import load_preset, parse_local_paths
     from ovhhir_core.data.build import BuildOptions, DatasetBuilder
-    from ovhhir_core.data.build_inputs import parse_shard
-    from ovhhir_core.data.describe import LLMDescriber
+    from ovhhir_core.data.build.inputs import parse_shard
     from ovhhir_core.device import resolve_device, resolve_dtype
 
     if not 0 <= args.fill <= 255:
@@ -156,3 +157,41 @@ class PromptTracker:
         if not session.propagation_complete:
             raise UserError("tracking was cancelled before the end of the video")
         return session.labels
+
+
+DESCRIBER_PROMPT = (
+    "You write the ground-truth descriptions of a video dataset of two-person interactions. "
+    'A clip shows the interaction "{name}" ({class_name}). One description of such a clip '
+    'is: "{reference}"\n'
+    "Write a different description of a clip of the same interaction, in one or two sentences, "
+    'in the present tense: who moves, how, and towards whom. Start with "A person" or '
+    '"Two people". Write only the description.'
+)
+
+
+class LLMDescriber:
+    """Soft labels written by a chat LLM (text only) through :class:`ovhhir_core.model.ChatSession`.
+
+    The LLM rewrites one of the taxonomy's soft labels (the *reference*) in its own words, so a
+    small LLM stays on topic and a large one adds variety. ``model`` is an
+    :class:`ovhhir_core.model.OVHHIRModel` (any preset's LLM); ``gen`` a
+    :class:`ovhhir_core.model.GenerationConfig`.
+    """
+
+    def __init__(self, model: Any, gen: Any = None, max_chars: int = 400) -> None:
+        from ovhhir_core.model import GenerationConfig
+
+        self.model = model
+        self.gen = gen or GenerationConfig(temperature=0.7, max_new_tokens=80, seed=0)
+        self.max_chars = max_chars
+
+    def __call__(self, cat: Category, reference: str) -> str | None:
+        from ovhhir_core.model import ChatSession
+
+        prompt = DESCRIBER_PROMPT.format(
+            name=cat.name, class_name=cat.class_name, reference=reference
+        )
+        answer = ""
+        for answer in ChatSession(self.model).ask(prompt, self.gen):  # noqa: B007
+            pass
+        return clean_description(answer, self.max_chars)

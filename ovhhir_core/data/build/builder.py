@@ -1,6 +1,6 @@
 """Build an HHIRChat dataset from labelled videos (``python -m ovhhir_core build-dataset``).
 
-Per input row (see :mod:`ovhhir_core.data.build_inputs`): map the label through the taxonomy,
+Per input row (see :mod:`ovhhir_core.data.build.inputs`): map the label through the taxonomy,
 get per-frame label maps (from a mask file, or by tracking the person prompts with
 :class:`ovhhir_core.tracking.TrackingSession`), write the three streams and an overlay with
 :func:`ovhhir_core.masking.write_streams` (the app's own stream writer, so training data and the
@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from ovhhir_core import video
-from ovhhir_core.data.build_inputs import InputError, Row, load_masks, read_rows, shard
-from ovhhir_core.data.describe import Describer, template_describer
-from ovhhir_core.data.hhirchat import Sample, append_sample, make_conversations
+from ovhhir_core.data.build.describe import Describer, template_describer
+from ovhhir_core.data.build.inputs import InputError, Row, load_masks, read_rows, shard
+from ovhhir_core.data.hhirchat import Sample, append_sample, make_conversations, require_samples
 from ovhhir_core.data.taxonomy import Category, Taxonomy, load_taxonomy
 from ovhhir_core.errors import UserError
 from ovhhir_core.masking import write_streams
@@ -136,7 +136,8 @@ class DatasetBuilder:
     def run(self, cancel: Callable[[], bool] | None = None) -> Iterator[BuildEvent]:
         """Build every row of this shard; yields one event per row."""
         opts, report = self.options, self.report
-        rows = shard(read_rows(opts.source, opts.dataset), *opts.shard)
+        rows = read_rows(opts.source, opts.dataset)
+        rows = shard(list(require_samples(rows, opts.source, "(rows) to build from")), *opts.shard)
         done = existing_ids(report.out)
         report.total = len(rows)
         seen: set[str] = set()
