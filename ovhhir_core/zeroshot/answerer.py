@@ -167,16 +167,16 @@ class ZeroShotConversation:
             self.history.append({"role": "assistant", "content": answer})
 
     def regenerate(self, gen: GenerationConfig | None = None) -> Iterator[str]:
-        """Drop the last answer and answer the last question again (growing text)."""
-        if self.history and self.history[-1]["role"] == "assistant":
-            self.history.pop()
-        if not self.history:
+        """Answer the last question again, replacing its answer (growing text)."""
+        asked = [i for i, turn in enumerate(self.history) if turn["role"] == "user"]
+        if not asked:
             raise UserError("nothing to regenerate: ask a question first")
+        del self.history[asked[-1] + 1 :]
         return self._answer(gen or GenerationConfig())
 
     def clear(self) -> None:
-        """Forget the turns; the encoded video stays."""
-        self.history = []
+        """Start the conversation over on the same encoded video."""
+        self.history.clear()
 
     def score(self, question: str, answers: Sequence[str]) -> list[float]:
         """Mean per-token log-probability of each answer as the reply to ``question`` about
