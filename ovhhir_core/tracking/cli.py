@@ -82,7 +82,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             type=_box,
             default=None,
             metavar="X0,Y0,X1,Y1",
-            help=f"box around person {k}",
+            help=f"box around person {k} (alone or with clicks)",
+        )
+        p.add_argument(
+            f"--p{k}-id",
+            type=int,
+            default=None,
+            metavar="K",
+            help=f"person {k} is person proposal K on --frame (ids as `people` prints them)",
         )
     p.add_argument(
         "--frame", type=int, default=None, help="frame the clicks are on (default: the start frame)"
@@ -126,19 +133,34 @@ def run(args: argparse.Namespace) -> int:
             getattr(args, f"p{k}"),
             getattr(args, f"p{k}_neg"),
             getattr(args, f"p{k}_box"),
+            getattr(args, f"p{k}_id"),
         )
         for k in (1, 2)
     }
-    for obj_id, (pos, _neg, box) in prompts.items():
-        if not pos and box is None:
-            flag = obj_id.replace("person_", "--p")
-            raise UserError(f"mark {obj_id}: give {flag} X,Y (a click on them) or {flag}-box")
+    for obj_id, (pos, _neg, box, proposal_id) in prompts.items():
+        flag = obj_id.replace("person_", "--p")
+        if not pos and box is None and proposal_id is None:
+            raise UserError(
+                f"mark {obj_id}: give {flag} X,Y (a click on them), {flag}-box or {flag}-id"
+            )
+        if box is not None and proposal_id is not None:
+            raise UserError(f"{flag}-box and {flag}-id both give a box: choose one")
     preset = load_preset(args.preset, parse_local_paths(args.weights))
     device = resolve_device(args.device)
     segs = load_segmenters(preset, device)
     session = TrackingSession(segs, args.video, start=args.start, end=args.end)
     frame_idx = session.start if args.frame is None else args.frame
-    for obj_id, (pos, neg, box) in prompts.items():
+    if any(prompt[3] is not None for prompt in prompts.values()):
+        from ovhhir_core.tracking.detector import load_detector
+        from ovhhir_core.tracking.proposals import SessionProposals
+
+        proposals = SessionProposals(load_detector(preset.detector, device, segs.lock), session)
+        log.info("person proposals from %s", proposals.source)
+        prompts = {
+            obj_id: (pos, neg, proposals.by_id(frame_idx, k).box if k is not None else box)
+            for obj_id, (pos, neg, box, k) in prompts.items()
+        }
+    for obj_id, (pos, neg, box, *_) in prompts.items():
         if box is not None:
             session.add_box(frame_idx, obj_id, box)
         if pos or neg:
