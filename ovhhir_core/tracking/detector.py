@@ -118,7 +118,9 @@ def _rtdetr(cfg: DetectorConfig, device: torch.device, lock) -> PersonDetector:
     from transformers import RTDetrForObjectDetection, RTDetrImageProcessor
 
     if cfg.weights is None and cfg.local_path is None:
-        model = RTDetrForObjectDetection(rtdetr_config(cfg.arch))
+        with torch.random.fork_rng(devices=[]):  # the same random detector in every process,
+            torch.manual_seed(0)  # so `people` ids still name the same boxes in `track --p1-id`
+            model = RTDetrForObjectDetection(rtdetr_config(cfg.arch))
         source, trained = "RT-DETR, random weights (untrained: proposals are noise)", False
     else:
         path = resolve_weights("detector", cfg.weights, cfg.local_path)

@@ -63,7 +63,7 @@ class Proposal:
     def as_json(self) -> dict:
         """``{"id", "box": [x0, y0, x1, y1], "score", "area"}`` (box rounded to 0.1 px)."""
         box = [round(v, 1) for v in self.box]
-        return {"id": self.id, "box": box, "score": round(self.score, 4), "area": self.area}
+        return {"id": self.id, "box": box, "score": self.score, "area": self.area}
 
 
 def pick(proposals: Sequence[Proposal], x: float, y: float) -> Proposal | None:
