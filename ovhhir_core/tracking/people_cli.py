@@ -16,20 +16,20 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ovhhir_core import cli
+    from ovhhir_core.tracking.cli import video_command
 
-    p = subparsers.add_parser(
+    p = video_command(
+        subparsers,
         "people",
-        help="find the people on one frame (person proposals, JSON)",
-        description="Detect the people on one frame (RT-DETR by default; a preset can choose "
-        "SAM 3, whose gated weights are under Meta's SAM License, not an open-source licence), "
-        "turn each box into a mask with the click segmenter and print them as JSON.",
+        "find the people on one frame (person proposals, JSON)",
+        "Detect the people on one frame (RT-DETR by default; a preset can choose SAM 3, whose "
+        "gated weights are under Meta's SAM License, not an open-source licence), turn each box "
+        "into a mask with the click segmenter and print them as JSON.",
+        run,
     )
-    p.add_argument("video", type=Path, help="input video")
     p.add_argument("--frame", type=int, default=0, help="frame to look at (default 0)")
     p.add_argument(
         "--min-score",
@@ -37,28 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="lowest detector confidence listed (default: the preset's detector.min_score)",
     )
-    cli.add_common_args(p)
-    p.set_defaults(func=run)
-
-
-def session_proposals(args: argparse.Namespace, start: int = 0, end: int | None = None):
-    """Load the preset's segmenters and detector; returns (preset, session, proposals)."""
-    from ovhhir_core.config import load_preset, parse_local_paths
-    from ovhhir_core.device import resolve_device
-    from ovhhir_core.tracking import TrackingSession, load_segmenters
-    from ovhhir_core.tracking.detector import load_detector
-    from ovhhir_core.tracking.proposals import SessionProposals
-
-    preset = load_preset(args.preset, parse_local_paths(args.weights))
-    device = resolve_device(args.device)
-    segs = load_segmenters(preset, device)
-    session = TrackingSession(segs, args.video, start=start, end=end)
-    detector = load_detector(preset.detector, device, segs.lock)
-    return preset, session, SessionProposals(detector, session)
 
 
 def run(args: argparse.Namespace) -> int:
-    preset, _session, proposals = session_proposals(args)
+    from ovhhir_core.tracking.cli import open_proposals, open_session
+
+    preset, device, segs, session = open_session(args)
+    proposals = open_proposals(preset, device, segs, session)
     min_score = preset.detector.min_score if args.min_score is None else args.min_score
     found = proposals.get(args.frame, min_score)
     out = {
