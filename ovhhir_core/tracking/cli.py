@@ -107,16 +107,16 @@ def open_proposals(preset, device, segs, session):
     return proposals
 
 
+_SUMMARY = "mark two people with clicks, track them, write the three streams"
+_DESCRIPTION = (
+    "Segment person 1 and person 2 from clicks, boxes or person proposals on one frame with SAM, "
+    "track them over the video with SAM 2.1, and write the person_1 / person_2 / background "
+    "streams, an overlay video, the masks (PNG zip and npz) and an HHIRChat sample."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = video_command(
-        subparsers,
-        "track",
-        "mark two people with clicks, track them, write the three streams",
-        "Segment person 1 and person 2 from clicks, boxes or person proposals on one frame with "
-        "SAM, track them over the video with SAM 2.1, and write the person_1 / person_2 / "
-        "background streams, an overlay video, the masks (PNG zip and npz) and an HHIRChat sample.",
-        run,
-    )
+    p = video_command(subparsers, "track", _SUMMARY, _DESCRIPTION, run)
     for k in (1, 2):
         for suffix, options, metavar, text in _PERSON_FLAGS:
             p.add_argument(f"--p{k}{suffix}", metavar=metavar, help=text.format(k=k), **options)

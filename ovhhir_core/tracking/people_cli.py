@@ -17,26 +17,21 @@ from __future__ import annotations
 import argparse
 import json
 
+SUMMARY = "find the people on one frame (person proposals, JSON)"
+DESCRIPTION = (
+    "Detect the people on one frame (RT-DETR by default; a preset can choose SAM 3, whose gated "
+    "weights are under Meta's SAM License, not an open-source licence), turn each box into a "
+    "mask with the click segmenter and print them as JSON. The default --min-score is the "
+    "preset's detector.min_score."
+)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from ovhhir_core.tracking.cli import video_command
 
-    p = video_command(
-        subparsers,
-        "people",
-        "find the people on one frame (person proposals, JSON)",
-        "Detect the people on one frame (RT-DETR by default; a preset can choose SAM 3, whose "
-        "gated weights are under Meta's SAM License, not an open-source licence), turn each box "
-        "into a mask with the click segmenter and print them as JSON.",
-        run,
-    )
+    p = video_command(subparsers, "people", SUMMARY, DESCRIPTION, run)
     p.add_argument("--frame", type=int, default=0, help="frame to look at (default 0)")
-    p.add_argument(
-        "--min-score",
-        type=float,
-        default=None,
-        help="lowest detector confidence listed (default: the preset's detector.min_score)",
-    )
+    p.add_argument("--min-score", type=float, help="lowest detector confidence listed")
 
 
 def run(args: argparse.Namespace) -> int:
