@@ -251,6 +251,10 @@ class TrackingSession:
         now; 0 for an object never prompted."""
         return len(self._order.get(obj_id, ()))
 
+    def prompted_frames(self, obj_id: str) -> list[int]:
+        """Frames where ``obj_id`` has prompts now, in order ([] for an object never prompted)."""
+        return sorted(self._prompts.get(obj_id, {}))
+
     def annotated_frames(self) -> list[int]:
         """Frames holding at least one prompt, in order."""
         return sorted({f for per_obj in self._prompts.values() for f in per_obj})
@@ -321,15 +325,8 @@ class TrackingSession:
             raise TrackingError(
                 "nothing to propagate: click on person_1 and person_2 (or draw boxes) first"
             )
-        segs = self.segs
-        runner = Propagator(
-            segs.tracker,
-            segs.processor,
-            segs.device,
-            segs.lock,
-            seeds,
-            (self.info.height, self.info.width),
-        )
+        segs, size = self.segs, (self.info.height, self.info.width)
+        runner = Propagator(segs.tracker, segs.processor, segs.device, segs.lock, seeds, size)
         new = LabelStore()
         done: set[int] = set()
         for frame_idx, label_map, _values in runner.run(self._source, self.start, self.end, cancel):
