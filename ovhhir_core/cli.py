@@ -36,7 +36,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         metavar="COMPONENT=PATH",
         default=[],
         help="load a component's weights from a local file or folder (repeatable); components: "
-        "sam, tracker, person_encoder, background_encoder, llm, embedder, detector",
+        "sam, tracker, person_encoder, background_encoder, llm, embedder, detector, zeroshot",
     )
 
 
