@@ -19,6 +19,7 @@ from segment_anything import SamPredictor, sam_model_registry
 from segment_anything.build_sam import _build_sam
 from segment_anything.modeling import Sam
 
+import ovhhir_core.tracking.sam_adapter as sam_adapter
 from ovhhir_core.hub import resolve_weights
 from ovhhir_core.tracking.config import SamConfig
 from ovhhir_core.tracking.errors import TrackingError
@@ -97,6 +98,7 @@ def build_sam(cfg: SamConfig, device: torch.device) -> Sam:
     ``_build_sam`` if given, else the ``model_type`` architecture. Otherwise the original ``.pth``
     checkpoint is resolved through :func:`ovhhir_core.hub.resolve_weights` and loaded strictly.
     """
+    sam_adapter.check_version()
     if cfg.model_type not in sam_model_registry:
         raise TrackingError(
             f"unknown SAM model_type {cfg.model_type!r}; use one of "
@@ -156,9 +158,7 @@ class ClickSegmenter:
         self.lock = lock or threading.RLock()
         self.encode_count = 0
         # frame_idx -> (features (1, 256, h, w), original_size (H, W), input_size (h', w'))
-        self._cache: OrderedDict[int, tuple[torch.Tensor, tuple[int, int], tuple[int, int]]] = (
-            OrderedDict()
-        )
+        self._cache: OrderedDict[int, tuple] = OrderedDict()
         self._current: int | None = None
 
     def cached_frames(self) -> list[int]:
@@ -170,16 +170,13 @@ class ClickSegmenter:
         if frame_idx in self._cache:
             self._cache.move_to_end(frame_idx)
             if self._current != frame_idx:
-                features, original_size, input_size = self._cache[frame_idx]
-                p.reset_image()
-                p.features, p.original_size, p.input_size = features, original_size, input_size
-                p.is_image_set = True
+                sam_adapter.restore_embedding(p, self._cache[frame_idx])
                 self._current = frame_idx
             return
         frame = get_frame()  # (H, W, 3) uint8 RGB
         p.set_image(frame, image_format="RGB")
         self.encode_count += 1
-        self._cache[frame_idx] = (p.features, p.original_size, p.input_size)
+        self._cache[frame_idx] = sam_adapter.save_embedding(p)
         self._current = frame_idx
         while len(self._cache) > self.cache_size:
             evicted, _ = self._cache.popitem(last=False)

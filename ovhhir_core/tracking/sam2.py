@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from transformers import Sam2VideoConfig, Sam2VideoModel, Sam2VideoProcessor
 
+import ovhhir_core.tracking.sam2_adapter as sam2_adapter
 from ovhhir_core.hub import resolve_weights
 from ovhhir_core.tracking.config import TrackerConfig
 from ovhhir_core.tracking.errors import TrackingError
@@ -71,6 +72,7 @@ def build_tracker(
     ``cfg.weights=None`` (and no ``local_path``) builds random weights from ``cfg.arch``;
     otherwise the Hub snapshot from :func:`ovhhir_core.hub.resolve_weights` is loaded.
     """
+    sam2_adapter.check_version()
     if cfg.weights is None and cfg.local_path is None:
         config = tracker_config(cfg.arch)
         model = Sam2VideoModel(config)
@@ -141,7 +143,7 @@ class Propagator:
             session = self.processor.init_video_session(
                 inference_device=self.device, dtype=self.model.dtype
             )
-            session.cache = self._cache
+            sam2_adapter.share_vision_cache(session, self._cache)
             self._sessions[value] = session
 
     def _pixels(self, frame: np.ndarray) -> torch.Tensor:
@@ -156,24 +158,8 @@ class Propagator:
         out = self.model(
             inference_session=session, frame=pixels, frame_idx=frame_idx, reverse=reverse
         )
-        self._prune(session, frame_idx, reverse)
+        sam2_adapter.prune(session, frame_idx, reverse, self.num_maskmem, self.max_ptrs)
         return out.pred_masks.float().cpu()
-
-    def _prune(self, session: Any, frame_idx: int, reverse: bool) -> None:
-        """Drop what the memory bank will not read again (keeps memory flat)."""
-        session.processed_frames.pop(frame_idx, None)
-        for per_obj in session.output_dict_per_obj.values():
-            non_cond = per_obj["non_cond_frame_outputs"]
-            for f in list(non_cond):
-                age = (f - frame_idx) if reverse else (frame_idx - f)
-                if age >= self.max_ptrs or age < 0:
-                    del non_cond[f]
-                elif age >= self.num_maskmem - 1:
-                    non_cond[f] = {"object_pointer": non_cond[f]["object_pointer"]}
-                else:
-                    non_cond[f].pop("high_res_masks", None)
-        for tracked in session.frames_tracked_per_obj.values():
-            tracked.clear()
 
     def _label_map(self, logits: dict[int, torch.Tensor]) -> np.ndarray:
         """(H, W) uint8 label map: highest positive logit wins, 0 where none is positive."""
@@ -249,8 +235,7 @@ class Propagator:
         hi = max(self.first.values())
         if hi > start:
             for session in self._sessions.values():  # the forward pass's memories are not reused
-                for per_obj in session.output_dict_per_obj.values():
-                    per_obj["non_cond_frame_outputs"].clear()
+                sam2_adapter.forget_tracked_memories(session)
             yield from self._pass(source, start, hi, True, lambda v, f: f < self.first[v], cancel)
         self._sessions = {}
         self._cache.clear_all()
