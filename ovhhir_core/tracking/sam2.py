@@ -1,4 +1,6 @@
-"""Mask propagation with the SAM 2.1 video model from transformers, in flat memory.
+"""Mask propagation with a SAM 2-style video model from transformers, in flat memory.
+
+The model is SAM 2.1 (``Sam2VideoModel``) or EdgeTAM (``EdgeTamVideoModel``, same session API).
 
 Frames are streamed in one by one (``Sam2VideoModel(inference_session=..., frame=...)``), never
 the whole video. Each object gets its own inference session (objects are tracked independently,
@@ -34,10 +36,10 @@ FrameSource = Callable[[int, int, bool], Iterable[tuple[int, np.ndarray]]]
 in increasing order, or decreasing when ``reverse``."""
 
 
-def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+def merge_overrides(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in overrides.items():
         if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
+            merge_overrides(base[key], value)
         else:
             base[key] = copy.deepcopy(value)
     return base
@@ -45,7 +47,7 @@ def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]
 
 def tracker_config(arch: Mapping[str, Any]) -> Sam2VideoConfig:
     """``Sam2VideoConfig`` (hiera-tiny sized by default) with the nested ``arch`` overrides."""
-    return Sam2VideoConfig.from_dict(_merge(Sam2VideoConfig().to_dict(), arch))
+    return Sam2VideoConfig.from_dict(merge_overrides(Sam2VideoConfig().to_dict(), arch))
 
 
 def local_processor(config: Sam2VideoConfig) -> Sam2VideoProcessor:
@@ -62,6 +64,14 @@ def local_processor(config: Sam2VideoConfig) -> Sam2VideoProcessor:
         video_processor=Sam2VideoVideoProcessor(size=size),
         target_size=config.image_size,
     )
+
+
+def load_processor(path, config) -> Sam2VideoProcessor:
+    """The processor saved beside the weights, else one built for ``config``."""
+    try:
+        return Sam2VideoProcessor.from_pretrained(path)
+    except (OSError, ValueError):
+        return local_processor(config)
 
 
 def build_tracker(
@@ -81,10 +91,7 @@ def build_tracker(
     else:
         path = resolve_weights("tracker", cfg.weights, cfg.local_path)
         model = Sam2VideoModel.from_pretrained(path)
-        try:
-            processor = Sam2VideoProcessor.from_pretrained(path)
-        except (OSError, ValueError):
-            processor = local_processor(model.config)
+        processor = load_processor(path, model.config)
         log.info("SAM 2 tracker: %s", path)
     return model.to(device).eval(), processor
 
