@@ -48,7 +48,7 @@ class Services:
         from ovhhir_core.device import resolve_device, resolve_dtype
 
         self.settings = settings
-        self.preset = load_preset(settings.preset, settings.weights)
+        self.preset = load_preset(settings.preset, settings.weights, device=settings.device)
         self.device = resolve_device(settings.device)
         self.dtype = resolve_dtype(settings.dtype, self.device)
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="ovhhir-app-"))

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.common import gpu_queue
+from app.common import gpu_queue, random_weights_banner
 from app.state import Services
 from app.track_handlers import NO_RESULTS, PERSON_CHOICES, POLARITY_CHOICES, TrackHandlers
 from ovhhir_core.streams import DISPLAY_NAMES
@@ -118,6 +118,9 @@ def _click_api(h: TrackHandlers, state: gr.State, w: _Widgets, gpu: dict[str, An
 def build_track(services: Services, state: gr.State) -> TrackTab:
     """The Track tab's layout and events (inside the caller's ``gr.Tab``)."""
     h = TrackHandlers(services)
+    banner = random_weights_banner(services)
+    if banner:
+        gr.HTML(banner, elem_id="random-weights")
     w = _layout()
     gpu = gpu_queue(services)
     tab = TrackTab(handlers=h)

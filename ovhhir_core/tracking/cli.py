@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         if not pos and box is None:
             flag = obj_id.replace("person_", "--p")
             raise UserError(f"mark {obj_id}: give {flag} X,Y (a click on them) or {flag}-box")
-    preset = load_preset(args.preset, parse_local_paths(args.weights))
+    preset = load_preset(args.preset, parse_local_paths(args.weights), device=args.device)
     device = resolve_device(args.device)
     segs = load_segmenters(preset, device)
     session = TrackingSession(segs, args.video, start=args.start, end=args.end)
