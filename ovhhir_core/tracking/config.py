@@ -29,3 +29,7 @@ class TrackerConfig:
     local_path: str | None = None
     arch: dict[str, Any] = field(default_factory=dict)
     max_side: int = 1024  # frames are decoded at most this large before tracking
+    #: frames per second the tracker runs at (None: every frame); streams keep the video's rate
+    track_fps: float | None = None
+    #: the tracker's input side in pixels, a multiple of 64 (None: the model's own, 1024 released)
+    input_size: int | None = None

@@ -28,7 +28,7 @@ import ovhhir_core.tracking.sam2_adapter as sam2_adapter
 from ovhhir_core.hub import load_checked_config, resolve_weights
 from ovhhir_core.tracking.clicks import CachedClickSegmenter
 from ovhhir_core.tracking.config import SamConfig, TrackerConfig
-from ovhhir_core.tracking.sam2 import load_processor, local_processor, merge_overrides
+from ovhhir_core.tracking.sam2 import load_video_model, local_processor, merge_overrides, sized
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +65,15 @@ def build_edgetam_tracker(cfg: TrackerConfig, device: torch.device):
     """``(EdgeTamVideoModel, Sam2VideoProcessor)``: random from ``arch`` or from the weights."""
     sam2_adapter.check_version()
     if cfg.weights is None and cfg.local_path is None:
-        config = published_config(cfg.arch)
+        config = sized(published_config(cfg.arch), cfg.input_size)
         model = EdgeTamVideoModel(config)
         log.info("EdgeTAM tracker: random weights, %d px", config.image_size)
         return model.to(device).eval(), local_processor(config)
     path = resolve_weights("tracker", cfg.weights, cfg.local_path)
     load_checked_config(path, "tracker", ("edgetam_video",))
-    model = EdgeTamVideoModel.from_pretrained(path)
-    log.info("EdgeTAM tracker: %s", path)
-    return model.to(device).eval(), load_processor(path, model.config)
+    model, processor = load_video_model(EdgeTamVideoModel, path, cfg.input_size)
+    log.info("EdgeTAM tracker: %s at %d px", path, model.config.image_size)
+    return model.to(device).eval(), processor
 
 
 def build_edgetam_image(cfg: SamConfig, device: torch.device) -> EdgeTamModel:
