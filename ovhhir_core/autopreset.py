@@ -47,7 +47,9 @@ def wants_gpu_preset(device: str | None) -> bool:
 def _entry(component: str, preset_name: str, cfg: Any, source: str | None) -> dict[str, Any]:
     random = cfg.weights is None and not cfg.local_path
     spec = hub.PRETRAINED.get(cfg.weights or "")
-    if cfg.local_path:
+    if random and component == "zeroshot" and not getattr(cfg, "arch", None):
+        random, source, ident = False, "none", "no zero-shot model in this preset"
+    elif cfg.local_path:
         ident = str(cfg.local_path)
     elif spec is not None:
         ident = spec.repo_id or spec.url or f"package {spec.package}"

@@ -39,6 +39,7 @@ _STATUS = {
     "package": "present",
     "download": "missing (downloads on first use)",
     "unavailable": "missing (cannot be had now: no copy, no network)",
+    "none": "-",
 }
 
 

