@@ -144,6 +144,7 @@ class SessionState:
     messages: list[dict[str, str]] = field(default_factory=list)  # gr.Chatbot messages
     review: ReviewSet = field(default_factory=ReviewSet)
     cancel_requested: bool = False  # set by the Cancel button, read between tracked frames
+    track_fps: float | None = None  # tracking rate asked for in the Track tab (None: the preset's)
     version: int = 0  # bumped for every new video; names output folders
 
     def reset_video(self) -> None:

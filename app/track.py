@@ -46,11 +46,13 @@ class _Widgets:
     frame: Any = None
     clicks: Any = None
     status: Any = None
+    track_fps: Any = None
+    cost: Any = None
     buttons: dict[str, Any] = field(default_factory=dict)
     results: list[Any] = field(default_factory=list)  # overlay, p1, p2, bg videos + downloads
 
 
-def _layout() -> _Widgets:
+def _layout(default_fps: float) -> _Widgets:
     """The tab's components (inside the caller's ``gr.Tab``)."""
     w = _Widgets()
     with gr.Row():
@@ -84,6 +86,10 @@ def _layout() -> _Widgets:
                 w.buttons["clear"] = gr.Button("Clear person")
                 w.buttons["track"] = gr.Button("Track", variant="primary", elem_id="track-btn")
                 w.buttons["cancel"] = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")
+            w.track_fps = gr.Slider(
+                0, 30, value=default_fps, step=1, label="Tracking rate (fps; 0 = every frame)"
+            )
+            w.cost = gr.Markdown("", elem_id="track-cost")
             w.status = gr.Markdown("", elem_id="track-status")
     with gr.Row():
         for name in ("overlay", "person_1", "person_2", "background"):
@@ -121,7 +127,7 @@ def build_track(services: Services, state: gr.State) -> TrackTab:
     banner = random_weights_banner(services)
     if banner:
         gr.HTML(banner, elem_id="random-weights")
-    w = _layout()
+    w = _layout(services.preset.tracker.track_fps or 0)
     gpu = gpu_queue(services)
     tab = TrackTab(handlers=h)
 
@@ -137,6 +143,8 @@ def build_track(services: Services, state: gr.State) -> TrackTab:
         api_name="load_video",
     )
     tab.changes.append(loaded)
+    loaded.then(h.cost, [state], w.cost, api_visibility="private")
+    w.track_fps.release(h.set_track_fps, [state, w.track_fps], w.cost, api_name="set_track_fps")
     loaded.then(
         lambda: (*NO_RESULTS, "", ""),
         None,

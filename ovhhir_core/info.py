@@ -48,7 +48,9 @@ def weights_status(preset: config.PresetConfig) -> list[tuple[str, str, str]]:
     which preset each component resolved to."""
     rows = []
     for entry in resolution_report(preset):
-        name = entry["id"] if not entry["random"] else f"random ({entry['preset']} arch)"
+        name = entry["weights"] if not entry["random"] else f"random ({entry['preset']} arch)"
+        if entry["source"] == "local path":
+            name = entry["id"]
         if preset.name == "auto":
             name = f"{entry['preset']}: {name}"
         rows.append((entry["component"], name, _STATUS.get(entry["source"], entry["source"])))
