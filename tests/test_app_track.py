@@ -184,6 +184,8 @@ def test_track_writes_streams_and_exports_then_cancel(services, clips):
 
 
 def test_tracking_rate_shows_its_cost_and_keeps_every_frame(services, clips):
+    from ovhhir_core.video import probe
+
     h = Handlers(services)
     path, labels = clips["Pushing"]
     state = h.load_video(services.new_session(), path)[0]
