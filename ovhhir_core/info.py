@@ -49,7 +49,7 @@ def weights_status(preset: config.PresetConfig) -> list[tuple[str, str, str]]:
     rows = []
     for entry in resolution_report(preset):
         name = entry["weights"] if not entry["random"] else f"random ({entry['preset']} arch)"
-        if entry["source"] == "local path":
+        if entry["source"] in ("local path", "none"):
             name = entry["id"]
         if preset.name == "auto":
             name = f"{entry['preset']}: {name}"

