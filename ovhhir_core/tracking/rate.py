@@ -26,10 +26,12 @@ def stride(video_fps: float, track_fps: float | None) -> int:
 
 def processed_frames(
     start: int, end: int, anchors: Collection[int], video_fps: float, track_fps: float | None
-) -> list[int]:
+) -> list[int] | None:
     """The frames of [start, end) the tracker runs on: a grid through the first annotated frame,
-    plus every annotated frame and both ends of the range."""
+    plus every annotated frame and both ends of the range; None when that is every frame."""
     step = stride(video_fps, track_fps)
+    if step == 1:
+        return None
     origin = min(anchors) if anchors else start
     keep = {f for f in range(start, end) if (f - origin) % step == 0}
     keep |= {f for f in anchors if start <= f < end} | {start, end - 1}
