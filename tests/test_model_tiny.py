@@ -11,7 +11,6 @@ from safetensors.torch import save_file
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
 from ovhhir_core.model import (
-    STREAM_TOKENS,
     ChatSession,
     CheckpointError,
     Clip,
@@ -25,6 +24,7 @@ from ovhhir_core.model import (
 from ovhhir_core.model import prompt as P
 from ovhhir_core.model.branch import frame_positions
 from ovhhir_core.model.llm import LLAMA2_CHAT_TEMPLATE
+from ovhhir_core.streams import TOKENS
 
 GREEDY = GenerationConfig(temperature=0, max_new_tokens=12, repetition_penalty=1.0)
 
@@ -137,7 +137,7 @@ def test_visual_embeddings_land_where_the_placeholders_were(model, clip):
     ids = P.encode(
         model.tokenizer, P.render(model.tokenizer, [{"role": "user", "content": question}], True)
     )
-    names = {model.tokenizer.convert_tokens_to_ids(t): s for s, t in STREAM_TOKENS.items()}
+    names = {model.tokenizer.convert_tokens_to_ids(t): s for s, t in TOKENS.items()}
     q = 4
     assert got.shape[0] == len(ids) + 4 * (q - 1)
     pos, order = 0, []

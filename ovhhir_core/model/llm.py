@@ -22,11 +22,9 @@ from torch import nn
 from ovhhir_core import hub
 from ovhhir_core.errors import UserError
 from ovhhir_core.model.config import LLMConfig
+from ovhhir_core.streams import TOKENS
 
 log = logging.getLogger(__name__)
-
-#: Placeholder token of each stream, as written in the user's text.
-STREAM_TOKENS = {"person_1": "<p1>", "person_2": "<p2>", "background": "<bg>"}
 
 #: Llama-2 chat format, used when the tokenizer has no chat template of its own.
 LLAMA2_CHAT_TEMPLATE = (
@@ -164,7 +162,7 @@ def prepare_tokenizer(tokenizer) -> None:
     from transformers import AddedToken
 
     tokenizer.add_tokens(
-        [AddedToken(t, special=True, normalized=False) for t in STREAM_TOKENS.values()],
+        [AddedToken(t, special=True, normalized=False) for t in TOKENS.values()],
         special_tokens=True,
     )
     if tokenizer.pad_token_id is None:
@@ -175,7 +173,7 @@ def prepare_tokenizer(tokenizer) -> None:
 
 def placeholder_ids(tokenizer) -> dict[int, str]:
     """Token id → stream name for ``<p1>`` ``<p2>`` ``<bg>``."""
-    return {tokenizer.convert_tokens_to_ids(tok): stream for stream, tok in STREAM_TOKENS.items()}
+    return {tokenizer.convert_tokens_to_ids(tok): stream for stream, tok in TOKENS.items()}
 
 
 def stop_token_ids(model: nn.Module, tokenizer) -> list[int]:
