@@ -96,6 +96,30 @@ def load_answerer(
     return WithWarning(timeline.FactsAnswerer(preset.name), warning)
 
 
+def default_frames(preset: Any, answerer: Answerer) -> int:
+    """Frames per clip: the preset's zero-shot section's for the zero-shot answerer, else the
+    model's."""
+    zeroshot = getattr(preset, "zeroshot", None)
+    if answerer.name == "zeroshot" and getattr(zeroshot, "frames", None):
+        return int(zeroshot.frames)
+    return int(preset.model.num_frames)
+
+
+def track_dir_facts(directory: Any) -> str | None:
+    """The facts text of ``DIR/timeline.json`` (``ovhhir_core.timeline``), or None when there is
+    no timeline there or no timeline package in this install."""
+    from pathlib import Path
+
+    try:
+        timeline = _package("timeline", "the timeline")
+    except BackendUnavailable:
+        return None
+    path = Path(directory) / timeline.TIMELINE_JSON
+    if not path.is_file():
+        return None
+    return timeline.facts_text(timeline.load_timeline(path))
+
+
 class WithWarning:
     """An answerer whose provenance (and its conversations') carries ``warning``."""
 

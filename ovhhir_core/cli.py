@@ -15,7 +15,7 @@ import sys
 COMMAND_MODULES = [
     "ovhhir_core.info",
     "ovhhir_core.tracking.cli",
-    "ovhhir_core.model.cli",
+    "ovhhir_core.chat_cli",
     "ovhhir_core.data.cli",
     "ovhhir_core.train",
     "ovhhir_core.eval.cli",

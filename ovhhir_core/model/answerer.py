@@ -12,9 +12,13 @@ the provenance says so and carries :data:`UNTRAINED_WARNING`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import torch
+
 from ovhhir_core.answerer import Provenance, TrackedClip
 from ovhhir_core.model.chat import ChatSession
-from ovhhir_core.model.clip import load_clip
+from ovhhir_core.model.clip import Clip, load_clip
 from ovhhir_core.model.llm import describe_llm
 from ovhhir_core.model.ovhhir import OVHHIRModel
 
@@ -28,8 +32,15 @@ UNTRAINED_WARNING = (
 class OVHHIRConversation(ChatSession):
     """A :class:`ChatSession` with the provenance of its answers (a ``Conversation``)."""
 
-    def __init__(self, model: OVHHIRModel, clip, provenance: Provenance, facts: str | None):
-        super().__init__(model, clip, facts=facts)
+    def __init__(
+        self,
+        model: OVHHIRModel,
+        clip: Clip | None,
+        provenance: Provenance,
+        facts: str | None = None,
+        visual: Mapping[str, torch.Tensor] | None = None,
+    ):
+        super().__init__(model, clip, visual=visual, facts=facts)
         self.provenance = provenance
 
 
@@ -78,3 +89,10 @@ class OVHHIRAnswerer:
         facts = clip.facts if use_facts and clip.facts and clip.facts.strip() else None
         provenance = self.provenance(frames, facts=facts is not None)
         return OVHHIRConversation(self.model, loaded, provenance, facts)
+
+    def open_visual(
+        self, visual: Mapping[str, torch.Tensor], frames: int | None = None
+    ) -> OVHHIRConversation:
+        """A conversation on a clip already embedded by the branches (``{stream: (Q, D)}``, e.g.
+        from a frozen-feature cache through ``model.embed``)."""
+        return OVHHIRConversation(self.model, None, self.provenance(frames), visual=visual)

@@ -328,8 +328,5 @@ def load_model(
     if checkpoint is not None:
         model.load_checkpoint(checkpoint)
     else:
-        log.warning(
-            "no checkpoint loaded: the branches are untrained and answers are not "
-            "grounded in the video"
-        )
+        log.info("no checkpoint: the branches are untrained (answers are not grounded)")
     return model
