@@ -14,6 +14,7 @@ answerers (:mod:`ovhhir_core.backends`), which import the model package.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from ovhhir_core.backends import BACKENDS
@@ -99,21 +100,15 @@ def _clip(args: argparse.Namespace):
 
 
 def _open(args: argparse.Namespace):
-    """(conversation, generation config): preset, answerer, clip, then one line on stderr
+    """(conversation, clip, generation config): preset, answerer, clip, then one line on stderr
     saying what answers (and the warning, when there is one)."""
     from ovhhir_core.answerer import GenerationConfig
     from ovhhir_core.backends import default_frames, load_answerer
     from ovhhir_core.config import load_preset, parse_local_paths
     from ovhhir_core.device import resolve_device, resolve_dtype
 
-    gen = GenerationConfig(
-        temperature=args.temperature,
-        top_p=args.top_p,
-        num_beams=args.num_beams,
-        max_new_tokens=args.max_new_tokens,
-        repetition_penalty=args.repetition_penalty,
-        seed=args.seed,
-    )
+    fields = [f.name for f in dataclasses.fields(GenerationConfig)]
+    gen = GenerationConfig(**{n: getattr(args, n) for n in fields if hasattr(args, n)})
     gen.validate()
     clip = _clip(args)
     preset = load_preset(args.preset, parse_local_paths(args.weights))
