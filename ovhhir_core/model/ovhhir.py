@@ -29,6 +29,7 @@ from ovhhir_core.model.config import ModelConfig
 from ovhhir_core.model.encoders import FrameEncoder, encode_clip
 from ovhhir_core.model.generation import GenerationConfig, generate_tokens, stream_text
 from ovhhir_core.model.llm import describe_llm, load_llm, placeholder_ids, stop_token_ids
+from ovhhir_core.model.scoring import answer_log_probs, pad_batch
 from ovhhir_core.streams import PERSONS
 
 log = logging.getLogger(__name__)
@@ -193,21 +194,6 @@ class OVHHIRModel(nn.Module):
         emb, lab, _ = self._splice(ids, visual, lab)
         return emb[: self.max_context], lab[: self.max_context]
 
-    def _pad(
-        self, seqs: Sequence[torch.Tensor], labels: Sequence[Sequence[int]]
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Right-pad (L_i, D) sequences into ``(embeds (B, L, D), mask (B, L), target (B, L))``;
-        target holds the labels, -100 on padding."""
-        batch, length = len(seqs), max(s.shape[0] for s in seqs)
-        embeds = seqs[0].new_zeros(batch, length, seqs[0].shape[1])
-        mask = torch.zeros(batch, length, dtype=torch.long, device=embeds.device)
-        target = torch.full((batch, length), P.IGNORE_INDEX, dtype=torch.long, device=embeds.device)
-        for b, (s, lab) in enumerate(zip(seqs, labels, strict=True)):
-            embeds[b, : s.shape[0]] = s
-            mask[b, : s.shape[0]] = 1
-            target[b, : s.shape[0]] = torch.tensor(lab, dtype=torch.long)
-        return embeds, mask, target
-
     def training_loss(
         self, feats: Mapping[str, torch.Tensor], conversations: Sequence[Sequence[Mapping]]
     ) -> torch.Tensor:
@@ -220,7 +206,7 @@ class OVHHIRModel(nn.Module):
             self._labelled_embeds(P.to_messages(conv), {k: v[b] for k, v in vis.items()})
             for b, conv in enumerate(conversations)
         ]
-        embeds, mask, target = self._pad([e for e, _ in pairs], [lab for _, lab in pairs])
+        embeds, mask, target = pad_batch([e for e, _ in pairs], [lab for _, lab in pairs])
         if not (target != P.IGNORE_INDEX).any():
             raise P.PromptError("no assistant (gpt) turn to learn from in this batch")
         return self.llm(inputs_embeds=embeds, attention_mask=mask, labels=target).loss
@@ -237,27 +223,18 @@ class OVHHIRModel(nn.Module):
 
         ``visual``: ``{stream: (Q, D)}`` from :meth:`embed_clip`; ``prompt`` may hold the
         placeholders. Each answer is the assistant turn of a one-turn chat (end-of-turn tokens
-        included), labelled exactly as :meth:`training_loss` labels it; ``batch_size`` answers
-        go through the LLM at once.
+        included), labelled exactly as :meth:`training_loss` labels it. The prompt they share
+        runs once (:func:`.scoring.answer_log_probs`); else ``batch_size`` answers at a time.
         """
-        scores: list[float] = []
-        for start in range(0, len(answers), max(1, batch_size)):
-            pairs = [
-                self._labelled_embeds(
-                    [{"role": "user", "content": prompt}, {"role": "assistant", "content": a}],
-                    visual,
-                )
-                for a in answers[start : start + batch_size]
-            ]
-            embeds, mask, target = self._pad([e for e, _ in pairs], [lab for _, lab in pairs])
-            logits = self.llm(inputs_embeds=embeds, attention_mask=mask).logits.float()
-            logp = torch.log_softmax(logits[:, :-1], dim=-1)  # (B, L-1, V) predicts t+1
-            nxt = target[:, 1:]  # (B, L-1)
-            valid = nxt != P.IGNORE_INDEX
-            picked = logp.gather(-1, nxt.clamp(min=0)[..., None])[..., 0]  # (B, L-1)
-            per = (picked * valid).sum(dim=1) / valid.sum(dim=1).clamp(min=1)
-            scores.extend(float(x) for x in per.cpu())
-        return scores
+        pairs = [
+            self._labelled_embeds(
+                [{"role": "user", "content": prompt}, {"role": "assistant", "content": a}], visual
+            )
+            for a in answers
+        ]
+        return answer_log_probs(
+            self.llm, [e for e, _ in pairs], [lab for _, lab in pairs], batch_size
+        )
 
     @property
     def max_context(self) -> int:
