@@ -264,6 +264,7 @@ def test_evaluation_runs_with_any_answerer(synth):
     opts = EvalOptions(seeds=(0, 1), frames=4)
     res = list(evaluate(answerer, synth, BagOfWords(), space, opts))[-1][2]
     assert [c.streams["person_2"] for c, _ in answerer.opened] == [s.p2 for s in synth]
+    assert [c.fill for c, _ in answerer.opened] == [s.fill for s in synth]
     assert {f for _, f in answerer.opened} == {4}
     assert res["prompt_classifier"]["macro_f1"]["all"]["mean"] == pytest.approx(1.0)
     assert res["open_set"]["prompt_macro_f1_all"]["mean"] == pytest.approx(1.0)
@@ -404,3 +405,19 @@ def test_evaluate_cli_with_a_chosen_backend_and_a_comparison(synth_path, tmp_pat
     md = (tmp_path / "run" / "comparison.md").read_text()
     assert "A: OV-HHIR · random tiny LLM + untrained branches" in md
     assert "B: zero-shot · a video-LLM · preset tiny" in md
+
+
+def test_evaluation_and_ranking_with_the_zero_shot_answerer(synth):
+    from ovhhir_core.config import load_preset
+    from ovhhir_core.eval.evaluate import EvalOptions, evaluate, sample_clip
+    from ovhhir_core.zeroshot import load_zeroshot_answerer
+
+    answerer = load_zeroshot_answerer(load_preset("tiny", use_env=False), "cpu")
+    space = ClassSpace.build(synth, open_set="off")
+    opts = EvalOptions(seeds=(0,), max_new_tokens=3, class_max_new_tokens=3, frames=4)
+    res = list(evaluate(answerer, synth[:1], BagOfWords(), space, opts))[-1][2]
+    assert res["meta"]["answerer"]["answerer"] == "zeroshot"
+    assert res["prompt_classifier"]["macro_f1"]["all"]["n"] == 1
+    assert len(res["samples"][0]["prompt_answers"]) == 1
+    ranked = rank_classes(answerer.open(sample_clip(synth[0]), frames=4), ["Hugging", "Punching"])
+    assert sum(s for _, s in ranked) == pytest.approx(1.0)

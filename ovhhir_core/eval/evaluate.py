@@ -72,7 +72,7 @@ def _question(sample: Any) -> str:
 def sample_clip(sample: Any) -> TrackedClip:
     """The tracked clip of an HHIRChat sample (its streams and fill colour)."""
     streams = {k: Path(v) for k, v in sample.streams.items() if v is not None}
-    return TrackedClip(streams=streams, fill=tuple(getattr(sample, "fill", (0, 0, 0))))
+    return TrackedClip(streams=streams, fill=tuple(sample.fill))
 
 
 def evaluate(
