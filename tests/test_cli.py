@@ -7,11 +7,16 @@ from ovhhir_core import cli
 
 
 def test_info_runs_and_lists_presets(capsys):
+    from ovhhir_core.config import list_presets
+    from ovhhir_core.device import resolve_device
+
     assert cli.main(["info"]) == 0
     out = capsys.readouterr().out
-    for name in ("tiny", "offline", "small", "paper"):
+    for name in ("tiny", "offline", "small", "paper", *list_presets()):
         assert f"preset {name}:" in out
-    assert "device: cpu" in out
+    assert f"device: {resolve_device('auto')} (auto picks" in out  # cpu here, cuda on a GPU host
+    assert cli.main(["info", "--device", "cpu"]) == 0
+    assert "device: cpu (auto picks" in capsys.readouterr().out
     assert "smollm2-135m-instruct-gguf" in out and "present" in out
 
 

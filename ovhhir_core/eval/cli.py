@@ -14,12 +14,9 @@ DESCRIPTION = "The paper's evaluation: cosine similarity, prompt-classifier macr
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    from ovhhir_core.cli import add_common_args
+    from ovhhir_core.cli import command_parser
 
-    p = parser or argparse.ArgumentParser(
-        prog="python -m ovhhir_core evaluate", description=DESCRIPTION
-    )
-    add_common_args(p)
+    p = command_parser(parser, "evaluate", DESCRIPTION)
     p.add_argument("--data", required=True, help="HHIRChat .json/.jsonl file to evaluate on")
     p.add_argument(
         "--checkpoint",
@@ -79,16 +76,13 @@ def run(args: argparse.Namespace) -> int:
     """CLI entry: load preset, model, data and embedder; evaluate; write the report."""
     from tqdm.auto import tqdm
 
-    from ovhhir_core.config import load_preset, parse_local_paths
+    from ovhhir_core import cli
     from ovhhir_core.data.hhirchat import load_dataset
-    from ovhhir_core.device import resolve_device, resolve_dtype
     from ovhhir_core.eval.embedder import load_embedder
     from ovhhir_core.eval.report import write_report
     from ovhhir_core.model import load_model
 
-    preset = load_preset(args.preset, parse_local_paths(args.weights))
-    device = resolve_device(args.device)
-    dtype = resolve_dtype(args.dtype, device)
+    preset, device, dtype = cli.setup(args)
     samples = load_dataset(args.data, check_files=True)
     model = load_model(
         preset.model, device, dtype, checkpoint=args.checkpoint, preset_name=preset.name
@@ -135,17 +129,13 @@ def cached_visual(model: Any, model_cfg: Any, cache_dir: str):
     flush the cache when done."""
     import torch
 
-    from ovhhir_core.features import FeatureCache, feature_key
-    from ovhhir_core.model import load_clip
+    from ovhhir_core.training.features import FeatureCache, SampleFeatures
 
     cache = FeatureCache(Path(cache_dir), tag="eval")
+    features = SampleFeatures(model, model_cfg, cache)
 
     def visual_of(sample: Any) -> dict:
-        key = feature_key(sample, model_cfg)
-        if key not in cache:
-            clip = load_clip(sample.streams, num_frames=model_cfg.num_frames)
-            cache.put(key, model.extract_features(clip))
-        feats = {k: v.to(model.device) for k, v in cache.get(key).items()}
+        feats = {k: v.to(model.device) for k, v in features(sample).items()}
         with torch.no_grad():
             return {k: v[0] for k, v in model.embed(feats).items()}
 

@@ -60,13 +60,11 @@ def register(subparsers) -> None:
 
 
 def _setup(args: argparse.Namespace):
-    from ovhhir_core.config import load_preset, parse_local_paths
-    from ovhhir_core.device import resolve_device, resolve_dtype
+    from ovhhir_core import cli
     from ovhhir_core.model import GenerationConfig, load_clip, load_model
 
-    preset = load_preset(args.preset, parse_local_paths(args.weights))
-    device = resolve_device(args.device)
-    model = load_model(preset, device, resolve_dtype(args.dtype, device), args.checkpoint)
+    preset, device, dtype = cli.setup(args)
+    model = load_model(preset, device, dtype, args.checkpoint)
     if not model.is_trained:
         print(
             "warning: no --checkpoint: the branches are untrained, answers are not grounded "

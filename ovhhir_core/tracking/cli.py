@@ -111,8 +111,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ovhhir_core.config import load_preset, parse_local_paths
-    from ovhhir_core.device import resolve_device
+    from ovhhir_core import cli
     from ovhhir_core.masking import (
         export_hhirchat_sample,
         export_masks_npz,
@@ -133,8 +132,7 @@ def run(args: argparse.Namespace) -> int:
         if not pos and box is None:
             flag = obj_id.replace("person_", "--p")
             raise UserError(f"mark {obj_id}: give {flag} X,Y (a click on them) or {flag}-box")
-    preset = load_preset(args.preset, parse_local_paths(args.weights))
-    device = resolve_device(args.device)
+    preset, device, _dtype = cli.setup(args)
     segs = load_segmenters(preset, device)
     session = TrackingSession(segs, args.video, start=args.start, end=args.end)
     frame_idx = session.start if args.frame is None else args.frame

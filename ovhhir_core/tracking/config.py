@@ -1,27 +1,9 @@
-"""Configs of the click segmenter (SAM) and the video tracker (SAM 2.1)."""
+"""Configs of the click segmenter (SAM) and the video tracker (SAM 2.1).
 
-from __future__ import annotations
+Defined in :mod:`ovhhir_core.config.tracking` (every preset section lives under
+``ovhhir_core.config``, which imports no other package); re-exported here for tracking's modules.
+"""
 
-from dataclasses import dataclass, field
-from typing import Any
+from ovhhir_core.config.tracking import SamConfig, TrackerConfig
 
-
-@dataclass
-class SamConfig:
-    """segment-anything click segmenter. ``weights=None`` builds random weights sized by ``arch``."""
-
-    model_type: str = "vit_b"  # vit_b | vit_l | vit_h (ignored for random builds)
-    weights: str | None = "sam_vit_b"
-    local_path: str | None = None
-    arch: dict[str, Any] = field(default_factory=dict)
-    embedding_cache_size: int = 8
-
-
-@dataclass
-class TrackerConfig:
-    """SAM 2.1 video model from transformers. ``weights=None`` builds random weights from ``arch``."""
-
-    weights: str | None = "sam2.1-hiera-tiny"
-    local_path: str | None = None
-    arch: dict[str, Any] = field(default_factory=dict)
-    max_side: int = 1024  # frames are decoded at most this large before tracking
+__all__ = ["SamConfig", "TrackerConfig"]
