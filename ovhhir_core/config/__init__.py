@@ -1,9 +1,10 @@
 """Configuration dataclasses, strict dict/JSON round trip, and named presets.
 
 A preset is a JSON file under ``ovhhir_core/presets/``. Each section (click segmenter, tracker,
-model, sentence embedder) is a plain dataclass with its defaults written once; the sections live in
-this package (``config.tracking``, ``config.model``) so that reading a preset imports no other
-package of ``ovhhir_core`` (every package may import this one, never the reverse). Presets only
+model, sentence embedder, zero-shot answerer) is a plain dataclass with its defaults written once;
+the sections live in this package (``config.tracking``, ``config.model``, ``config.zeroshot``) so
+that reading a preset imports no other package of ``ovhhir_core`` (every package may import this
+one, never the reverse; a new section goes here too). Presets only
 override what differs from those defaults, and a preset may ``"extend": "<other preset>"``: it then
 starts from that preset and changes only what it names (see :func:`merge_preset_data`).
 
@@ -11,7 +12,7 @@ Two words, two meanings:
 
 - ``weights`` (a preset field): the *name* of pretrained weights, a key of
   :data:`ovhhir_core.hub.PRETRAINED`, or ``None`` for a random-weight build of the same
-  architecture, sized by ``arch``.
+  architecture, sized by ``arch`` (see :class:`~ovhhir_core.config.weights.WeightsConfig`).
 - ``local_path`` (a preset field): a local file or folder that replaces those weights. At the edge
   (CLI, app) it comes from the *local weights path override* ``--weights COMPONENT=PATH`` or from
   the ``OVHHIR_<COMPONENT>_PATH`` environment variable.
@@ -31,12 +32,21 @@ from typing import Any
 
 from ovhhir_core.config.model import ModelConfig
 from ovhhir_core.config.tracking import SamConfig, TrackerConfig
+from ovhhir_core.config.zeroshot import ZeroShotConfig
 from ovhhir_core.errors import UserError
 
 PRESET_DIR = Path(__file__).parent.parent / "presets"
 
 #: Components whose weights can be overridden with a local path.
-COMPONENTS = ("sam", "tracker", "person_encoder", "background_encoder", "llm", "embedder")
+COMPONENTS = (
+    "sam",
+    "tracker",
+    "person_encoder",
+    "background_encoder",
+    "llm",
+    "embedder",
+    "zeroshot",
+)
 
 
 class ConfigError(UserError, ValueError):
@@ -61,10 +71,11 @@ class PresetConfig:
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
+    zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
 
     def component(self, name: str) -> Any:
         """Return the config object of a component named in :data:`COMPONENTS`."""
-        if name in ("sam", "tracker", "embedder"):
+        if name in ("sam", "tracker", "embedder", "zeroshot"):
             return getattr(self, name)
         if name in ("person_encoder", "background_encoder", "llm"):
             return getattr(self.model, name)
