@@ -26,6 +26,33 @@ COMMAND_MODULES = [
 ]
 
 
+class UsageError(Exception):
+    """Flags argparse refuses (unknown flag, bad number, missing argument)."""
+
+
+class ArgParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors become one ``error:`` line (via :func:`main`), not usage
+    text; subcommand parsers inherit it."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def count(minimum: int) -> Any:
+    """An argparse ``type``: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 #: Help of ``--weights``, the local weights path override (the same words everywhere).
 WEIGHTS_HELP = (
     "local weights path override: load COMPONENT from this local file or folder instead of the "
@@ -60,9 +87,7 @@ def command_parser(
     parser: argparse.ArgumentParser | None, command: str, description: str
 ) -> argparse.ArgumentParser:
     """``parser`` (a subcommand's) or a stand-alone one for ``command``, with the common flags."""
-    p = parser or argparse.ArgumentParser(
-        prog=f"python -m ovhhir_core {command}", description=description
-    )
+    p = parser or ArgParser(prog=f"python -m ovhhir_core {command}", description=description)
     add_common_args(p)
     return p
 
@@ -92,7 +117,7 @@ def setup(args: argparse.Namespace) -> Setup:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgParser(
         prog="python -m ovhhir_core",
         description="Open-vocabulary human-to-human interaction recognition.",
     )
@@ -104,8 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse, run the subcommand; user errors print one ``error:`` line and return 1 (flags
+    argparse refuses: 2)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ovhhir_core.errors import UserError
 from ovhhir_core.eval.candidates import ClassSpace
 from ovhhir_core.eval.evaluate import EvalOptions, evaluate
 
@@ -14,7 +15,7 @@ DESCRIPTION = "The paper's evaluation: cosine similarity, prompt-classifier macr
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    from ovhhir_core.cli import command_parser
+    from ovhhir_core.cli import command_parser, count
 
     p = command_parser(parser, "evaluate", DESCRIPTION)
     p.add_argument("--data", required=True, help="HHIRChat .json/.jsonl file to evaluate on")
@@ -50,8 +51,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         default=[],
         help="extra class names to treat as unseen (besides the taxonomy's)",
     )
-    p.add_argument("--max-samples", type=int, default=None)
-    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.add_argument("--max-samples", type=count(1), default=None)
+    p.add_argument("--max-new-tokens", type=count(1), default=96)
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     p.add_argument(
         "--cache-dir",
@@ -84,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
 
     preset, device, dtype = cli.setup(args)
     samples = load_dataset(args.data, check_files=True)
+    if not samples:
+        raise UserError(f"{args.data} holds no samples; nothing to evaluate")
     model = load_model(
         preset.model, device, dtype, checkpoint=args.checkpoint, preset_name=preset.name
     )

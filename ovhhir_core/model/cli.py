@@ -23,7 +23,7 @@ def _add_model_args(parser: argparse.ArgumentParser, videos_required: bool) -> N
     parser.add_argument("--checkpoint", help="trained branches: a directory or a Hub repo id")
     parser.add_argument(
         "--num-frames",
-        type=int,
+        type=cli.count(1),
         default=None,
         help="frames sampled per stream (default: the preset's, 16)",
     )
