@@ -20,7 +20,7 @@ COMMAND_MODULES = [
     "ovhhir_core.info",
     "ovhhir_core.tracking.cli",
     "ovhhir_core.model.cli",
-    "ovhhir_core.data.cli",
+    "ovhhir_core.build_cli",
     "ovhhir_core.training.cli",
     "ovhhir_core.eval.cli",
 ]

@@ -185,10 +185,11 @@ def fill_cache(
 
 
 def sample_clip(sample: Any, num_frames: int) -> Any:
-    """Decode a dataset sample's three streams (``num_frames`` frames each) into a model clip."""
+    """Decode a dataset sample's three streams (``num_frames`` frames each) into a model clip,
+    with the fill colour its removed pixels were written with."""
     from ovhhir_core.model import load_clip
 
-    return load_clip(sample.streams, num_frames=num_frames)
+    return load_clip(sample.streams, num_frames=num_frames, fill=sample.fill)
 
 
 class SampleFeatures:
