@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 COMMAND_MODULES = [
     "ovhhir_core.info",
     "ovhhir_core.tracking.cli",
+    "ovhhir_core.tracking.people_cli",
     "ovhhir_core.model.cli",
     "ovhhir_core.build_cli",
     "ovhhir_core.training.cli",
@@ -57,7 +58,7 @@ def count(minimum: int) -> Any:
 WEIGHTS_HELP = (
     "local weights path override: load COMPONENT from this local file or folder instead of the "
     "preset's pretrained weights (repeatable; env OVHHIR_<COMPONENT>_PATH); components: "
-    "sam, tracker, person_encoder, background_encoder, llm, embedder"
+    "sam, tracker, person_encoder, background_encoder, llm, embedder, detector, zeroshot"
 )
 
 

@@ -63,6 +63,13 @@ CASES = {
         ["{video}", "--p1", "1,2", "--p2", "3,4", "--out", "{root}/t", "--device", BAD_DEVICE],
         ["{video}", "--p1", "1,2", "--p2", "3,4", "--out", "{root}/t", "--preset", "nope"],
     ],
+    "people": [
+        ["{root}/missing.mp4"],
+        ["{video}", "--frame", "x"],
+        ["{video}", "--frame", "999", "--device", "cpu"],
+        ["{video}", "--device", BAD_DEVICE],
+        ["{video}", "--preset", "nope"],
+    ],
     "describe": [
         ["--p1", "{root}/missing.mp4", "--p2", "{video}", "--device", "cpu"],
         ["--p1", "{video}", "--p2", "{video}", "--num-frames", "0"],

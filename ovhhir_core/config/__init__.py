@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ovhhir_core.config.model import ModelConfig
-from ovhhir_core.config.tracking import SamConfig, TrackerConfig
+from ovhhir_core.config.tracking import DetectorConfig, SamConfig, TrackerConfig
 from ovhhir_core.config.zeroshot import ZeroShotConfig
 from ovhhir_core.errors import UserError
 
@@ -45,6 +45,7 @@ COMPONENTS = (
     "background_encoder",
     "llm",
     "embedder",
+    "detector",
     "zeroshot",
 )
 
@@ -71,11 +72,12 @@ class PresetConfig:
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
     zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
 
     def component(self, name: str) -> Any:
         """Return the config object of a component named in :data:`COMPONENTS`."""
-        if name in ("sam", "tracker", "embedder", "zeroshot"):
+        if name in ("sam", "tracker", "embedder", "detector", "zeroshot"):
             return getattr(self, name)
         if name in ("person_encoder", "background_encoder", "llm"):
             return getattr(self.model, name)

@@ -1,5 +1,6 @@
-"""Configs of the click segmenter (SAM) and the video tracker (SAM 2.1): the preset's ``sam`` and
-``tracker`` sections (re-exported by ``ovhhir_core.tracking.config``)."""
+"""Configs of the click segmenter (SAM), the video tracker (SAM 2.1) and the person detector: the
+preset's ``sam``, ``tracker`` and ``detector`` sections (re-exported by
+``ovhhir_core.tracking.config``)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,24 @@ class TrackerConfig(WeightsConfig):
 
     weights: str | None = "sam2.1-hiera-tiny"
     max_side: int = 1024  # frames are decoded at most this large before tracking
+
+
+@dataclass
+class DetectorConfig(WeightsConfig):
+    """Person detector behind the proposals (see ``tracking/detector.py``).
+
+    ``kind``: ``rtdetr`` (transformers RT-DETR, COCO person = ``person_class``) or ``sam3`` (SAM 3
+    prompted with ``text``; gated ``facebook/sam3`` under Meta's SAM License, which is not an
+    open-source licence; never a default). ``weights=None`` builds a random RT-DETR from ``arch``
+    (``RTDetrConfig`` keys; ``backbone_config`` holds ``RTDetrResNetConfig`` keys, so no backbone is
+    fetched). ``image_size``: the square side frames are resized to. ``min_score``: the default
+    confidence threshold; ``max_people``: proposals kept per frame, best first.
+    """
+
+    weights: str | None = "rtdetr-r50vd-coco-o365"
+    kind: str = "rtdetr"
+    person_class: int = 0
+    image_size: int = 640
+    min_score: float = 0.5
+    max_people: int = 20
+    text: str = "person"
