@@ -20,7 +20,7 @@ COMMAND_MODULES = [
     "ovhhir_core.info",
     "ovhhir_core.tracking.cli",
     "ovhhir_core.tracking.people_cli",
-    "ovhhir_core.model.cli",
+    "ovhhir_core.chat_cli",
     "ovhhir_core.build_cli",
     "ovhhir_core.training.cli",
     "ovhhir_core.eval.cli",
@@ -76,7 +76,12 @@ def add_weights_arg(parser: argparse.ArgumentParser) -> None:
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Flags shared by every command that loads models: --preset, --device, --dtype, --weights."""
-    parser.add_argument("--preset", default="tiny", help="preset name or JSON file (default: tiny)")
+    parser.add_argument(
+        "--preset",
+        default="auto",
+        help="preset name or JSON file (default: auto = the best weights this machine can have, "
+        "per component)",
+    )
     parser.add_argument(
         "--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:1…"
     )
@@ -105,7 +110,9 @@ def load_preset_arg(args: argparse.Namespace, preset: str | None = None) -> Any:
     """The preset named by ``--preset`` (or ``preset``), with the ``--weights`` overrides."""
     from ovhhir_core.config import load_preset, parse_local_paths
 
-    return load_preset(preset or args.preset, parse_local_paths(args.local_paths))
+    return load_preset(
+        preset or args.preset, parse_local_paths(args.local_paths), device=args.device
+    )
 
 
 def setup(args: argparse.Namespace) -> Setup:

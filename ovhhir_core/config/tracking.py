@@ -11,19 +11,27 @@ from ovhhir_core.config.weights import WeightsConfig
 
 @dataclass
 class SamConfig(WeightsConfig):
-    """segment-anything click segmenter. ``weights=None`` builds random weights sized by ``arch``."""
+    """Click segmenter: segment-anything (``kind="sam"``) or EdgeTAM's image model
+    (``kind="edgetam"``). ``weights=None`` builds random weights sized by ``arch``."""
 
     weights: str | None = "sam_vit_b"
+    kind: str = "sam"  # sam | edgetam
     model_type: str = "vit_b"  # vit_b | vit_l | vit_h (ignored for random builds)
     embedding_cache_size: int = 8
 
 
 @dataclass
 class TrackerConfig(WeightsConfig):
-    """SAM 2.1 video model from transformers. ``weights=None`` builds random weights from ``arch``."""
+    """Video tracker from transformers: SAM 2.1 (``kind="sam2"``) or EdgeTAM (``kind="edgetam"``).
+    ``weights=None`` builds random weights from ``arch``."""
 
     weights: str | None = "sam2.1-hiera-tiny"
+    kind: str = "sam2"  # sam2 | edgetam
     max_side: int = 1024  # frames are decoded at most this large before tracking
+    #: frames per second the tracker runs at (None: every frame); streams keep the video's rate
+    track_fps: float | None = None
+    #: the tracker's input side in pixels, a multiple of 64 (None: the model's own, 1024 released)
+    input_size: int | None = None
 
 
 @dataclass
