@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ovhhir_core.cli import WEIGHTS_HELP
 from ovhhir_core.errors import UserError
 
 
@@ -131,7 +132,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         action="append",
         metavar="COMPONENT=PATH",
         default=[],
-        help="local weights for a component (repeatable); env OVHHIR_<COMPONENT>_PATH",
+        help=WEIGHTS_HELP,
     )
     p.add_argument(
         "--host",

@@ -86,14 +86,12 @@ def _label_map(path: str | None) -> dict[str, str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ovhhir_core.config import load_preset, parse_local_paths
+    from ovhhir_core import cli
     from ovhhir_core.data.build import BuildOptions, DatasetBuilder
     from ovhhir_core.data.build.inputs import parse_shard
-    from ovhhir_core.device import resolve_device, resolve_dtype
 
     if not 0 <= args.fill <= 255:
         raise UserError(f"--fill must be 0..255, got {args.fill}")
-    local = parse_local_paths(args.weights)
     options = BuildOptions(
         source=Path(args.source),
         out=Path(args.out),
@@ -104,13 +102,13 @@ def run(args: argparse.Namespace) -> int:
         fill=args.fill,
         seed=args.seed,
     )
-    device = resolve_device(args.device)
+    preset, device, dtype = cli.setup(args)
 
     def segmenters():
         from ovhhir_core.tracking import load_segmenters
 
-        log.info("loading the tracking models of preset %s", args.preset)
-        return load_segmenters(load_preset(args.preset, local), device)
+        log.info("loading the tracking models of preset %s", preset.name)
+        return load_segmenters(preset, device)
 
     describer = None
     kind, _, zeroshot_preset = (args.describer or "").partition(":")
@@ -123,8 +121,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.describer:
         from ovhhir_core.model import load_model
 
-        preset = load_preset(args.describer, local)
-        model = load_model(preset, device, resolve_dtype(args.dtype, device), args.checkpoint)
+        model = load_model(
+            cli.load_preset_arg(args, args.describer), device, dtype, args.checkpoint
+        )
         describer = LLMDescriber(model)
     builder = DatasetBuilder(options, describer=describer, tracker=PromptTracker(segmenters))
     events = builder.run()
