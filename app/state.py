@@ -183,7 +183,7 @@ class SessionState:
         if self.workdir.exists():
             os.utime(self.workdir)
             return
-        if self.outputs:
+        if any(self.workdir in Path(p).parents for p in self.outputs.values()):
             self.reset_outputs()
         source = self.review.source
         if source is not None and self.workdir in source.parents:
