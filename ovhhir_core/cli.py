@@ -16,7 +16,7 @@ COMMAND_MODULES = [
     "ovhhir_core.info",
     "ovhhir_core.tracking.cli",
     "ovhhir_core.model.cli",
-    "ovhhir_core.data.cli",
+    "ovhhir_core.build_cli",
     "ovhhir_core.train",
     "ovhhir_core.eval.cli",
 ]
