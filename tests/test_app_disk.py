@@ -15,7 +15,7 @@ from gradio_client import Client, handle_file
 from app.settings import Settings
 from app.state import Services
 from app.storage import tree_size
-from app.ui import build_demo, example_videos, launch_kwargs
+from app.ui import build_demo, launch_kwargs
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -87,20 +87,30 @@ def process_dir(root: Path, proc: subprocess.Popen) -> Path:
 
 
 def test_sigterm_and_kill_then_restart_leave_nothing(tmp_path):
+    from tests.load_utils import POSITIVE, make_clips
+
+    (clip,) = make_clips(tmp_path / "clips", 1, frames=12, size=(128, 96))
     root = tmp_path / "root"
     a, url = start_app(root, tmp_path / "a.log")
     try:
-        client = Client(url, verbose=False)
-        client.predict(handle_file(example_videos()[0]), api_name="/load_video")
-        client.predict("Person 1", "Positive (this is the person)", 100, 120, api_name="/click_at")
-        client.predict("Person 2", "Positive (this is the person)", 220, 120, api_name="/click_at")
+        client = Client(url, verbose=False, httpx_kwargs={"timeout": 600})
+        client.predict(handle_file(str(clip.path)), api_name="/load_video")
+        for person, (x, y) in clip.points.items():
+            client.predict(person, POSITIVE, x, y, api_name="/click_at")
         job = client.submit(api_name="/track")
         folder_a = process_dir(root, a)
-        wait_until(lambda: any(folder_a.rglob("tracked*")), 120, "tracking to write")
+
+        def writing() -> bool:
+            if any(folder_a.rglob("tracked*")):
+                return True
+            if job.done():
+                job.result()  # raises the tracking error, if any
+            return False
+
+        wait_until(writing, 600, "tracking to write")
     finally:
         a.kill()  # SIGKILL: no clean-up can run
         a.wait(30)
-    del job
     assert tree_size(folder_a) > 0  # the killed process left its upload and partial results
     b, url = start_app(root, tmp_path / "b.log")
     try:
