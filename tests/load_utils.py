@@ -82,7 +82,8 @@ def run_session(url: str, clip: LoadClip) -> SessionResult:
         for person, (x, y) in clip.points.items():
             timed(f"click {person}", person, POSITIVE, x, y, api="/click_at")
         status, overlay, p1, p2, bg, files = timed("track", api="/track")
-        result.outputs.update(status=status, overlay=overlay, person_1=p1, files=files)
+        result.outputs.update(status=status, overlay=overlay, files=files)
+        result.outputs.update(person_1=p1, person_2=p2, background=bg)
         messages, _, _ = timed("ask", "What do <p1> and <p2> do?", *GEN, api="/ask")
         result.outputs["answer"] = messages[-1]["content"]
         client.close()
