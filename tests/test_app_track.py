@@ -207,3 +207,20 @@ def test_a_failed_write_leaves_no_result_folder(services, clips, monkeypatch):
     assert status.startswith("Tracked 2 frames")
     assert [p.name for p in folder.iterdir()] == ["tracked"]
     assert overlay.startswith(str(folder / "tracked"))
+
+
+def test_tracking_rate_shows_its_cost_and_keeps_every_frame(services, clips):
+    from ovhhir_core.video import probe
+
+    h = Handlers(services)
+    path, labels = clips["Pushing"]
+    state = h.load_video(services.new_session(), path)[0]
+    n = state.end - state.start
+    assert f"~{n} of {n} frames" in h.cost(state)  # the tiny preset tracks every frame
+    fewer = -(-n // 3) + 1
+    assert f"~{fewer} of {n} frames" in h.set_track_fps(state, state.info.fps / 3)
+    h.click(state, P1, POS, select(*centre(labels, 1)))
+    h.click(state, P2, POS, select(*centre(labels, 2)))
+    status, overlay, *_ = list(h.track(state))[-1]
+    assert status.startswith(f"Tracked {n} frames") and probe(overlay).num_frames == n
+    assert f"~{n} of {n}" in h.set_track_fps(state, 0)
