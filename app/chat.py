@@ -12,22 +12,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from app.common import GenerationSettings, display, fail, gpu_queue, user_errors
+from app.common import (
+    GenerationSettings,
+    display,
+    fail,
+    gpu_queue,
+    provenance_markdown,
+    user_errors,
+)
 from app.state import Services, SessionState, on_gpu
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import ONE_WORD_QUESTION, STREAMS, describe_question
 
 log = logging.getLogger(__name__)
-
-UNTRAINED_WARNING = (
-    "⚠️ **The model's branches are untrained** (no checkpoint was loaded): the LLM never learnt "
-    "what the video tokens mean, so answers do not describe the video. Train with "
-    "`python -m ovhhir_core train` and start the app with `--checkpoint PATH`."
-)
 
 #: Classify box methods (``ovhhir_core.eval.classify.rank_classes``): label -> method.
 CLASSIFY_METHODS = {
@@ -57,44 +59,43 @@ class ChatHandlers:
             log.warning("taxonomy unavailable: %s", exc)
             return ""
 
-    def model_warning(self) -> gr.update:
-        """Show the untrained-branches warning once the model is loaded and untrained."""
-        status = self.services.status().get("model")
-        if status == "loaded":
-            model = self.services.model()
-            return gr.update(visible=not model.is_trained, value=UNTRAINED_WARNING)
-        return gr.update(visible=False)
+    def provenance(self) -> str:
+        """Who will answer (once the answerer is loaded), with its warning when not grounded."""
+        if self.services.status().get("answerer") != "loaded":
+            return ""
+        return provenance_markdown(self.services.answerer().provenance())
 
-    def chat_session(self, state: SessionState, frames: int) -> Any:
-        """The user's chat about the tracked clip; rebuilt when the frame count changes."""
-        from ovhhir_core.model import ChatSession, load_clip
+    def conversation(self, state: SessionState, frames: int) -> Any:
+        """The user's conversation about the tracked clip; reopened when the frame count
+        changes (an ``ovhhir_core.answerer.Conversation``)."""
+        from ovhhir_core.answerer import TrackedClip
 
         streams = {k: state.outputs.get(k) for k in STREAMS}
         if not all(streams.values()):
             fail("Track the two people first (Track tab), then ask about them.")
-        if state.chat is None or state.chat_frames != frames:
-            model = self.services.model()
-            clip = load_clip({k: str(v) for k, v in streams.items()}, num_frames=frames)
-            state.chat = ChatSession(model, clip)
-            state.chat_frames = frames
+        if state.conversation is None or state.conversation_frames != frames:
+            clip = TrackedClip(streams={k: Path(v) for k, v in streams.items()})
+            state.conversation = self.services.answerer().open(clip, frames=frames)
+            state.conversation_frames = frames
             state.messages = []
-        return state.chat
+        return state.conversation
 
     def _ask(self, state: SessionState, text: str, *settings: float) -> Iterator[tuple]:
-        """Ask ``text`` about the clip; yields ``(messages, textbox, warning)`` as tokens arrive."""
+        """Ask ``text`` about the clip; yields ``(messages, textbox, provenance)`` as the answer
+        grows."""
         text = (text or "").strip()
         if not text:
             fail("Type a question first.")
         gen = GenerationSettings.parse(settings)
-        chat = self.chat_session(state, gen.frames)
+        conversation = self.conversation(state, gen.frames)
+        shown = provenance_markdown(conversation.provenance)
         head = [*state.messages, {"role": "user", "content": display(text)}]
         messages = [*head, {"role": "assistant", "content": ""}]
-        yield messages, "", self.model_warning()
-        for answer in chat.ask(text, gen.config):  # the growing answer
-            messages = [*head, {"role": "assistant", "content": answer}]
-            yield messages, "", gr.update()
+        yield messages, "", shown
+        for answer in conversation.ask(text, gen.config):  # the growing answer
+            messages = [*head, {"role": "assistant", "content": display(answer)}]
+            yield messages, "", shown
         state.messages = messages
-        yield messages, "", self.model_warning()
 
     def _describe(self, state: SessionState, *settings: float) -> Iterator[tuple]:
         """Ask the paper's question (describe the interaction between <p1> and <p2> in <bg>)."""
@@ -106,22 +107,23 @@ class ChatHandlers:
         yield from self._ask(state, ONE_WORD_QUESTION, *settings)
 
     def _regenerate(self, state: SessionState, *settings: float) -> Iterator[tuple]:
-        """Answer the last question again (new sample); yields ``(messages, warning)``."""
-        if state.chat is None or not state.messages:
+        """Answer the last question again (new sample); yields ``(messages, provenance)``."""
+        conversation = state.conversation
+        if conversation is None or not state.messages:
             fail("Nothing to regenerate yet: ask a question first.")
         gen = GenerationSettings.parse(settings)
+        shown = provenance_markdown(conversation.provenance)
         head = state.messages[:-1]
         messages = [*head, {"role": "assistant", "content": ""}]
-        for answer in state.chat.regenerate(gen.config):
-            messages = [*head, {"role": "assistant", "content": answer}]
-            yield messages, gr.update()
+        for answer in conversation.regenerate(gen.config):
+            messages = [*head, {"role": "assistant", "content": display(answer)}]
+            yield messages, shown
         state.messages = messages
-        yield messages, self.model_warning()
 
     def clear(self, state: SessionState) -> list:
         """Forget the conversation (the clip stays)."""
-        if state.chat is not None:
-            state.chat.clear()
+        if state.conversation is not None:
+            state.conversation.clear()
         state.messages = []
         return []
 
@@ -143,30 +145,30 @@ class ChatHandlers:
         names = list(dict.fromkeys(n for n in names if n))
         if len(names) < 2:
             fail("Give at least two candidate classes (one per line).")
-        chat = self.chat_session(state, int(frames))
+        conversation = self.conversation(state, int(frames))
         how = CLASSIFY_METHODS[method]
         embedder = self.services.embedder() if how == "embedding" else None
-        ranked = rank_classes(chat, names, embedder=embedder, method=how)
+        ranked = rank_classes(conversation, names, embedder=embedder, method=how)
         return [[i + 1, name, round(float(score), 4)] for i, (name, score) in enumerate(ranked)]
 
 
 @dataclass
 class ChatTab:
-    """What the page wires across tabs: the handlers, the conversation and the warning box."""
+    """What the page wires across tabs: the handlers, the conversation and its provenance."""
 
     handlers: ChatHandlers
     chatbot: gr.Chatbot
-    warning: gr.Markdown
+    provenance: gr.Markdown
 
 
 def build_chat(services: Services, state: gr.State) -> ChatTab:
     """The Chat tab's layout and events (inside the caller's ``gr.Tab``)."""
     ch = ChatHandlers(services)
     gpu = gpu_queue(services)
-    warning = gr.Markdown(visible=False, elem_id="untrained")
     with gr.Row():
         with gr.Column(scale=2):
             chatbot = gr.Chatbot(label="Chat about the tracked clip", elem_id="chatbot", height=420)
+            provenance = gr.Markdown("", elem_id="provenance")
             question = gr.Textbox(
                 placeholder="Ask about <p1>, <p2> and <bg>…", show_label=False, elem_id="question"
             )
@@ -189,13 +191,15 @@ def build_chat(services: Services, state: gr.State) -> ChatTab:
                 headers=["rank", "class", "score"], interactive=False, label="Ranked classes"
             )
     gen = settings.inputs
-    out = [chatbot, question, warning]
+    out = [chatbot, question, provenance]
     send_btn.click(ch.ask, [state, question, *gen], out, api_name="ask", **gpu)
     question.submit(ch.ask, [state, question, *gen], out, api_visibility="private", **gpu)
     describe_btn.click(ch.describe, [state, *gen], out, api_name="describe", **gpu)
     word_btn.click(ch.one_word, [state, *gen], out, api_name="one_word", **gpu)
-    regen_btn.click(ch.regenerate, [state, *gen], [chatbot, warning], api_name="regenerate", **gpu)
+    regen_btn.click(
+        ch.regenerate, [state, *gen], [chatbot, provenance], api_name="regenerate", **gpu
+    )
     clear_btn.click(ch.clear, [state], chatbot, api_name="clear_chat")
     classify_in = [state, candidates, method, settings.frames]
     classify_btn.click(ch.classify, classify_in, ranking, api_name="classify", **gpu)
-    return ChatTab(handlers=ch, chatbot=chatbot, warning=warning)
+    return ChatTab(handlers=ch, chatbot=chatbot, provenance=provenance)

@@ -109,6 +109,16 @@ def models_markdown(services: Services) -> str:
     return "\n".join(lines)
 
 
+def provenance_markdown(provenance: Any) -> str:
+    """What produced the answers (``Provenance.caption()``), and its warning when the answers
+    are not grounded in the video: shown beside every answer."""
+    text = f"<small>Answered by: {provenance.caption()}</small>"
+    if provenance.warning or not provenance.grounded:
+        warning = provenance.warning or "these answers are not grounded in the video"
+        text += f"\n\n⚠️ **Not grounded:** {warning}"
+    return text
+
+
 @dataclass(frozen=True)
 class Generation:
     """What the generation sliders ask for: decoding settings and frames per stream."""

@@ -16,7 +16,14 @@ from typing import Any
 
 import gradio as gr
 
-from app.common import GenerationSettings, display, fail, gpu_queue, user_errors
+from app.common import (
+    GenerationSettings,
+    display,
+    fail,
+    gpu_queue,
+    provenance_markdown,
+    user_errors,
+)
 from app.state import Services, SessionState, on_gpu
 from ovhhir_core.review import VERDICTS, ReviewSet, first_question, is_inside, unpack_uploads
 
@@ -108,10 +115,11 @@ class ReviewHandlers:
     def previous(self, state: SessionState, verdict: str, edited: str, note: str) -> tuple:
         return self.move(state, -1, verdict, edited, note)
 
-    def _run_model(self, state: SessionState, *settings: float) -> tuple[str, str]:
-        """Ask the sample's first question; return ``(prediction, cosine similarity to truth)``."""
+    def _run_model(self, state: SessionState, *settings: float) -> tuple[str, str, str]:
+        """Ask the sample's first question; return ``(prediction, cosine similarity to truth,
+        provenance of the prediction)``."""
+        from ovhhir_core.answerer import TrackedClip
         from ovhhir_core.eval.metrics import cosine_similarity
-        from ovhhir_core.model import ChatSession, load_clip
 
         rv = state.review
         s = rv.current
@@ -121,10 +129,10 @@ class ReviewHandlers:
         if question is None:
             fail(f"Sample {s.id} has no question.")
         gen = GenerationSettings.parse(settings)
-        streams = {k: str(v) for k, v in s.streams.items() if v is not None}
-        clip = load_clip(streams, num_frames=gen.frames, fill=s.fill)
-        chat = ChatSession(self.services.model(), clip)
-        last = deque(chat.ask(question, gen.config), maxlen=1)  # the answer grows; keep the end
+        streams = {k: Path(v) for k, v in s.streams.items() if v is not None}
+        clip = TrackedClip(streams=streams, fill=tuple(s.fill))
+        conversation = self.services.answerer().open(clip, frames=gen.frames)
+        last = deque(conversation.ask(question, gen.config), maxlen=1)  # keep the final text
         prediction = last[0].strip() if last else ""
         rec = rv.record(s)
         rec["prediction"] = prediction
@@ -133,7 +141,8 @@ class ReviewHandlers:
             vecs = self.services.embedder().encode([prediction, s.answer])  # (2, D)
             sim = float(cosine_similarity(vecs[0], vecs[1]))
             rec["similarity"] = sim
-        return prediction, "" if sim is None else f"{sim:.3f}"
+        shown = provenance_markdown(conversation.provenance)
+        return prediction, "" if sim is None else f"{sim:.3f}", shown
 
     @user_errors
     def export(self, state: SessionState, verdict: str, edited: str, note: str) -> list[str]:
@@ -173,6 +182,7 @@ def _layout(services: Services) -> dict[str, Any]:
             w["run"] = gr.Button("Run the model on this sample")
             w["prediction"] = gr.Textbox(label="Prediction", lines=4, interactive=False)
             w["similarity"] = gr.Textbox(label="Cosine similarity to the ground truth")
+            w["provenance"] = gr.Markdown("", elem_id="review-provenance")
             with gr.Accordion("Generation settings", open=False):
                 w["settings"] = GenerationSettings(max_new_tokens=96)
     with gr.Row():
@@ -206,7 +216,7 @@ def build_review(services: Services, state: gr.State) -> ReviewHandlers:
     w["run"].click(
         rh.run_model,
         [state, *w["settings"].inputs],
-        [w["prediction"], w["similarity"]],
+        [w["prediction"], w["similarity"], w["provenance"]],
         api_name="review_run",
         **gpu_queue(services),
     )

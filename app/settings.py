@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ovhhir_core.backends import BACKENDS
 from ovhhir_core.cli import WEIGHTS_HELP
 from ovhhir_core.errors import UserError
 
@@ -74,6 +75,7 @@ class Settings:
     device: str = "auto"
     dtype: str = "auto"
     checkpoint: str | None = None
+    backend: str = "auto"  # which answerer: auto | ovhhir | zeroshot (ovhhir_core.backends)
     weights: dict[str, str] = field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 7860
@@ -127,6 +129,14 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         default=env("OVHHIR_CHECKPOINT"),
         help="trained branches: a checkpoint folder written by `train`, or a Hub repo id "
         "(env OVHHIR_CHECKPOINT)",
+    )
+    p.add_argument(
+        "--backend",
+        default=env("OVHHIR_BACKEND", "auto"),
+        choices=BACKENDS,
+        help="who answers: ovhhir (the branches; untrained without --checkpoint), zeroshot (a "
+        "pretrained video-LLM), auto (ovhhir with a checkpoint, else zeroshot, else the measured "
+        "facts) (env OVHHIR_BACKEND)",
     )
     p.add_argument(
         "--weights",
@@ -229,6 +239,7 @@ def parse_settings(
         device=args.device,
         dtype=args.dtype,
         checkpoint=args.checkpoint or None,
+        backend=args.backend,
         weights=weights,
         host=args.host,
         port=args.port,

@@ -37,7 +37,7 @@ def on_gpu(duration: int = 60) -> Callable[[Callable], Callable]:
 
 
 class Services:
-    """Shared, read-only models: segmenters (click + tracker), chat model, sentence embedder.
+    """Shared, read-only models: segmenters (click + tracker), answerer, sentence embedder.
 
     Each is loaded on first use. A failure (for instance :class:`MissingWeightsError`) is kept and
     re-raised as a :class:`UserError` on every later use, so the UI can say what is missing while
@@ -88,16 +88,16 @@ class Services:
         lock = self.segmenters().lock  # outside _get: its lock is not re-entrant
         return self._get("detector", lambda: load_detector(self.preset.detector, self.device, lock))
 
-    def model(self) -> Any:
-        """The multi-branch chat model (``ovhhir_core.model``), with the checkpoint if given."""
-        from ovhhir_core.model import load_model
+    def answerer(self) -> Any:
+        """The answerer of ``settings.backend`` (``auto|ovhhir|zeroshot``; an
+        ``ovhhir_core.answerer.Answerer``), shared read-only by every user."""
+        from ovhhir_core.backends import load_answerer
 
         def build() -> Any:
-            return load_model(
-                self.preset, self.device, self.dtype, checkpoint=self.settings.checkpoint
-            )
+            s = self.settings
+            return load_answerer(self.preset, s.backend, self.device, self.dtype, s.checkpoint)
 
-        return self._get("model", build)
+        return self._get("answerer", build)
 
     def embedder(self) -> Any:
         """The sentence embedder used for cosine similarity and open-vocabulary ranking."""
@@ -107,7 +107,7 @@ class Services:
 
     def warm_up(self) -> None:
         """Load every model now (e.g. in a background thread at start-up); failures are kept."""
-        for load in (self.segmenters, self.embedder, self.model):
+        for load in (self.segmenters, self.embedder, self.answerer):
             try:
                 load()
             except UserError as exc:
@@ -118,7 +118,7 @@ class Services:
     def status(self) -> dict[str, str]:
         """``{name: "loaded" | "not loaded yet" | error message}`` for the status panel."""
         out = {}
-        for name in ("segmenters", "model", "embedder"):
+        for name in ("segmenters", "answerer", "embedder"):
             if name in self._loaded:
                 out[name] = "loaded"
             elif name in self._errors:
@@ -152,8 +152,8 @@ class SessionState:
     tracking: Any = None  # ovhhir_core.tracking.TrackingSession
     people: Any = None  # app.track_people.PeopleState: proposals shown, a pending box corner
     outputs: dict[str, Path] = field(default_factory=dict)  # streams, overlay, exports
-    chat: Any = None  # ovhhir_core.model.ChatSession
-    chat_frames: int | None = None
+    conversation: Any = None  # ovhhir_core.answerer.Conversation about the tracked clip
+    conversation_frames: int | None = None
     messages: list[dict[str, str]] = field(default_factory=list)  # gr.Chatbot messages
     review: ReviewSet = field(default_factory=ReviewSet)
     cancel_requested: bool = False  # set by the Cancel button, read between tracked frames
@@ -174,8 +174,8 @@ class SessionState:
     def reset_outputs(self) -> None:
         """Forget tracking results and the chat that was built on them."""
         self.outputs = {}
-        self.chat = None
-        self.chat_frames = None
+        self.conversation = None
+        self.conversation_frames = None
         self.messages = []
 
     def out_dir(self, name: str) -> Path:
@@ -202,7 +202,7 @@ class SessionState:
     def cleanup(self) -> None:
         """Delete this session's files (gr.State ``delete_callback``)."""
         self.tracking = None
-        self.chat = None
+        self.conversation = None
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

@@ -86,9 +86,9 @@ def build_demo(services: Services) -> gr.Blocks:
         for event in track.changes:
             event.then(chat.handlers.show, [state], chat.chatbot, api_visibility="private")
         demo.load(
-            lambda: (models_markdown(services), chat.handlers.model_warning()),
+            lambda: (models_markdown(services), chat.handlers.provenance()),
             None,
-            [models_md, chat.warning],
+            [models_md, chat.provenance],
             api_visibility="private",
         )
     return demo

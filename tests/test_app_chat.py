@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from app.chat import CLASSIFY_METHODS, UNTRAINED_WARNING, ChatHandlers
+from app.chat import CLASSIFY_METHODS, ChatHandlers
 from app.settings import Settings
 from app.state import Services
 from ovhhir_core.video import write_video
@@ -17,7 +17,7 @@ GEN = (0.7, 0.9, 1, 12, 4)  # temperature, top_p, beams, max new tokens, frames
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
     root = tmp_path_factory.mktemp("chat")
-    svc = Services(Settings(preset="tiny", device="cpu"), root=root / "sessions")
+    svc = Services(Settings(preset="tiny", device="cpu", backend="ovhhir"), root=root / "sessions")
     yield svc
     svc.close()
 
@@ -32,7 +32,7 @@ def tracked(services, tmp_path):
     return state
 
 
-def test_describe_streams_a_growing_answer_and_warns_untrained(services, tracked):
+def test_describe_streams_a_growing_answer_beside_its_provenance(services, tracked):
     ch = ChatHandlers(services)
     steps = list(ch.describe(tracked, *GEN))
     first_messages, box, _ = steps[0]
@@ -40,14 +40,18 @@ def test_describe_streams_a_growing_answer_and_warns_untrained(services, tracked
     answers = [msgs[-1]["content"] for msgs, _, _ in steps]
     assert len(steps) >= 3
     assert all(b.startswith(a) for a, b in zip(answers[1:-1], answers[2:], strict=False))
-    messages, _, warning = steps[-1]
+    messages, _, provenance = steps[-1]
     assert messages[0] == {
         "role": "user",
         "content": "Describe interaction between `<p1>` and `<p2>` in `<bg>`?",
     }
     assert messages[1]["content"] == answers[-1] != ""
-    assert warning["visible"] is True and warning["value"] == UNTRAINED_WARNING
-    assert tracked.chat.history[0]["content"].startswith("Describe interaction between <p1>")
+    # every answer is shown with what produced it, and the untrained branches are flagged
+    caption = tracked.conversation.provenance.caption()
+    assert all(shown == provenance for _, _, shown in steps)
+    assert caption in provenance and "OV-HHIR" in caption and "NOT GROUNDED" in caption
+    assert "Not grounded" in provenance and "untrained" in provenance
+    assert tracked.conversation.history[0]["content"].startswith("Describe interaction between")
 
 
 def test_multi_turn_regenerate_clear(services, tracked):
@@ -55,15 +59,15 @@ def test_multi_turn_regenerate_clear(services, tracked):
     list(ch.describe(tracked, *GEN))
     messages = list(ch.ask(tracked, "And in <bg>?", *GEN))[-1][0]
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
-    assert len(tracked.chat.history) == 4
+    assert len(tracked.conversation.history) == 4
     regenerated = list(ch.regenerate(tracked, *GEN))[-1][0]
     assert regenerated[:3] == messages[:3] and len(regenerated) == 4
-    assert len(tracked.chat.history) == 4
-    assert ch.clear(tracked) == [] and tracked.chat.history == []
+    assert len(tracked.conversation.history) == 4
+    assert ch.clear(tracked) == [] and tracked.conversation.history == []
     # a different frame count rebuilds the clip's chat session
-    chat = tracked.chat
+    conversation = tracked.conversation
     list(ch.one_word(tracked, *GEN[:-1], 6))
-    assert tracked.chat is not chat and tracked.chat_frames == 6
+    assert tracked.conversation is not conversation and tracked.conversation_frames == 6
     assert tracked.messages[0]["content"] == "Describe the activity in one word."
 
 
@@ -111,3 +115,16 @@ def test_generation_settings_parse_into_one_object():
         GenerationSettings.parse((0.7, 0.0, 1, 8, 4))
     with pytest.raises(Exception, match="got 4 values"):
         GenerationSettings.parse((0.7, 0.9, 1, 8))
+
+
+def test_auto_backend_answers_with_its_provenance(tracked, tmp_path):
+    services = Services(Settings(preset="tiny", device="cpu"), root=tmp_path / "auto")
+    try:
+        assert services.settings.backend == "auto"
+        messages, _, provenance = list(ChatHandlers(services).describe(tracked, *GEN))[-1]
+        answerer = services.answerer()
+        assert answerer.name != "ovhhir"  # never the untrained branches under auto
+        assert tracked.conversation.provenance.caption() in provenance and messages[-1]["content"]
+        assert "answerer" in services.status()
+    finally:
+        services.close()

@@ -39,7 +39,9 @@ def dataset(tmp_path) -> Path:
 @pytest.fixture()
 def services(tmp_path) -> Services:
     svc = Services(
-        Settings(preset="tiny", device="cpu", review_roots=[str(tmp_path / "data")]),
+        Settings(
+            preset="tiny", device="cpu", backend="ovhhir", review_roots=[str(tmp_path / "data")]
+        ),
         root=tmp_path / "sessions",
     )
     yield svc
@@ -63,8 +65,9 @@ def test_open_by_upload_browse_review_and_export(dataset, services):
     assert conv[1]["content"] == "One person pushes the other."
     assert (pred, sim, verdict, edited, note) == ("", "", "unreviewed", conv[1]["content"], "")
 
-    pred, sim = rh.run_model(state, 0.0, 0.9, 1, 8, 4)
+    pred, sim, provenance = rh.run_model(state, 0.0, 0.9, 1, 8, 4)
     assert pred and -1.0 <= float(sim) <= 1.0
+    assert "Answered by: OV-HHIR" in provenance and "Not grounded" in provenance
     shown = rh.next(state, "wrong", "One person shoves the other away.", "too vague")
     assert "Sample 2 of 2" in shown[0]
     shown = rh.next(state, "correct", shown[8], "")

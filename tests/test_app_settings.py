@@ -88,3 +88,13 @@ def test_upload_size_cap(tmp_path):
     Caps(max_upload_mb=3.5).check_file_size(f)
     with pytest.raises(CapError, match=r"3\.0 MB.*up to 2 MB \(OVHHIR_MAX_UPLOAD_MB\)"):
         Caps(max_upload_mb=2).check_file_size(f)
+
+
+def test_backend_and_root_from_flag_or_environment(tmp_path):
+    env = {"OVHHIR_PRESET": "tiny", "OVHHIR_BACKEND": "zeroshot", "OVHHIR_ROOT": str(tmp_path)}
+    s = parse_settings([], env)
+    assert (s.backend, s.root) == ("zeroshot", str(tmp_path))
+    assert parse_settings(["--backend", "ovhhir"], env).backend == "ovhhir"
+    assert parse_settings([], {"OVHHIR_PRESET": "tiny"}).backend == "auto"
+    with pytest.raises(SystemExit):  # argparse names the choices
+        parse_settings(["--backend", "gpt"], env)

@@ -49,7 +49,7 @@ def test_missing_weights_are_remembered_and_reported(tmp_path):
         with pytest.raises(MissingWeightsError, match="component 'sam'"):
             services.segmenters()
     status = services.status()
-    assert "missing.pth" in status["segmenters"] and status["model"] == "not loaded yet"
+    assert "missing.pth" in status["segmenters"] and status["answerer"] == "not loaded yet"
 
 
 def test_state_component_cleans_up(tmp_path):

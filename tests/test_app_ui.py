@@ -19,7 +19,9 @@ from app.ui import GPU, build_demo, example_videos, launch_kwargs
 def served(tmp_path_factory):
     """The demo on a free local port, with the chat LLM's weights pointed at a missing path."""
     root = tmp_path_factory.mktemp("ui")
-    settings = Settings(preset="tiny", device="cpu", weights={"llm": str(root / "no-such-llm")})
+    settings = Settings(
+        preset="tiny", device="cpu", backend="ovhhir", weights={"llm": str(root / "no-such-llm")}
+    )
     services = Services(settings, root=root / "sessions")
     demo = build_demo(services)
     demo.queue(default_concurrency_limit=None).launch(
@@ -80,7 +82,7 @@ def test_client_end_to_end_with_missing_llm(served):
     with pytest.raises(AppError, match=r"(?s)component 'llm'.*does not exist.*--weights"):
         client.predict(0.0, 0.9, 1, 8, 4, api_name="/review_run")
     status = client.predict(api_name="/models_status")
-    assert "llm" in status and "unavailable" in status
+    assert "answerer" in status and "unavailable" in status
     jsonl, table = client.predict("correct", "", "", api_name="/review_export")
     text = Path(jsonl).read_text()
     assert '"verdict": "wrong"' in text and "A corrected answer." in text

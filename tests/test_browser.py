@@ -71,7 +71,8 @@ def server(tmp_path_factory):
     from app.ui import build_demo, launch_kwargs
 
     root = tmp_path_factory.mktemp("browser-app")
-    services = Services(Settings(preset="tiny", device="cpu"), root=root / "sessions")
+    settings = Settings(preset="tiny", device="cpu", backend="ovhhir")
+    services = Services(settings, root=root / "sessions")
     demo = build_demo(services)
     demo.queue(default_concurrency_limit=None).launch(
         server_name="127.0.0.1",
@@ -187,7 +188,7 @@ def test_track_and_chat_in_a_browser(server, browser, clips, tmp_path):
     }""")
     page.locator("#question textarea").fill("What do <p1> and <p2> do?")
     page.locator("#send-btn").click()
-    page.locator("#untrained").wait_for()  # the tiny model's branches are untrained
+    page.locator("#provenance", has_text="Answered by").wait_for()  # shown beside the answer
     page.wait_for_function("() => window.__lengths.some(n => n > 0)")
     page.wait_for_timeout(500)
     lengths = page.evaluate("window.__lengths")

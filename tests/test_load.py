@@ -37,7 +37,8 @@ def test_eight_concurrent_sessions_each_get_their_own_results(tmp_path):
     for i, r in enumerate(results):
         assert r.outputs["status"] == "Tracked 10 frames (0–9)."
         assert r.clip.path.name in r.outputs["info"]
-        assert r.outputs["answer"]  # a streamed answer arrived (tiny model: noise)
+        # an answer arrived (random weights may say nothing) with what produced it beside it
+        assert r.outputs["answer"] is not None and "Answered by" in r.outputs["provenance"]
         assert probe(r.outputs["person_1"]).num_frames == 10
         npz = next(f for f in r.outputs["files"] if f.endswith("_masks.npz"))
         labels = load_masks_npz(npz)
