@@ -15,6 +15,7 @@ import sys
 COMMAND_MODULES = [
     "ovhhir_core.info",
     "ovhhir_core.tracking.cli",
+    "ovhhir_core.timeline_cli",
     "ovhhir_core.model.cli",
     "ovhhir_core.data.cli",
     "ovhhir_core.train",
