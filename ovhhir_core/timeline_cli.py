@@ -21,6 +21,13 @@ from pathlib import Path
 from ovhhir_core.errors import UserError
 
 
+DESCRIPTION = (
+    "Per-frame measurements of the two tracked people (distance, gap, approach speed, motion, "
+    "occlusion), events (approach, contact, separation, walk_together, pass_by, follow) and, "
+    "with --video and pose weights, keypoints and pose events."
+)
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -32,13 +39,8 @@ def _size(text: str) -> tuple[int, int]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     from ovhhir_core import cli
 
-    p = subparsers.add_parser(
-        "timeline",
-        help="measure an interaction from a masks file: timeline.json, timeline.png, facts",
-        description="Per-frame measurements of the two tracked people (distance, gap, approach "
-        "speed, motion, occlusion), events (approach, contact, separation, walk_together, "
-        "pass_by, follow) and, with --video and pose weights, keypoints and pose events.",
-    )
+    about = "measure an interaction from a masks file: timeline.json, timeline.png, facts"
+    p = subparsers.add_parser("timeline", help=about, description=DESCRIPTION)
     p.add_argument("--masks", type=Path, required=True, help="masks .npz or PNG .zip")
     p.add_argument("--fps", type=float, default=None, help="frame rate (default: the video's)")
     p.add_argument("--video", type=Path, default=None, help="the tracked video (fps, size, pose)")

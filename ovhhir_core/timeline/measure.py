@@ -205,22 +205,10 @@ def derive(
     toward = np.stack([diff, -diff], axis=1) / np.linalg.norm(diff, axis=1)[:, None, None]
     closing = (velocity * toward).sum(axis=2)
     area = raw.area * sx * sy
-    return Series(
-        frame_idx=raw.frame_idx,
-        t=t,
-        visible=raw.visible,
-        box=box,
-        centroid=centroid,
-        area=area,
-        height=height,
-        velocity=velocity,
-        closing=closing,
-        distance=distance,
-        gap=gap_px / pair_h,
-        contact=contact,
-        approach_speed=derivative(distance, t),
-        occluded=_occluded(area, contact, window_frames(cfg.occlusion_window_s, fps), cfg),
-    )
+    occluded = _occluded(area, contact, window_frames(cfg.occlusion_window_s, fps), cfg)
+    speed = derivative(distance, t)
+    return Series(raw.frame_idx, t, raw.visible, box, centroid, area, height, velocity, closing,
+                  distance, gap_px / pair_h, contact, speed, occluded)  # fmt: skip
 
 
 def _occluded(area: np.ndarray, contact: np.ndarray, n: int, cfg: TimelineConfig) -> np.ndarray:
