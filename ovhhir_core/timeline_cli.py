@@ -20,7 +20,6 @@ from pathlib import Path
 
 from ovhhir_core.errors import UserError
 
-
 DESCRIPTION = (
     "Per-frame measurements of the two tracked people (distance, gap, approach speed, motion, "
     "occlusion), events (approach, contact, separation, walk_together, pass_by, follow) and, "
