@@ -203,3 +203,20 @@ def test_walk_together_follow_and_pass_by_from_moving_boxes():
     assert [r["pair"]["motion"] for r in passing.frames][5] == "opposite"
     still = compute_timeline(_boxes(n, np.full(n, 20.0), np.full(n, 120.0)), fps)
     assert still.events == []
+
+
+def test_event_profiles_tell_touching_from_distant_interactions():
+    from ovhhir_core.timeline.profile import NearestClass, event_profile
+
+    def profiles(seeds):
+        out = []
+        for name in ("Hugging", "Pointing", "Departing"):
+            for seed in seeds:
+                clip = render_clip(name, seed, (160, 120), 24, 6.0)
+                out.append((event_profile(compute_timeline(enumerate(clip.labels), 6.0)), name))
+        return np.stack([p for p, _ in out]), [n for _, n in out]
+
+    x, y = profiles([0, 1])
+    assert x.shape == (len(y), 25)
+    x_test, y_test = profiles([7])
+    assert NearestClass().fit(x, y).predict(x_test) == y_test

@@ -109,7 +109,8 @@ def _motion(s: Series, cfg: TimelineConfig) -> np.ndarray:
 
 
 def motion_label(s: Series, cfg: TimelineConfig) -> list[str | None]:
-    """Per frame: "same", "opposite", "one" (only one moves), "still", or None (not both seen)."""
+    """Per frame: "same" / "opposite" (both move, the same / opposite ways), "mixed" (both move,
+    at an angle), "one" (only one moves), "still", or None (not both seen)."""
     code = _motion(s, cfg)
     speed = np.linalg.norm(s.velocity, axis=2)
     out: list[str | None] = []
@@ -119,7 +120,8 @@ def motion_label(s: Series, cfg: TimelineConfig) -> list[str | None]:
         elif code[i]:
             out.append("same" if code[i] > 0 else "opposite")
         else:
-            out.append("one" if (speed[i] >= cfg.move_speed).any() else "still")
+            moving = int((speed[i] >= cfg.move_speed).sum())
+            out.append(("still", "one", "mixed")[moving])
     return out
 
 

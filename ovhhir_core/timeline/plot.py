@@ -93,9 +93,10 @@ def save_plot(timeline: Timeline, path: str | os.PathLike) -> None:
     axes[2].set_ylabel("approach speed\n(heights/s)", fontsize=8)
     for k, p in enumerate(PERSONS):
         vis = np.array([r[p]["visible"] for r in timeline.frames], float)
-        axes[3].step(t, vis * 0.8 + k * 1.0, where="mid", color=COLOURS[p], label=DISPLAY_NAMES[p])
+        axes[3].fill_between(t, k, k + 0.8 * vis, step="mid", color=COLOURS[p], alpha=0.75, lw=0)
     axes[3].set_yticks([0.4, 1.4], [DISPLAY_NAMES[p] for p in PERSONS], fontsize=8)
     axes[3].set_ylim(-0.2, 2.0)
+    axes[3].set_title("visible", fontsize=8, loc="left")
     axes[3].set_xlabel("time (s)")
     if len(t):
         axes[3].set_xlim(t[0] - half, t[-1] + half)
