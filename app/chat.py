@@ -1,21 +1,25 @@
-"""Event handlers of the Chat tab: ask (streamed), describe, one word, regenerate, clear, classify.
+"""The Chat tab: ask (streamed), describe, one word, regenerate, clear, classify.
 
 The chat is about the clip the user tracked on the Track tab: its three streams (person 1, person 2,
-background) are sampled to ``frames`` frames each and given to the multi-branch model. Answers are
-streamed: each handler is a generator that yields the growing ``gr.Chatbot`` message list.
+background) are sampled to the chosen frames per stream and given to the model. Answers are
+streamed: each asking handler is a generator that yields the growing ``gr.Chatbot`` message list.
+Handlers receive the generation sliders' values as ``*settings`` and read them with
+:meth:`GenerationSettings.parse`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from app.handlers import user_errors
+from app.common import GenerationSettings, display, fail, gpu_queue, user_errors
 from app.state import Services, SessionState, on_gpu
 from ovhhir_core.errors import UserError
+from ovhhir_core.streams import ONE_WORD_QUESTION, STREAMS, describe_question
 
 log = logging.getLogger(__name__)
 
@@ -30,28 +34,6 @@ CLASSIFY_METHODS = {
     "Description similarity (fast: one answer, then sentence embeddings)": "embedding",
     "LLM likelihood of each class (slower: one score per class)": "likelihood",
 }
-
-
-def display(text: str) -> str:
-    """Chat text for display: the ``<p1> <p2> <bg>`` placeholders as code, not as HTML tags."""
-    for tag in ("<p1>", "<p2>", "<bg>"):
-        text = text.replace(tag, f"`{tag}`")
-    return text
-
-
-def generation_config(
-    temperature: float, top_p: float, beams: float, max_tokens: float, seed: float | None = None
-) -> Any:
-    """A ``GenerationConfig`` from the slider values (Gradio sends numbers as floats)."""
-    from ovhhir_core.model import GenerationConfig
-
-    return GenerationConfig(
-        temperature=float(temperature),
-        top_p=float(top_p),
-        num_beams=int(beams),
-        max_new_tokens=int(max_tokens),
-        seed=None if seed in (None, "") else int(seed),
-    )
 
 
 class ChatHandlers:
@@ -87,12 +69,9 @@ class ChatHandlers:
         """The user's chat about the tracked clip; rebuilt when the frame count changes."""
         from ovhhir_core.model import ChatSession, load_clip
 
-        streams = {k: state.outputs.get(k) for k in ("person_1", "person_2", "background")}
+        streams = {k: state.outputs.get(k) for k in STREAMS}
         if not all(streams.values()):
-            raise gr.Error(
-                "Track the two people first (Track tab), then ask about them.",
-                print_exception=False,
-            )
+            fail("Track the two people first (Track tab), then ask about them.")
         if state.chat is None or state.chat_frames != frames:
             model = self.services.model()
             clip = load_clip({k: str(v) for k, v in streams.items()}, num_frames=frames)
@@ -101,80 +80,39 @@ class ChatHandlers:
             state.messages = []
         return state.chat
 
-    def _ask(
-        self,
-        state: SessionState,
-        text: str,
-        temperature: float,
-        top_p: float,
-        beams: float,
-        max_tokens: float,
-        frames: float,
-    ) -> Iterator[tuple]:
+    def _ask(self, state: SessionState, text: str, *settings: float) -> Iterator[tuple]:
         """Ask ``text`` about the clip; yields ``(messages, textbox, warning)`` as tokens arrive."""
         text = (text or "").strip()
         if not text:
-            raise gr.Error("Type a question first.", print_exception=False)
-        chat = self.chat_session(state, int(frames))
-        gen = generation_config(temperature, top_p, beams, max_tokens)
+            fail("Type a question first.")
+        gen = GenerationSettings.parse(settings)
+        chat = self.chat_session(state, gen.frames)
         head = [*state.messages, {"role": "user", "content": display(text)}]
         messages = [*head, {"role": "assistant", "content": ""}]
         yield messages, "", self.model_warning()
-        for answer in chat.ask(text, gen):  # the growing answer
+        for answer in chat.ask(text, gen.config):  # the growing answer
             messages = [*head, {"role": "assistant", "content": answer}]
             yield messages, "", gr.update()
         state.messages = messages
         yield messages, "", self.model_warning()
 
-    def _describe(
-        self,
-        state: SessionState,
-        temperature: float,
-        top_p: float,
-        beams: float,
-        max_tokens: float,
-        frames: float,
-    ) -> Iterator[tuple]:
+    def _describe(self, state: SessionState, *settings: float) -> Iterator[tuple]:
         """Ask the paper's question (describe the interaction between <p1> and <p2> in <bg>)."""
-        from ovhhir_core.model import default_question
+        question = describe_question(self.services.preset.model.use_background)
+        yield from self._ask(state, question, *settings)
 
-        question = default_question(self.services.preset.model.use_background)
-        yield from self._ask(state, question, temperature, top_p, beams, max_tokens, frames)
-
-    def _one_word(
-        self,
-        state: SessionState,
-        temperature: float,
-        top_p: float,
-        beams: float,
-        max_tokens: float,
-        frames: float,
-    ) -> Iterator[tuple]:
+    def _one_word(self, state: SessionState, *settings: float) -> Iterator[tuple]:
         """Ask for the activity in one word (the paper's second question)."""
-        from ovhhir_core.data.hhirchat import ONE_WORD_QUESTION
+        yield from self._ask(state, ONE_WORD_QUESTION, *settings)
 
-        yield from self._ask(
-            state, ONE_WORD_QUESTION, temperature, top_p, beams, max_tokens, frames
-        )
-
-    def _regenerate(
-        self,
-        state: SessionState,
-        temperature: float,
-        top_p: float,
-        beams: float,
-        max_tokens: float,
-        frames: float,
-    ) -> Iterator[tuple]:
+    def _regenerate(self, state: SessionState, *settings: float) -> Iterator[tuple]:
         """Answer the last question again (new sample); yields ``(messages, warning)``."""
         if state.chat is None or not state.messages:
-            raise gr.Error(
-                "Nothing to regenerate yet: ask a question first.", print_exception=False
-            )
-        gen = generation_config(temperature, top_p, beams, max_tokens)
+            fail("Nothing to regenerate yet: ask a question first.")
+        gen = GenerationSettings.parse(settings)
         head = state.messages[:-1]
         messages = [*head, {"role": "assistant", "content": ""}]
-        for answer in state.chat.regenerate(gen):
+        for answer in state.chat.regenerate(gen.config):
             messages = [*head, {"role": "assistant", "content": answer}]
             yield messages, gr.update()
         state.messages = messages
@@ -186,6 +124,10 @@ class ChatHandlers:
             state.chat.clear()
         state.messages = []
         return []
+
+    def show(self, state: SessionState) -> list:
+        """The conversation as it stands (empty once the tracked result changed)."""
+        return state.messages
 
     def _classify(
         self, state: SessionState, candidates: str, method: str, frames: float
@@ -200,11 +142,60 @@ class ChatHandlers:
         names = [c.strip() for line in (candidates or "").splitlines() for c in line.split(",")]
         names = list(dict.fromkeys(n for n in names if n))
         if len(names) < 2:
-            raise gr.Error(
-                "Give at least two candidate classes (one per line).", print_exception=False
-            )
+            fail("Give at least two candidate classes (one per line).")
         chat = self.chat_session(state, int(frames))
         how = CLASSIFY_METHODS[method]
         embedder = self.services.embedder() if how == "embedding" else None
         ranked = rank_classes(chat, None, names, embedder=embedder, method=how)
         return [[i + 1, name, round(float(score), 4)] for i, (name, score) in enumerate(ranked)]
+
+
+@dataclass
+class ChatTab:
+    """What the page wires across tabs: the handlers, the conversation and the warning box."""
+
+    handlers: ChatHandlers
+    chatbot: gr.Chatbot
+    warning: gr.Markdown
+
+
+def build_chat(services: Services, state: gr.State) -> ChatTab:
+    """The Chat tab's layout and events (inside the caller's ``gr.Tab``)."""
+    ch = ChatHandlers(services)
+    gpu = gpu_queue(services)
+    warning = gr.Markdown(visible=False, elem_id="untrained")
+    with gr.Row():
+        with gr.Column(scale=2):
+            chatbot = gr.Chatbot(label="Chat about the tracked clip", elem_id="chatbot", height=420)
+            question = gr.Textbox(
+                placeholder="Ask about <p1>, <p2> and <bg>…", show_label=False, elem_id="question"
+            )
+            with gr.Row():
+                send_btn = gr.Button("Send", variant="primary", elem_id="send-btn")
+                describe_btn = gr.Button("Describe the interaction", elem_id="describe")
+                word_btn = gr.Button("In one word", elem_id="one-word")
+                regen_btn = gr.Button("Regenerate")
+                clear_btn = gr.Button("Clear")
+        with gr.Column(scale=1):
+            settings = GenerationSettings()
+            candidates = gr.Textbox(
+                ch.default_classes(), lines=6, label="Candidate classes (one per line)"
+            )
+            method = gr.Radio(
+                list(CLASSIFY_METHODS), value=next(iter(CLASSIFY_METHODS)), label="Ranking"
+            )
+            classify_btn = gr.Button("Classify", elem_id="classify")
+            ranking = gr.Dataframe(
+                headers=["rank", "class", "score"], interactive=False, label="Ranked classes"
+            )
+    gen = settings.inputs
+    out = [chatbot, question, warning]
+    send_btn.click(ch.ask, [state, question, *gen], out, api_name="ask", **gpu)
+    question.submit(ch.ask, [state, question, *gen], out, api_visibility="private", **gpu)
+    describe_btn.click(ch.describe, [state, *gen], out, api_name="describe", **gpu)
+    word_btn.click(ch.one_word, [state, *gen], out, api_name="one_word", **gpu)
+    regen_btn.click(ch.regenerate, [state, *gen], [chatbot, warning], api_name="regenerate", **gpu)
+    clear_btn.click(ch.clear, [state], chatbot, api_name="clear_chat")
+    classify_in = [state, candidates, method, settings.frames]
+    classify_btn.click(ch.classify, classify_in, ranking, api_name="classify", **gpu)
+    return ChatTab(handlers=ch, chatbot=chatbot, warning=warning)

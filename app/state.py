@@ -21,10 +21,9 @@ from typing import Any
 
 from app.settings import Settings
 from ovhhir_core.errors import UserError
+from ovhhir_core.review import ReviewSet
 
 log = logging.getLogger(__name__)
-
-PERSONS = ("person_1", "person_2")
 
 
 def on_gpu(duration: int = 60) -> Callable[[Callable], Callable]:
@@ -128,17 +127,6 @@ class Services:
 
 
 @dataclass
-class ReviewState:
-    """An annotator's progress through one HHIRChat file."""
-
-    source: Path | None = None
-    samples: list[Any] = field(default_factory=list)
-    index: int = 0
-    # per sample id: {"prediction", "similarity", "verdict", "edited_answer", "note"}
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass
 class SessionState:
     """Everything one user owns. Lives in ``gr.State``; never shared between users."""
 
@@ -150,12 +138,11 @@ class SessionState:
     frame_idx: int = 0
     frame: tuple[int, Any] | None = None  # (frame_idx, (H, W, 3) uint8): the frame on screen
     tracking: Any = None  # ovhhir_core.tracking.TrackingSession
-    clicks: dict[str, int] = field(default_factory=lambda: {p: 0 for p in PERSONS})
     outputs: dict[str, Path] = field(default_factory=dict)  # streams, overlay, exports
     chat: Any = None  # ovhhir_core.model.ChatSession
     chat_frames: int | None = None
     messages: list[dict[str, str]] = field(default_factory=list)  # gr.Chatbot messages
-    review: ReviewState = field(default_factory=ReviewState)
+    review: ReviewSet = field(default_factory=ReviewSet)
     cancel_requested: bool = False  # set by the Cancel button, read between tracked frames
     version: int = 0  # bumped for every new video; names output folders
 
@@ -166,7 +153,6 @@ class SessionState:
         self.start, self.end, self.frame_idx = 0, None, 0
         self.frame = None
         self.tracking = None
-        self.clicks = {p: 0 for p in PERSONS}
         self.reset_outputs()
         self.version += 1
 

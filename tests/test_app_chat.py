@@ -99,3 +99,15 @@ def test_classify_ranks_the_typed_classes(services, tracked, method):
 def test_classify_needs_two_classes(services, tracked):
     with pytest.raises(gr.Error, match="at least two candidate classes"):
         ChatHandlers(services).classify(tracked, "hugging", next(iter(CLASSIFY_METHODS)), 4)
+
+
+def test_generation_settings_parse_into_one_object():
+    from app.common import GenerationSettings
+
+    gen = GenerationSettings.parse((0.0, 0.5, 2.0, 16.0, 6.0))
+    assert (gen.config.temperature, gen.config.top_p, gen.config.num_beams) == (0.0, 0.5, 2)
+    assert (gen.config.max_new_tokens, gen.frames) == (16, 6)
+    with pytest.raises(Exception, match="top_p must be in"):
+        GenerationSettings.parse((0.7, 0.0, 1, 8, 4))
+    with pytest.raises(Exception, match="got 4 values"):
+        GenerationSettings.parse((0.7, 0.9, 1, 8))

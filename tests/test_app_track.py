@@ -9,9 +9,9 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from app.handlers import Handlers
 from app.settings import Caps, Settings
 from app.state import Services
+from app.track_handlers import TrackHandlers as Handlers
 from ovhhir_core.data.synthetic import render_clip
 from ovhhir_core.video import write_video
 
@@ -168,9 +168,9 @@ def test_track_writes_streams_and_exports_then_cancel(services, clips):
 
     # Results on screen stay while valid, and are blanked once a click makes them stale.
     kept = h.stale_results(state)
-    assert len(kept) == 6 and all(u == gr.update() for u in kept)
+    assert len(kept) == 5 and all(u == gr.update() for u in kept)
     h.click(state, P1, POS, select(*centre(labels, 1)))
-    assert h.stale_results(state) == (None, None, None, None, None, [])
+    assert h.stale_results(state) == (None, None, None, None, None)
     steps = list(h.track(state))
     assert steps[-1][0] == "Tracked 3 frames (0–2)."
 

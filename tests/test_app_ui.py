@@ -43,6 +43,7 @@ def test_build_without_launch_wires_the_gpu_group():
     fns = {f.api_name: f for f in demo.fns.values() if f.api_visibility == "public"}
     gpu_events = {
         "click",
+        "click_at",
         "track",
         "ask",
         "describe",
@@ -99,11 +100,11 @@ def test_upload_caps_apply_through_the_server(served, tmp_path):
 def test_select_handler_receives_select_data():
     from gradio.utils import get_type_hints
 
-    from app.handlers import Handlers
+    from app.track_handlers import TrackHandlers
 
     services = Services(Settings(preset="tiny", device="cpu"))
     try:
-        hints = get_type_hints(Handlers(services).click)
+        hints = get_type_hints(TrackHandlers(services).click)
     finally:
         services.close()
     assert hints["evt"] is gr.SelectData

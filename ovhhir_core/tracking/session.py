@@ -237,6 +237,11 @@ class TrackingSession:
         self._order.pop(obj_id, None)
 
     # ------------------------------------------------------------------ masks
+    def prompt_count(self, obj_id: str) -> int:
+        """How many prompts (click batches and boxes, undone ones not counted) ``obj_id`` has
+        now; 0 for an object never prompted."""
+        return len(self._order.get(obj_id, ()))
+
     def annotated_frames(self) -> list[int]:
         """Frames holding at least one prompt, in order."""
         return sorted({f for per_obj in self._prompts.values() for f in per_obj})

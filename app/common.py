@@ -1,0 +1,132 @@
+"""What every tab shares: user-error display, display helpers and the generation settings.
+
+Tab modules (``track.py``, ``chat.py``, ``review.py``) import from here and from ``state.py``,
+never from each other.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import gradio as gr
+
+from app.state import Services
+from ovhhir_core.answerer import GenerationConfig
+from ovhhir_core.errors import UserError
+from ovhhir_core.streams import TOKENS
+
+GPU = "gpu"  # concurrency_id shared by every event that runs a model
+
+
+def gpu_queue(services: Services) -> dict[str, Any]:
+    """Event arguments that put a model-running event in the shared GPU queue."""
+    return {"concurrency_id": GPU, "concurrency_limit": services.settings.concurrency_limit}
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Show ``UserError`` messages as ``gr.Error`` (a popup with the message, no traceback)."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from fn(*args, **kwargs)
+            except UserError as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    return wrapper
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the event with ``message`` in a popup (no traceback)."""
+    raise gr.Error(message, print_exception=False)
+
+
+def display(text: str) -> str:
+    """Chat text for display: the ``<p1> <p2> <bg>`` placeholders as code, not as HTML tags."""
+    for tag in TOKENS.values():
+        text = text.replace(tag, f"`{tag}`")
+    return text
+
+
+def video_info_markdown(info: Any) -> str:
+    """One line describing a probed video (``ovhhir_core.video.VideoInfo``)."""
+    return (
+        f"**{Path(info.path).name}** — {info.width}×{info.height} px, {info.fps:.2f} fps, "
+        f"{info.num_frames} frames, {info.duration:.2f} s, codec {info.codec}"
+    )
+
+
+def models_markdown(services: Services) -> str:
+    """The model status panel: what is loaded, and for anything missing what to do."""
+    lines = [f"Preset **{services.preset.name}** on **{services.device}**."]
+    for name, status in services.status().items():
+        if status in ("loaded", "not loaded yet"):
+            lines.append(f"- {name}: {status}")
+        else:
+            lines.append(f"- {name}: **unavailable** — {status}".replace("\n", "\n  "))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What the generation sliders ask for: decoding settings and frames per stream."""
+
+    config: GenerationConfig
+    frames: int
+
+
+class GenerationSettings:
+    """The generation sliders (temperature, top-p, beams, max new tokens, frames per stream).
+
+    Built inside a Gradio layout context. Events take :attr:`inputs` as inputs; the handler turns
+    the values it receives into one :class:`Generation` with :meth:`parse`.
+    """
+
+    def __init__(self, frames: int = 16, max_new_tokens: int = 128):
+        self.temperature = gr.Slider(
+            0.0, 2.0, value=0.7, step=0.05, label="Temperature (0 = greedy)"
+        )
+        self.top_p = gr.Slider(0.05, 1.0, value=0.9, step=0.05, label="top_p")
+        self.beams = gr.Slider(1, 5, value=1, step=1, label="Beams")
+        self.max_tokens = gr.Slider(8, 512, value=max_new_tokens, step=8, label="Max new tokens")
+        self.frames = gr.Slider(2, 32, value=frames, step=1, label="Frames per stream")
+
+    @property
+    def inputs(self) -> list[gr.components.Component]:
+        """The sliders, in the order :meth:`parse` reads their values."""
+        return [self.temperature, self.top_p, self.beams, self.max_tokens, self.frames]
+
+    @staticmethod
+    def parse(values: Sequence[float]) -> Generation:
+        """One :class:`Generation` from the slider values (Gradio sends numbers as floats)."""
+        if len(values) != 5:
+            raise UserError(
+                "generation settings are temperature, top_p, beams, max new tokens and frames "
+                f"per stream; got {len(values)} values"
+            )
+        temperature, top_p, beams, max_tokens, frames = values
+        config = GenerationConfig(
+            temperature=float(temperature),
+            top_p=float(top_p),
+            num_beams=int(beams),
+            max_new_tokens=int(max_tokens),
+        )
+        config.validate()
+        if int(frames) < 1:
+            raise UserError(f"frames per stream must be >= 1, got {frames}")
+        return Generation(config=config, frames=int(frames))
