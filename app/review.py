@@ -122,7 +122,7 @@ class ReviewHandlers:
             fail(f"Sample {s.id} has no question.")
         gen = GenerationSettings.parse(settings)
         streams = {k: str(v) for k, v in s.streams.items() if v is not None}
-        clip = load_clip(streams, num_frames=gen.frames)
+        clip = load_clip(streams, num_frames=gen.frames, fill=s.fill)
         chat = ChatSession(self.services.model(), clip)
         last = deque(chat.ask(question, gen.config), maxlen=1)  # the answer grows; keep the end
         prediction = last[0].strip() if last else ""

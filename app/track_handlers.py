@@ -182,12 +182,8 @@ class TrackHandlers:
     def _write_results(state: SessionState, progress: gr.Progress) -> list[Path]:
         """The three streams and the overlay (into ``state.outputs``), then the downloads:
         masks (PNG zip, npz), the three streams and a zipped HHIRChat sample."""
-        from ovhhir_core.masking import (
-            export_hhirchat_sample,
-            export_masks_npz,
-            export_masks_png_zip,
-            write_streams,
-        )
+        from ovhhir_core.data.export import export_hhirchat_sample
+        from ovhhir_core.masking import export_masks_npz, export_masks_png_zip, write_streams
 
         out = state.out_dir("tracked")
         labels = state.tracking.labels

@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ovhhir_core.data.build import BuildOptions, DatasetBuilder  # noqa: E402
-from ovhhir_core.data.streams import write_streams  # noqa: E402
 from ovhhir_core.data.synthetic import CLASSES, render_clip, write_clip  # noqa: E402
+from ovhhir_core.masking import write_streams  # noqa: E402
 
 
 def _time(fn, repeat: int) -> float:
@@ -61,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             lambda i: write_streams(
                 enumerate(clips[i].frames),
                 dict(enumerate(clips[i].labels)),
-                tmp / "streams" / f"c{i}",
-                fps,
+                tmp / "streams",
+                fps=fps,
+                prefix=f"c{i}",
+                overlay=False,
             ),
             n,
         )

@@ -17,7 +17,7 @@ COMMAND_MODULES = [
     "ovhhir_core.tracking.cli",
     "ovhhir_core.timeline_cli",
     "ovhhir_core.model.cli",
-    "ovhhir_core.data.cli",
+    "ovhhir_core.build_cli",
     "ovhhir_core.train",
     "ovhhir_core.eval.cli",
 ]

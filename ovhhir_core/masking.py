@@ -1,4 +1,4 @@
-"""From label maps to the paper's three streams, an overlay video, mask exports and an HHIRChat sample.
+"""From label maps to the paper's three streams, an overlay video, and mask exports.
 
 Label maps follow the DAVIS convention: (H, W) uint8, 0 = background, 1 = person_1, 2 = person_2
 (further objects 3, 4, ...). Everything streams frame by frame; outputs are written under
@@ -10,10 +10,9 @@ from __future__ import annotations
 import io
 import logging
 import os
-import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,27 +20,25 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ovhhir_core.data.hhirchat import DEFAULT_QUESTION, Sample, Turn, save_dataset
 from ovhhir_core.errors import UserError
+from ovhhir_core.streams import BACKGROUND, FILE_SUFFIXES, LABEL_VALUES, STREAMS, TRACK_FILES
 from ovhhir_core.video import VideoWriter, iter_frames, probe
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DEFAULT_QUESTION",
-    "STREAMS",
     "davis_palette",
-    "export_hhirchat_sample",
     "export_masks_npz",
     "export_masks_png_zip",
     "load_masks_npz",
     "load_masks_png_zip",
+    "fill_rgb",
     "overlay_frame",
+    "split_frame",
+    "stream_paths",
     "write_streams",
 ]
 
-#: Stream name -> label value kept in it (None: the background, every object removed).
-STREAMS: dict[str, int | None] = {"person_1": 1, "person_2": 2, "background": None}
 #: Overlay colours (RGB) per label value; other values use the DAVIS palette.
 OVERLAY_COLOURS = {1: (230, 57, 70), 2: (29, 130, 230)}
 #: Short names for the legend.
@@ -142,48 +139,130 @@ def _all_or_nothing(paths: Mapping[str, Path], fps: float) -> Iterator[dict[str,
         raise
 
 
+#: A label-map source: ``frame_idx -> (H, W) uint8`` as a mapping or a function (None: none).
+LabelSource = Mapping[int, np.ndarray] | Callable[[int], "np.ndarray | None"]
+#: A frame source: a video file, or ``(frame_idx, (H, W, 3) uint8 RGB)`` pairs (then give fps).
+FrameSource = str | os.PathLike | Iterable[tuple[int, np.ndarray]]
+
+
+def fill_rgb(fill: int | Sequence[int]) -> tuple[int, int, int]:
+    """``fill`` as an (R, G, B) tuple: one value 0..255 (grey) or three. Raises MaskingError."""
+    values = [fill] * 3 if isinstance(fill, (int, np.integer)) else list(fill)
+    ok = len(values) == 3 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v <= 255
+        for v in values
+    )
+    if not ok:
+        raise MaskingError(f"fill must be one or three integers in 0..255 (R, G, B), got {fill!r}")
+    return int(values[0]), int(values[1]), int(values[2])
+
+
+def stream_paths(
+    out_dir: str | os.PathLike, prefix: str | None = None, overlay: bool = True
+) -> dict[str, Path]:
+    """Output path of each stream (and of the overlay when ``overlay``) under ``out_dir``.
+
+    Without ``prefix`` the ``track`` names (``person_1.mp4`` ...); with one, the dataset names
+    (``<prefix>_p1.mp4`` ..., the overlay ``<prefix>_overlay.mp4``).
+    """
+    out_dir = Path(out_dir)
+    if prefix is None:
+        names = {s: TRACK_FILES[s] for s in STREAMS}
+        overlay_name = TRACK_FILES["overlay"]
+    else:
+        names = {s: prefix + FILE_SUFFIXES[s] for s in STREAMS}
+        overlay_name = f"{prefix}_overlay.mp4"
+    if overlay:
+        names["overlay"] = overlay_name
+    return {name: out_dir / file for name, file in names.items()}
+
+
+def _frames(
+    source: FrameSource, start: int, end: int | None, fps: float | None
+) -> tuple[Iterable[tuple[int, np.ndarray]], float, int | None]:
+    """(frame pairs, fps, number of frames or None) of a video file or of given frames."""
+    if isinstance(source, (str, os.PathLike)):
+        info = probe(source)
+        end = info.num_frames if end is None else min(end, info.num_frames)
+        return iter_frames(source, start, end), info.fps, end - start
+    if fps is None or fps <= 0:
+        raise MaskingError("give fps > 0 when writing streams from frames rather than a video")
+    pairs = ((i, f) for i, f in source if i >= start and (end is None or i < end))
+    return pairs, float(fps), None if end is None else end - start
+
+
+def _label_getter(labels: LabelSource) -> Callable[[int], np.ndarray | None]:
+    if isinstance(labels, Mapping):
+        return lambda i: labels[i] if i in labels else None
+    return labels
+
+
+def _fit(label_map: np.ndarray | None, shape: tuple[int, int], frame_idx: int, resize: bool):
+    if label_map is None:
+        return np.zeros(shape, np.uint8)
+    if label_map.shape == shape:
+        return label_map
+    if resize:
+        return cv2.resize(label_map, shape[::-1], interpolation=cv2.INTER_NEAREST)
+    raise MaskingError(f"label map of frame {frame_idx} is {label_map.shape}, the video is {shape}")
+
+
+def split_frame(
+    frame: np.ndarray, label_map: np.ndarray, fill: tuple[int, int, int] = (0, 0, 0)
+) -> dict[str, np.ndarray]:
+    """The three streams of one (H, W, 3) uint8 frame and its (H, W) uint8 label map.
+
+    Person streams keep only that person's pixels; the background stream is the frame without
+    person_1 and person_2 (other labelled people, values 3+, stay in it, as in the paper).
+    Removed pixels are ``fill``.
+    """
+    fill_px = np.asarray(fill, np.uint8)
+    persons = {s: label_map == v for s, v in LABEL_VALUES.items()}
+    keep = {**persons, BACKGROUND: ~(persons["person_1"] | persons["person_2"])}
+    return {s: _masked(frame, keep[s], fill_px) for s in STREAMS}
+
+
 def write_streams(
-    video_path: str | os.PathLike,
-    labels: Mapping[int, np.ndarray],
+    source: FrameSource,
+    labels: LabelSource,
     out_dir: str | os.PathLike,
     *,
     start: int = 0,
     end: int | None = None,
-    fill: tuple[int, int, int] = (0, 0, 0),
+    fill: int | Sequence[int] = (0, 0, 0),
+    fps: float | None = None,
+    prefix: str | None = None,
+    overlay: bool = True,
+    resize_labels: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Path]:
-    """Write ``person_1.mp4``, ``person_2.mp4``, ``background.mp4`` and ``overlay.mp4`` (H.264,
-    source fps and size) for frames [start, end) of ``video_path``.
+    """Write the three stream videos (H.264) of frames [start, end), and an overlay video.
 
-    ``labels``: ``frame_idx -> (H, W) uint8`` label map (a frame without one counts as all
-    background). Person streams keep only that person's pixels; the background stream has every
-    object removed; removed pixels are ``fill`` (RGB 0..255). ``progress(done, total)`` is called
-    after each frame. Returns ``{"person_1": path, "person_2": ..., "background": ...,
-    "overlay": ...}``; on failure no output file is left behind.
+    ``source``: a video file (its fps and size) or ``(frame_idx, (H, W, 3) uint8 RGB)`` pairs
+    with ``fps``. ``labels``: ``frame_idx -> (H, W) uint8`` label map, a mapping or a function
+    (a frame without one counts as all background); a map of another size is an error, or is
+    resized (nearest) with ``resize_labels``. Streams are split by :func:`split_frame`; removed
+    pixels are ``fill`` (one value or R, G, B in 0..255). File names come from
+    :func:`stream_paths` (``prefix``, ``overlay``). ``progress(done, total)`` is called after
+    each frame (total 0 when unknown). Returns the paths keyed by stream name (and
+    ``"overlay"``); on failure no output file is left behind.
     """
-    info = probe(video_path)
-    end = info.num_frames if end is None else end
-    if len(fill) != 3 or not all(0 <= int(v) <= 255 for v in fill):
-        raise MaskingError(f"fill must be three values in 0..255 (R, G, B), got {fill!r}")
-    fill_px = np.asarray(fill, np.uint8)
-    out_dir = Path(out_dir)
-    paths = {name: out_dir / f"{name}.mp4" for name in (*STREAMS, "overlay")}
-    total = end - start
-    empty = np.zeros((info.height, info.width), np.uint8)
-    with _all_or_nothing(paths, info.fps) as writers:
-        for done, (frame_idx, frame) in enumerate(iter_frames(video_path, start, end), 1):
-            label_map = labels[frame_idx] if frame_idx in labels else empty
-            if label_map.shape != frame.shape[:2]:
-                raise MaskingError(
-                    f"label map of frame {frame_idx} is {label_map.shape}, the "
-                    f"video is {frame.shape[:2]}"
-                )
-            for name, value in STREAMS.items():
-                keep = label_map == 0 if value is None else label_map == value
-                writers[name].write(_masked(frame, keep, fill_px))
-            writers["overlay"].write(overlay_frame(frame, label_map))
+    fill = fill_rgb(fill)
+    pairs, rate, total = _frames(source, start, end, fps)
+    get = _label_getter(labels)
+    paths = stream_paths(out_dir, prefix, overlay)
+    with _all_or_nothing(paths, rate) as writers:
+        done = 0
+        for done, (frame_idx, frame) in enumerate(pairs, 1):
+            label_map = _fit(get(frame_idx), frame.shape[:2], frame_idx, resize_labels)
+            for name, img in split_frame(frame, label_map, fill).items():
+                writers[name].write(img)
+            if overlay:
+                writers["overlay"].write(overlay_frame(frame, label_map))
             if progress is not None:
-                progress(done, total)
+                progress(done, total or 0)
+        if done == 0:
+            raise MaskingError(f"no frames to write into {out_dir} (frames {start}..{end})")
     return paths
 
 
@@ -262,35 +341,3 @@ def load_masks_npz(path: str | os.PathLike) -> dict[int, np.ndarray]:
             return {_frame_key(k): data[k].astype(np.uint8) for k in sorted(data.files)}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise MaskingError(f"{path} is not a readable mask npz ({exc})") from exc
-
-
-def export_hhirchat_sample(
-    streams: Mapping[str, Path],
-    out_dir: str | os.PathLike,
-    sample_id: str,
-    question: str = DEFAULT_QUESTION,
-    answer: str | None = None,
-) -> Path:
-    """Copy the three streams to ``<id>_p1.mp4``, ``<id>_p2.mp4``, ``<id>_bg.mp4`` in ``out_dir``
-    and write ``<id>.json``: a list with one HHIRChat entry (``id``, ``p1``, ``p2``, ``bg``, and
-    the conversation ``question`` / ``answer``). Without an answer the gpt turn is left empty
-    for the annotator to fill in. Returns the JSON path."""
-    sample_id = str(sample_id)
-    if not sample_id or any(c in sample_id for c in "/\\") or sample_id.startswith("."):
-        raise MaskingError(f"sample id {sample_id!r} must be a plain name (no slashes)")
-    missing = [k for k in STREAMS if k not in streams or not Path(streams[k]).is_file()]
-    if missing:
-        raise MaskingError(f"streams missing: {', '.join(missing)}; run write_streams first")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    targets = {}
-    for key, short in (("person_1", "p1"), ("person_2", "p2"), ("background", "bg")):
-        dest = out_dir / f"{sample_id}_{short}.mp4"
-        if Path(streams[key]).resolve() != dest.resolve():
-            tmp, commit = _atomic_path(dest)
-            shutil.copyfile(streams[key], tmp)
-            commit()
-        targets[short] = dest
-    turns = [Turn("human", question), Turn("gpt", answer or "")]
-    sample = Sample(sample_id, targets["p1"], targets["p2"], targets["bg"], turns)
-    return save_dataset([sample], out_dir / f"{sample_id}.json")

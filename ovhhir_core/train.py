@@ -191,7 +191,7 @@ def train(args: argparse.Namespace) -> Iterator[TrainEvent]:
     n_frames = preset.model.num_frames
 
     def load(sample: Any) -> Any:
-        return load_clip(sample.streams, num_frames=n_frames)
+        return load_clip(sample.streams, num_frames=n_frames, fill=sample.fill)
 
     rank, world = acc.process_index, acc.num_processes
     if args.no_cache:

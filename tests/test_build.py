@@ -13,8 +13,10 @@ import pytest
 from PIL import Image
 
 from ovhhir_core import video
+from ovhhir_core.build_cli import LLMDescriber, PromptTracker
 from ovhhir_core.data.build import BuildOptions, DatasetBuilder, existing_ids
-from ovhhir_core.data.build_inputs import (
+from ovhhir_core.data.build.describe import clean_description, template_describer
+from ovhhir_core.data.build.inputs import (
     InputError,
     Prompt,
     load_masks,
@@ -23,10 +25,11 @@ from ovhhir_core.data.build_inputs import (
     read_rows,
     shard,
 )
-from ovhhir_core.data.describe import LLMDescriber, clean_description, template_describer
 from ovhhir_core.data.hhirchat import load_dataset
 from ovhhir_core.data.synthetic import render_clip, write_clip
 from ovhhir_core.data.taxonomy import load_taxonomy
+from ovhhir_core.errors import UserError
+from ovhhir_core.streams import PERSONS
 
 CLASSES = ["Punching", "Hugging", "Waving", "Kicking"]
 
@@ -281,6 +284,30 @@ def test_cli_in_process(source, tmp_path, capsys):
     assert "shard" in capsys.readouterr().err
 
 
+def test_fill_255_dataset_gives_the_same_person_boxes_as_fill_0(source, tmp_path):
+    """The fill is recorded in each sample and honoured when its clip is loaded: a white-filled
+    dataset must not give full-frame person boxes."""
+    from ovhhir_core.model import load_clip
+
+    boxes = {}
+    for fill in (0, 255):
+        out = tmp_path / f"fill{fill}" / "d.jsonl"
+        _build(source, out, fill=fill)
+        samples = sorted(load_dataset(out), key=lambda s: s.id)
+        assert all(s.fill == (fill,) * 3 for s in samples)
+        boxes[fill] = [load_clip(s.streams, num_frames=4, fill=s.fill).boxes for s in samples]
+    n_boxes = 0
+    for black, white in zip(boxes[0], boxes[255], strict=True):
+        for stream in PERSONS:
+            for a, b in zip(black[stream], white[stream], strict=True):
+                assert (a is None) == (b is None)
+                if a is not None:
+                    n_boxes += 1
+                    assert max(abs(u - v) for u, v in zip(a, b, strict=True)) <= 4, (a, b)
+                    assert (b[2] - b[0], b[3] - b[1]) != (64, 48)  # not the whole frame
+    assert n_boxes >= 16
+
+
 def test_prompts_are_tracked_with_the_tracking_session(tmp_path):
     """Rows with p1/p2 prompts go through TrackingSession (micro random SAM + SAM 2)."""
     from tracking_utils import micro_segmenters
@@ -303,9 +330,17 @@ def test_prompts_are_tracked_with_the_tracking_session(tmp_path):
         return micro_segmenters()
 
     out = tmp_path / "t.jsonl"
-    builder = DatasetBuilder(BuildOptions(tmp_path / "in" / "l.csv", out), segmenters=segmenters)
+    tracker = PromptTracker(segmenters)
+    builder = DatasetBuilder(BuildOptions(tmp_path / "in" / "l.csv", out), tracker=tracker)
     events = {e.row_id: e for e in builder.run()}
     assert events["c"].status == "written" and calls == [1]
     assert events["half"].status == "error" and "both people" in events["half"].message
     s = load_dataset(out, check_files=True)[0]
     assert s.extra["frames"] == [0, 4] and video.probe(s.p2).num_frames == 4
+
+
+def test_a_csv_without_rows_is_an_error_naming_it(tmp_path):
+    (tmp_path / "list.csv").write_text("video,label\n")
+    builder = DatasetBuilder(BuildOptions(tmp_path / "list.csv", tmp_path / "d.jsonl"))
+    with pytest.raises(UserError, match="list.csv.*no samples"):
+        list(builder.run())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import json
 import zipfile
 
 import av
@@ -11,11 +13,11 @@ from PIL import Image
 from tracking_utils import P1_COLOUR, make_clip, make_frame, true_labels
 
 from ovhhir_core import masking
-from ovhhir_core.data.hhirchat import DEFAULT_QUESTION, load_dataset
+from ovhhir_core.data.export import export_hhirchat_sample
+from ovhhir_core.data.hhirchat import load_dataset
 from ovhhir_core.errors import UserError
 from ovhhir_core.masking import (
     davis_palette,
-    export_hhirchat_sample,
     export_masks_npz,
     export_masks_png_zip,
     load_masks_npz,
@@ -23,6 +25,7 @@ from ovhhir_core.masking import (
     overlay_frame,
     write_streams,
 )
+from ovhhir_core.streams import DESCRIBE_QUESTION
 from ovhhir_core.tracking.labels import LabelStore
 from ovhhir_core.video import VideoError, iter_frames, probe
 
@@ -160,9 +163,12 @@ def test_hhirchat_sample_loads_back(streams, tmp_path):
     (sample,) = load_dataset(path, check_files=True)
     assert sample.id == "clip7"
     assert sample.p1.name == "clip7_p1.mp4" and sample.bg.name == "clip7_bg.mp4"
-    assert sample.conversations[0].text == DEFAULT_QUESTION
+    assert sample.conversations[0].text == DESCRIBE_QUESTION
     assert sample.answer == "Two people walk past."
     assert probe(sample.p2).num_frames == 6
+    assert sample.fill == (0, 0, 0)
+    green = export_hhirchat_sample(streams, tmp_path / "g", "clip8", fill=(0, 255, 0))
+    assert load_dataset(green)[0].fill == (0, 255, 0)  # the colour the streams were written with
     with pytest.raises(UserError):
         export_hhirchat_sample({"person_1": streams["person_1"]}, tmp_path, "x")
     with pytest.raises(UserError):
@@ -191,3 +197,103 @@ def test_bad_fill_and_size_mismatch(clip, tmp_path):
     with pytest.raises(UserError, match="label map"):
         write_streams(clip, {0: np.zeros((10, 10), np.uint8)}, tmp_path / "x")
     assert not (tmp_path / "x").exists() or list((tmp_path / "x").iterdir()) == []
+
+
+def test_streams_from_frames_with_dataset_names_and_resized_labels(tmp_path):
+    """The synthetic generator's and the builder's use: in-memory frames, ``<id>_p1.mp4`` names,
+    label maps of another size resized, other people (label 3) kept in the background."""
+    frames = [make_frame(i, W, H) for i in range(4)]
+    small = {}
+    for i in range(4):
+        lab = true_labels(i, W, H)
+        lab[:4, :8] = 3  # a third person in the corner
+        small[i] = lab[::2, ::2]  # half size
+    with pytest.raises(UserError, match="label map"):
+        write_streams(enumerate(frames), small, tmp_path / "x", fps=FPS, prefix="s")
+    out = write_streams(
+        enumerate(frames),
+        small.get,  # a function works as well as a mapping
+        tmp_path / "d",
+        fps=FPS,
+        prefix="s7",
+        overlay=False,
+        resize_labels=True,
+        fill=255,
+    )
+    assert sorted(p.name for p in out.values()) == ["s7_bg.mp4", "s7_p1.mp4", "s7_p2.mp4"]
+    (_, bg), *_ = iter_frames(out["background"])
+    (_, p1), *_ = iter_frames(out["person_1"])
+    truth = true_labels(0, W, H)
+    assert np.abs(bg[:3, :6].astype(float) - frames[0][:3, :6]).mean() < 20  # third person kept
+    assert np.abs(bg[_eroded(truth == 1)].astype(float) - 255).mean() < 12
+    assert np.abs(p1[_eroded(truth == 1)].astype(float) - P1_COLOUR).mean() < 20
+    with pytest.raises(UserError, match="fps"):
+        write_streams(enumerate(frames), small, tmp_path / "y", prefix="s")
+    with pytest.raises(UserError, match="no frames"):
+        write_streams(iter(()), {}, tmp_path / "z", fps=FPS)
+    assert not (tmp_path / "z").exists() or list((tmp_path / "z").iterdir()) == []
+
+
+def _disk_full_after(calls: int):
+    """A replacement that works ``calls`` times, then fails as a full disk does."""
+    count = [0]
+
+    def fail(real):
+        def wrapper(*args, **kwargs):
+            count[0] += 1
+            if count[0] > calls:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    return fail
+
+
+def _files(folder):
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+@pytest.mark.parametrize("method", ["write", "close"])
+def test_full_disk_while_writing_streams_leaves_no_file(
+    clip, labels, tmp_path, monkeypatch, method
+):
+    """ENOSPC partway through a frame write, or while the last stream is flushed (after the
+    first ones were already complete): no stream, overlay or temporary file is left."""
+    real = getattr(masking.VideoWriter, method)
+    monkeypatch.setattr(
+        masking.VideoWriter, method, _disk_full_after(10 if method == "write" else 2)(real)
+    )
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="No space"):
+        write_streams(clip, labels, out)
+    assert _files(out) == []
+
+
+def test_full_disk_while_exporting_masks_leaves_no_file(labels, tmp_path, monkeypatch):
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", _disk_full_after(3)(zipfile.ZipFile.writestr))
+    with pytest.raises(OSError, match="No space"):
+        export_masks_png_zip(labels, tmp_path / "masks.zip")
+    monkeypatch.undo()
+    monkeypatch.setattr(
+        np.lib.format, "write_array", _disk_full_after(3)(np.lib.format.write_array)
+    )
+    with pytest.raises(OSError, match="No space"):
+        export_masks_npz(labels, tmp_path / "masks.npz")
+    assert _files(tmp_path) == []
+
+
+def test_full_disk_while_exporting_a_sample_leaves_no_sample(streams, tmp_path, monkeypatch):
+    import shutil
+
+    from ovhhir_core.data import export
+
+    monkeypatch.setattr(export.shutil, "copyfile", _disk_full_after(2)(shutil.copyfile))
+    with pytest.raises(OSError, match="No space"):
+        export_hhirchat_sample(streams, tmp_path / "s", "c1")
+    assert _files(tmp_path / "s") == []  # neither the two copies made nor a JSON
+    monkeypatch.undo()
+    monkeypatch.setattr(json, "dump", _disk_full_after(0)(json.dump))
+    with pytest.raises(OSError, match="No space"):
+        export_hhirchat_sample(streams, tmp_path / "t", "c2")
+    assert _files(tmp_path / "t") == []

@@ -7,7 +7,7 @@ import pytest
 from scipy import ndimage
 
 from ovhhir_core import video
-from ovhhir_core.data.hhirchat import ONE_WORD_QUESTION, load_dataset
+from ovhhir_core.data.hhirchat import load_dataset
 from ovhhir_core.data.synthetic import (
     CLASSES,
     SyntheticError,
@@ -16,6 +16,7 @@ from ovhhir_core.data.synthetic import (
     write_clip,
 )
 from ovhhir_core.data.taxonomy import load_taxonomy
+from ovhhir_core.streams import ONE_WORD_QUESTION
 
 SIZE = (160, 120)
 T = 40
@@ -179,3 +180,17 @@ def test_make_dataset_writes_three_streams(tmp_path):
     assert p1[~ndimage.binary_dilation(inside, iterations=2)].mean() < 20
     assert p1[inside].mean() > 60
     assert bg[ndimage.binary_erosion(inside)].mean() < 60 < bg[clip.labels[2] == 0].mean()
+
+
+def test_full_disk_while_writing_a_clip_leaves_neither_file(tmp_path, monkeypatch):
+    import errno
+
+    clip = render_clip("Waving", seed=1, size=(64, 48), num_frames=3)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", full)
+    with pytest.raises(OSError, match="No space"):
+        write_clip(clip, tmp_path, "c")
+    assert list(tmp_path.iterdir()) == []

@@ -1,10 +1,10 @@
 """Data: the HHIRChat format, the interaction taxonomy, a synthetic generator, the dataset builder.
 
-Import from the submodules (nothing heavy is imported here):
+The format (light imports): ``hhirchat`` (the sample schema, ``load_dataset`` / ``save_dataset`` /
+``append_sample``), ``records`` (reading ``.json`` / ``.jsonl`` records, ``DatasetError``),
+``export`` (one tracked clip as an HHIRChat sample), ``taxonomy`` (+ ``taxonomy.json``: categories
+across the paper's datasets, soft labels).
 
-- ``hhirchat``: the sample schema, ``load_dataset`` / ``save_dataset`` / ``append_sample``;
-- ``taxonomy`` (+ ``taxonomy.json``): categories across the paper's datasets, soft labels;
-- ``synthetic`` (+ ``figures``, ``choreography``): drawn interactions with exact label maps;
-- ``streams``: split in-memory frames into the three streams (the synthetic generator's writer);
-- ``build`` (+ ``build_inputs``, ``cli``): ``python -m ovhhir_core build-dataset``.
+Subpackages: ``synthetic`` (drawn interactions with exact label maps) and ``build`` (labelled
+videos → an HHIRChat dataset). Nothing heavy is imported here.
 """

@@ -10,13 +10,17 @@ One sample, as JSON::
         {"from": "human", "value": "Describe the activity in one word."},
         {"from": "gpt", "value": "Punching."}]}
 
-``label`` and ``source`` are optional additions of ours (class name and dataset name); any other
-key is kept in ``Sample.extra`` and written back on save.
+``label``, ``source`` and ``fill`` are optional additions of ours (class name, dataset name, and
+the colour removed pixels have in the streams: ``[R, G, B]``, default black); any other key is
+kept in ``Sample.extra`` and written back on save.
 
 A file is either ``.json`` (a list of samples) or ``.jsonl`` (one sample per line). Video paths are
 resolved relative to the folder that holds the dataset file (its *root*) and refused if they
-escape it (``..`` or an absolute path elsewhere). Every error is a :class:`DatasetError` naming
-the file, the sample index and id, and the field.
+escape it (``..`` or an absolute path elsewhere). The rules each sample must meet (conversations
+that alternate from a human turn, only the ``<p1>`` ``<p2>`` ``<bg>`` placeholders, a
+:data:`~ovhhir_core.data.validation.MAX_TEXT_CHARS` cap on every text field, the ``fill`` colour)
+are in :mod:`ovhhir_core.data.validation`; a file without samples is an error too. Every error is
+a :class:`DatasetError` naming the file, the sample index and id, and the field.
 
 VideoChat-style files (``{"video": "x.mp4", "QA": [{"q": ..., "a": ...}]}``, optionally with an
 ``"i"`` instruction per QA) and Video-LLaMA-style files (``{"video": ..., "conversations": [...]}``)
@@ -30,19 +34,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ovhhir_core.data import validation as V
 from ovhhir_core.data.records import DatasetError, ErrorContext, read_records, type_name
+from ovhhir_core.streams import DESCRIBE_QUESTION, HHIRCHAT_KEYS, ONE_WORD_QUESTION, STREAMS
 
-DEFAULT_QUESTION = "Describe interaction between <p1> and <p2> in <bg>?"
-ONE_WORD_QUESTION = "Describe the activity in one word."
-ROLES = ("human", "gpt")
-PLACEHOLDERS = ("<p1>", "<p2>", "<bg>")
-STREAM_NAMES = ("person_1", "person_2", "background")
-_KNOWN_KEYS = {"id", "p1", "p2", "bg", "conversations", "label", "source"}
+_KNOWN_KEYS = {*HHIRCHAT_KEYS.values(), "id", "conversations", "label", "source", "fill"}
 
 
 @dataclass
@@ -68,11 +69,22 @@ class Sample:
     label: str | None = None
     source: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    fill: tuple[int, int, int] = (0, 0, 0)
+
+    def __post_init__(self) -> None:
+        fill = V.parse_fill(self.fill)
+        if fill is None:
+            raise DatasetError(
+                f"fill must be one or three integers 0..255, got {self.fill!r}",
+                sample_id=self.id,
+                field="fill",
+            )
+        self.fill = fill
 
     @property
     def streams(self) -> dict[str, Path | None]:
         """``{"person_1": p1, "person_2": p2, "background": bg}``."""
-        return {"person_1": self.p1, "person_2": self.p2, "background": self.bg}
+        return {s: getattr(self, HHIRCHAT_KEYS[s]) for s in STREAMS}
 
     @property
     def answer(self) -> str | None:
@@ -98,9 +110,10 @@ class Sample:
         """
         root = Path(root)
         out: dict[str, Any] = {"id": self.id}
-        for key in ("p1", "p2", "bg"):
+        for key in HHIRCHAT_KEYS.values():
             value = getattr(self, key)
-            out[key] = None if value is None else _relative(value, root, self.id, key)
+            out[key] = None if value is None else V.relative_path(value, root, self.id, key)
+        out["fill"] = list(self.fill)
         out["conversations"] = [t.to_json() for t in self.conversations]
         if self.label is not None:
             out["label"] = self.label
@@ -129,20 +142,21 @@ class Sample:
             raise err(f"a sample must be a JSON object, got {type_name(d)}")
         if "p1" not in d and "video" in d:
             return _from_single_stream(d, Path(root), err)
-        sample_id = _parse_id(d, err)
+        sample_id = V.parse_id(d, err)
         err.sample_id = sample_id
-        p1 = _parse_path(d, "p1", Path(root), err, required=True)
-        p2 = _parse_path(d, "p2", Path(root), err, required=True)
-        bg = _parse_path(d, "bg", Path(root), err, required=False)
-        turns = _parse_conversations(d.get("conversations"), "conversations", err)
-        label = _optional_str(d, "label", err)
-        source = _optional_str(d, "source", err)
-        extra = {k: v for k, v in d.items() if k not in _KNOWN_KEYS}
-        return cls(sample_id, p1, p2, bg, turns, label, source, extra)  # type: ignore[arg-type]
+        p1, p2, bg = (
+            V.parse_path(d, key, Path(root), err, required=key != "bg")
+            for key in HHIRCHAT_KEYS.values()
+        )
+        turns = [Turn(r, t) for r, t in V.parse_turns(d.get("conversations"), "conversations", err)]
+        label, source = V.optional_str(d, "label", err), V.optional_str(d, "source", err)
+        fill = V.fill_of(d, err)
+        extra = V.check_extra(d, _KNOWN_KEYS, err)
+        return cls(sample_id, p1, p2, bg, turns, label, source, extra, fill)  # type: ignore[arg-type]
 
 
 def make_conversations(
-    description: str, one_word: str | None = None, question: str = DEFAULT_QUESTION
+    description: str, one_word: str | None = None, question: str = DESCRIBE_QUESTION
 ) -> list[Turn]:
     """The paper's conversation: question, description, and (if ``one_word``) the one-word turn.
 
@@ -158,10 +172,30 @@ def make_conversations(
     return turns
 
 
-def load_dataset(path: str | os.PathLike, check_files: bool = False) -> list[Sample]:
+def require_samples(
+    samples: Sequence[Any], path: str | os.PathLike | None, purpose: str = ""
+) -> Sequence[Any]:
+    """``samples`` if there is at least one; else a DatasetError naming ``path``.
+
+    For every place that needs samples (training, evaluation, review, a build's input), also
+    after filtering a loaded dataset. ``purpose`` ("to train on", ...) goes into the message.
+    """
+    if not samples:
+        raise DatasetError(
+            f"holds no samples{' ' + purpose if purpose else ''}; give a dataset with at least "
+            "one sample",
+            file=path,
+        )
+    return samples
+
+
+def load_dataset(
+    path: str | os.PathLike, check_files: bool = False, allow_empty: bool = False
+) -> list[Sample]:
     """Read and validate a ``.json`` (list) or ``.jsonl`` dataset; paths resolve relative to it.
 
-    With ``check_files=True`` every referenced video must exist. Raises DatasetError.
+    With ``check_files=True`` every referenced video must exist; a file without samples is an
+    error unless ``allow_empty``. Raises DatasetError.
     """
     path = Path(path)
     if not path.is_file():
@@ -183,9 +217,11 @@ def load_dataset(path: str | os.PathLike, check_files: bool = False) -> list[Sam
                 ) from None
             raise
     _check_unique(samples, path)
+    if not allow_empty:
+        require_samples(samples, path)
     if check_files:
         for index, sample in enumerate(samples):
-            for key in ("p1", "p2", "bg"):
+            for key in HHIRCHAT_KEYS.values():
                 p = getattr(sample, key)
                 if p is not None and not p.is_file():
                     raise DatasetError(
@@ -220,15 +256,18 @@ def save_dataset(samples: Iterable[Sample], path: str | os.PathLike) -> Path:
             raise DatasetError(
                 exc.message, file=path, index=index, sample_id=s.id, field=exc.field
             ) from None
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        if suffix == ".json":
-            json.dump(records, f, indent=1, ensure_ascii=False)
-            f.write("\n")
-        else:
-            for rec in records:
-                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:  # written under a temporary name: a full disk leaves no half file under the real one
+        with open(tmp, "w", encoding="utf-8") as f:
+            if suffix == ".json":
+                json.dump(records, f, indent=1, ensure_ascii=False)
+                f.write("\n")
+            else:
+                for rec in records:
+                    f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -265,136 +304,20 @@ def _check_unique(samples: list[Sample], path: Path) -> None:
         seen[s.id] = index
 
 
-def _parse_id(d: Mapping[str, Any], err: ErrorContext) -> str:
-    if "id" not in d:
-        raise err("missing; every sample needs a unique id", "id")
-    value = d["id"]
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise err(f"must be a string or integer, got {type_name(value)}", "id")
-    if isinstance(value, str) and not value.strip():
-        raise err("must not be empty", "id")
-    return str(value)
-
-
-def _optional_str(d: Mapping[str, Any], key: str, err: ErrorContext) -> str | None:
-    value = d.get(key)
-    if value is not None and not isinstance(value, str):
-        raise err(f"must be a string, got {type_name(value)}", key)
-    return value
-
-
-def _within(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-        return True
-    except ValueError:
-        return False
-
-
-def _resolve_video(value: str, root: Path) -> Path | None:
-    """``value`` resolved against ``root``; None if it escapes ``root``."""
-    root = root.resolve()
-    p = Path(os.path.normpath(root / value))  # lexical: removes ".." segments
-    if not _within(p, root):
-        return None
-    real = p.resolve()  # symlinks must stay inside too
-    return p if _within(real, root) else None
-
-
-def _parse_path(
-    d: Mapping[str, Any], key: str, root: Path, err: ErrorContext, required: bool
-) -> Path | None:
-    value = d.get(key)
-    if value is None:
-        if required:
-            raise err("missing; give the video path relative to the dataset file", key)
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise err(f"must be a non-empty string path, got {type_name(value)} {value!r}", key)
-    resolved = _resolve_video(value, root)
-    if resolved is None:
-        raise err(
-            f"path {value!r} escapes the dataset folder {root}; keep videos inside the "
-            "folder that holds the dataset file",
-            key,
-        )
-    return resolved
-
-
-def _relative(path: Path, root: Path, sample_id: str, key: str) -> str:
-    root = root.resolve()
-    p = Path(os.path.normpath(Path(path).absolute()))
-    if not _within(p, root):
-        raise DatasetError(
-            f"video {p} is outside the dataset folder {root}; save the dataset "
-            "next to (or above) its videos",
-            sample_id=sample_id,
-            field=key,
-        )
-    return p.relative_to(root).as_posix()
-
-
-def _parse_conversations(value: Any, key: str, err: ErrorContext) -> list[Turn]:
-    if value is None:
-        raise err('missing; give a list of {"from", "value"} turns', key)
-    if not isinstance(value, list):
-        raise err(f"must be a list of turns, got {type_name(value)}", key)
-    if not value:
-        raise err("is empty; a sample needs at least one human and one gpt turn", key)
-    turns = []
-    for i, t in enumerate(value):
-        f = f"{key}[{i}]"
-        if not isinstance(t, Mapping):
-            raise err(f'must be an object with "from" and "value", got {type_name(t)}', f)
-        role, text = t.get("from"), t.get("value")
-        if role not in ROLES:
-            raise err(f'unknown role {role!r}; use "human" or "gpt"', f + ".from")
-        if not isinstance(text, str):
-            raise err(f"must be a string, got {type_name(text)}", f + ".value")
-        turns.append(Turn(role, text))
-    if not any(t.role == "gpt" for t in turns):
-        raise err("has no gpt turn; a sample needs an answer to train or evaluate on", key)
-    return turns
-
-
 def _from_single_stream(d: Mapping[str, Any], root: Path, err: ErrorContext) -> Sample:
     """A VideoChat (``QA``) or Video-LLaMA (``conversations``) sample with one ``video``."""
-    video = _parse_path(d, "video", root, err, required=True)
-    assert video is not None
-    sample_id = str(d["id"]) if "id" in d else None
-    if sample_id is None:
-        # no id in these formats: the video path, plus the index so repeated videos stay unique
+    video = V.parse_path(d, "video", root, err, required=True)
+    if "id" in d:
+        sample_id = V.parse_id(d, err)
+    else:  # no id in these formats: the video path, plus the index so repeated videos stay unique
         sample_id = f"{Path(str(d['video'])).as_posix()}#{err.index or 0}"
-    else:
-        sample_id = _parse_id(d, err)
     err.sample_id = sample_id
     if "QA" in d:
-        qa = d["QA"]
-        if not isinstance(qa, list) or not qa:
-            raise err(
-                f'must be a non-empty list of {{"q", "a"}} objects, got {type_name(qa)}', "QA"
-            )
-        turns = []
-        for i, item in enumerate(qa):
-            if not isinstance(item, Mapping):
-                raise err(f"must be an object, got {type_name(item)}", f"QA[{i}]")
-            for k in ("q", "a"):
-                if not isinstance(item.get(k), str):
-                    raise err(f"must be a string, got {type_name(item.get(k))}", f"QA[{i}].{k}")
-            instruction = item.get("i")
-            q = item["q"] if not instruction else f"{instruction} {item['q']}".strip()
-            turns += [Turn("human", q), Turn("gpt", item["a"])]
+        turns = V.parse_qa(d["QA"], err)
     else:
-        turns = _parse_conversations(d.get("conversations"), "conversations", err)
-    extra = {k: v for k, v in d.items() if k not in _KNOWN_KEYS | {"video", "QA"}}
+        turns = V.parse_turns(d.get("conversations"), "conversations", err)
+    extra = V.check_extra(d, _KNOWN_KEYS | {"video", "QA"}, err)
     extra["single_stream"] = True
-    return Sample(
-        sample_id,
-        video,
-        video,
-        video,
-        turns,
-        _optional_str(d, "label", err),
-        _optional_str(d, "source", err),
-        extra,
-    )
+    label, source = V.optional_str(d, "label", err), V.optional_str(d, "source", err)
+    conversation = [Turn(r, t) for r, t in turns]
+    return Sample(sample_id, video, video, video, conversation, label, source, extra)  # type: ignore[arg-type]

@@ -143,7 +143,7 @@ def cached_visual(model: Any, model_cfg: Any, cache_dir: str):
     def visual_of(sample: Any) -> dict:
         key = feature_key(sample, model_cfg)
         if key not in cache:
-            clip = load_clip(sample.streams, num_frames=model_cfg.num_frames)
+            clip = load_clip(sample.streams, num_frames=model_cfg.num_frames, fill=sample.fill)
             cache.put(key, model.extract_features(clip))
         feats = {k: v.to(model.device) for k, v in cache.get(key).items()}
         with torch.no_grad():

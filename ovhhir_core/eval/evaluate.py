@@ -80,7 +80,8 @@ def evaluate(
     if visual_of is None:
 
         def visual_of(sample: Any) -> dict:
-            return model.embed_clip(load_clip(sample.streams, num_frames=model.cfg.num_frames))
+            clip = load_clip(sample.streams, num_frames=model.cfg.num_frames, fill=sample.fill)
+            return model.embed_clip(clip)
 
     samples = list(samples)[: opts.max_samples] if opts.max_samples else list(samples)
     use_bg = model.cfg.use_background

@@ -16,23 +16,15 @@ import torch
 from ovhhir_core.errors import UserError
 from ovhhir_core.model.clip import Clip
 from ovhhir_core.model.generation import GenerationConfig
-from ovhhir_core.model.llm import STREAM_TOKENS
 from ovhhir_core.model.ovhhir import OVHHIRModel
+from ovhhir_core.streams import TOKENS
+from ovhhir_core.streams import describe_question as default_question  # noqa: F401 (re-export)
 
 log = logging.getLogger(__name__)
 
 
-def default_question(has_background: bool = True) -> str:
-    """The paper's question, naming the background only when there is one."""
-    if has_background:
-        return "Describe interaction between <p1> and <p2> in <bg>?"
-    return "Describe interaction between <p1> and <p2>?"
-
-
 def _is_visual(message: Mapping[str, str]) -> bool:
-    return message["role"] == "user" and any(
-        t in message["content"] for t in STREAM_TOKENS.values()
-    )
+    return message["role"] == "user" and any(t in message["content"] for t in TOKENS.values())
 
 
 class ChatSession:

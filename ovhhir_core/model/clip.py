@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ovhhir_core.errors import UserError
-
-#: Stream names, in the order the model uses them.
-STREAMS = ("person_1", "person_2", "background")
-PERSON_STREAMS = ("person_1", "person_2")
+from ovhhir_core.streams import PERSONS as PERSON_STREAMS
+from ovhhir_core.streams import STREAMS
 
 Box = tuple[int, int, int, int]
 

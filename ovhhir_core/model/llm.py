@@ -22,11 +22,9 @@ from torch import nn
 from ovhhir_core import hub
 from ovhhir_core.errors import UserError
 from ovhhir_core.model.config import LLMConfig
+from ovhhir_core.streams import TOKENS as STREAM_TOKENS
 
 log = logging.getLogger(__name__)
-
-#: Placeholder token of each stream, as written in the user's text.
-STREAM_TOKENS = {"person_1": "<p1>", "person_2": "<p2>", "background": "<bg>"}
 
 #: Llama-2 chat format, used when the tokenizer has no chat template of its own.
 LLAMA2_CHAT_TEMPLATE = (

@@ -114,13 +114,9 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ovhhir_core.config import load_preset, parse_local_paths
+    from ovhhir_core.data.export import export_hhirchat_sample
     from ovhhir_core.device import resolve_device
-    from ovhhir_core.masking import (
-        export_hhirchat_sample,
-        export_masks_npz,
-        export_masks_png_zip,
-        write_streams,
-    )
+    from ovhhir_core.masking import export_masks_npz, export_masks_png_zip, write_streams
     from ovhhir_core.tracking import TrackingSession, load_segmenters
 
     prompts = {
@@ -165,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
         )
     export_masks_png_zip(session.labels, out / "masks.zip")
     export_masks_npz(session.labels, out / "masks.npz")
-    sample = export_hhirchat_sample(streams, out, args.sample_id or Path(args.video).stem)
+    sample_id = args.sample_id or Path(args.video).stem
+    sample = export_hhirchat_sample(streams, out, sample_id, fill=args.fill)
     from ovhhir_core.timeline.pipeline import track_timeline
 
     timeline = track_timeline(session.labels, args.video, out, preset, device, start=session.start)

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from ovhhir_core import video
-from ovhhir_core.data.choreography import SCRIPTS, PairLayout, poses_at
-from ovhhir_core.data.figures import Figure, draw_figure, make_background, make_palette
 from ovhhir_core.data.hhirchat import Sample, make_conversations, save_dataset
-from ovhhir_core.data.streams import write_streams
+from ovhhir_core.data.synthetic.choreography import SCRIPTS, PairLayout, poses_at
+from ovhhir_core.data.synthetic.figures import Figure, draw_figure, make_background, make_palette
 from ovhhir_core.errors import UserError
+from ovhhir_core.masking import write_streams
 
 log = logging.getLogger(__name__)
 
@@ -103,47 +103,7 @@ def render_clip(
         )
     rng = _rng(seed, interaction, int(crowded), other or "")
     background = make_background(rng, width, height)
-    actors = []  # (layout, class_name, figure_a, figure_b, a_in_front), drawn back to front
-    if crowded:
-        if other is None:
-            other = str(rng.choice([c for c in CLASSES if c != interaction]))
-        _check_class(other)
-        front_left = bool(rng.integers(2))
-        h_back = 0.42 * height * rng.uniform(0.9, 1.05)
-        actors.append(
-            _actor(
-                rng,
-                other,
-                (3, 4),
-                (0.72 if front_left else 0.28) * width,
-                h_back,
-                0.78 * height,
-                width,
-            )
-        )
-        actors.append(
-            _actor(
-                rng,
-                interaction,
-                (1, 2),
-                (0.3 if front_left else 0.7) * width,
-                0.56 * height * rng.uniform(0.9, 1.05),
-                0.97 * height,
-                width,
-            )
-        )
-    else:
-        actors.append(
-            _actor(
-                rng,
-                interaction,
-                (1, 2),
-                width * rng.uniform(0.42, 0.58),
-                0.62 * height * rng.uniform(0.88, 1.05),
-                0.95 * height,
-                width,
-            )
-        )
+    actors = _cast(rng, interaction, other if crowded else None, crowded, width, height)
     frames = np.empty((num_frames, height, width, 3), np.uint8)
     labels = np.zeros((num_frames, height, width), np.uint8)
     for i in range(num_frames):
@@ -160,6 +120,30 @@ def render_clip(
                 draw_figure(frames[i], labels[i], pose, fig)
     pairs = [Pair(name, (fa.label, fb.label)) for _, name, fa, fb, _ in reversed(actors)]
     return SyntheticClip(frames, labels, interaction, pairs, float(fps), int(seed), background)
+
+
+def _cast(
+    rng: np.random.Generator,
+    interaction: str,
+    other: str | None,
+    crowded: bool,
+    width: int,
+    height: int,
+) -> list[tuple[PairLayout, str, Figure, Figure, bool]]:
+    """The acting pairs, back to front: (layout, class name, figure a, figure b, a in front)."""
+    if not crowded:
+        cx, h = width * rng.uniform(0.42, 0.58), 0.62 * height * rng.uniform(0.88, 1.05)
+        return [_actor(rng, interaction, (1, 2), cx, h, 0.95 * height, width)]
+    if other is None:
+        other = str(rng.choice([c for c in CLASSES if c != interaction]))
+    _check_class(other)
+    front_left = bool(rng.integers(2))
+    h_back = 0.42 * height * rng.uniform(0.9, 1.05)
+    back_x = (0.72 if front_left else 0.28) * width
+    back = _actor(rng, other, (3, 4), back_x, h_back, 0.78 * height, width)
+    h_front = 0.56 * height * rng.uniform(0.9, 1.05)
+    front_x = (0.3 if front_left else 0.7) * width
+    return [back, _actor(rng, interaction, (1, 2), front_x, h_front, 0.97 * height, width)]
 
 
 def _actor(
@@ -198,13 +182,22 @@ def write_clip(
     name = name or f"{clip.class_name}_{clip.seed}"
     video_path = video.write_video(out_dir / f"{name}.mp4", iter(clip.frames), clip.fps)
     masks_path = out_dir / f"{name}_masks.npz"
+    tmp = out_dir / f".{name}_masks.{os.getpid()}.part"
     obj_ids = np.array([i for p in clip.pairs for i in p.obj_ids], np.uint8)
-    np.savez_compressed(
-        masks_path,
-        labels=clip.labels,
-        frame_idx=np.arange(len(clip.labels), dtype=np.int64),
-        obj_ids=obj_ids,
-    )
+    try:  # both files or neither: a full disk leaves no video without its masks
+        with open(tmp, "wb") as f:
+            np.savez_compressed(
+                f,
+                labels=clip.labels,
+                frame_idx=np.arange(len(clip.labels), dtype=np.int64),
+                obj_ids=obj_ids,
+            )
+        os.replace(tmp, masks_path)
+    except BaseException:
+        video_path.unlink(missing_ok=True)
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
     return video_path, masks_path
 
 
@@ -228,12 +221,14 @@ def make_dataset(
     fps: float = 8.0,
     write_source: bool = False,
     filename: str = "hhirchat.json",
+    fill: int | tuple[int, int, int] = 0,
 ) -> Path:
     """Render a labelled set and write it as HHIRChat: three streams per sample + conversations.
 
-    Each sample ``<Class>_<k>`` gets ``videos/<id>_p1.mp4``, ``_p2.mp4``, ``_bg.mp4``, a soft label
-    drawn from the taxonomy, and the one-word turn; ``write_source`` also writes the whole clip and
-    its ``_masks.npz`` (input for ``build-dataset``). Returns the path of the JSON file.
+        Each sample ``<Class>_<k>`` gets ``videos/<id>_p1.mp4``, ``_p2.mp4``, ``_bg.mp4``, a soft label
+        drawn from the taxonomy, and the one-word turn; ``write_source`` also writes the whole clip and
+        its ``_masks.npz`` (input for ``build-dataset``). Removed pixels are ``fill`` (recorded in each
+    sample). Returns the path of the JSON file.
     """
     from ovhhir_core.data.taxonomy import load_taxonomy
 
@@ -249,26 +244,43 @@ def make_dataset(
     for name, k, clip_seed in iter_specs(classes, n_per_class, seed):
         sample_id = f"{name}_{k:03d}"
         clip = render_clip(name, clip_seed, size, num_frames, fps, crowded=crowded)
-        paths = write_streams(
-            enumerate(clip.frames), dict(enumerate(clip.labels)), vids / sample_id, fps
-        )
-        if write_source:
-            write_clip(clip, vids, sample_id)
         text = tax.soft_label(name, _rng(seed, "soft", sample_id))
-        extra = {"seed": clip_seed}
-        if crowded:
-            extra["other_pair"] = clip.pairs[1].class_name
-        samples.append(
-            Sample(
-                sample_id,
-                paths["person_1"],
-                paths["person_2"],
-                paths["background"],
-                make_conversations(text, name),
-                label=name,
-                source=SOURCE,
-                extra=extra,
-            )
-        )
+        samples.append(_write_sample(clip, sample_id, vids, text, fill, write_source))
         log.debug("synthetic sample %s written", sample_id)
     return save_dataset(samples, out_dir / filename)
+
+
+def _write_sample(
+    clip: SyntheticClip,
+    sample_id: str,
+    vids: Path,
+    text: str,
+    fill: int | tuple[int, int, int],
+    write_source: bool,
+) -> Sample:
+    """Write one clip's three streams (and, with ``write_source``, the clip and its masks)."""
+    paths = write_streams(
+        enumerate(clip.frames),
+        dict(enumerate(clip.labels)),
+        vids,
+        fps=clip.fps,
+        prefix=sample_id,
+        overlay=False,
+        fill=fill,
+    )
+    if write_source:
+        write_clip(clip, vids, sample_id)
+    extra: dict = {"seed": clip.seed}
+    if len(clip.pairs) > 1:
+        extra["other_pair"] = clip.pairs[1].class_name
+    return Sample(
+        sample_id,
+        paths["person_1"],
+        paths["person_2"],
+        paths["background"],
+        make_conversations(text, clip.class_name),
+        label=clip.class_name,
+        source=SOURCE,
+        extra=extra,
+        fill=fill,
+    )

@@ -13,8 +13,12 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from ovhhir_core.data.build.describe import clean_description
+from ovhhir_core.data.taxonomy import Category
 from ovhhir_core.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -80,8 +84,7 @@ def _label_map(path: str | None) -> dict[str, str] | None:
 def run(args: argparse.Namespace) -> int:
     from ovhhir_core.config import load_preset, parse_local_paths
     from ovhhir_core.data.build import BuildOptions, DatasetBuilder
-    from ovhhir_core.data.build_inputs import parse_shard
-    from ovhhir_core.data.describe import LLMDescriber
+    from ovhhir_core.data.build.inputs import parse_shard
     from ovhhir_core.device import resolve_device, resolve_dtype
 
     if not 0 <= args.fill <= 255:
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         preset = load_preset(args.describer, local)
         model = load_model(preset, device, resolve_dtype(args.dtype, device), args.checkpoint)
         describer = LLMDescriber(model)
-    builder = DatasetBuilder(options, describer=describer, segmenters=segmenters)
+    builder = DatasetBuilder(options, describer=describer, tracker=PromptTracker(segmenters))
     events = builder.run()
     if not args.no_progress:
         from tqdm import tqdm
@@ -127,3 +130,68 @@ def run(args: argparse.Namespace) -> int:
             pass
     print(builder.report.summary())
     return 0  # failed rows are reported above and listed in the errors file, not fatal
+
+
+class PromptTracker:
+    """A build-dataset tracker: a row's p1/p2 prompts tracked through its video with
+    :class:`ovhhir_core.tracking.TrackingSession`. ``segmenters`` returns the shared tracking
+    models; it is called once, on the first row that needs tracking."""
+
+    def __init__(self, segmenters: Callable[[], Any]) -> None:
+        self._factory = segmenters
+        self._segmenters = None
+
+    def __call__(self, row: Any, cancel: Callable[[], bool] | None = None) -> Any:
+        from ovhhir_core.tracking import TrackingSession
+
+        if self._segmenters is None:
+            self._segmenters = self._factory()
+        session = TrackingSession(self._segmenters, row.video)
+        for obj_id, prompt in row.prompts.items():
+            if prompt.box is not None:
+                session.add_box(row.frame, obj_id, prompt.box)
+            if prompt.points:
+                session.add_points(row.frame, obj_id, prompt.points, prompt.labels)
+        for _ in session.propagate(cancel):
+            pass
+        if not session.propagation_complete:
+            raise UserError("tracking was cancelled before the end of the video")
+        return session.labels
+
+
+DESCRIBER_PROMPT = (
+    "You write the ground-truth descriptions of a video dataset of two-person interactions. "
+    'A clip shows the interaction "{name}" ({class_name}). One description of such a clip '
+    'is: "{reference}"\n'
+    "Write a different description of a clip of the same interaction, in one or two sentences, "
+    'in the present tense: who moves, how, and towards whom. Start with "A person" or '
+    '"Two people". Write only the description.'
+)
+
+
+class LLMDescriber:
+    """Soft labels written by a chat LLM (text only) through :class:`ovhhir_core.model.ChatSession`.
+
+    The LLM rewrites one of the taxonomy's soft labels (the *reference*) in its own words, so a
+    small LLM stays on topic and a large one adds variety. ``model`` is an
+    :class:`ovhhir_core.model.OVHHIRModel` (any preset's LLM); ``gen`` a
+    :class:`ovhhir_core.model.GenerationConfig`.
+    """
+
+    def __init__(self, model: Any, gen: Any = None, max_chars: int = 400) -> None:
+        from ovhhir_core.model import GenerationConfig
+
+        self.model = model
+        self.gen = gen or GenerationConfig(temperature=0.7, max_new_tokens=80, seed=0)
+        self.max_chars = max_chars
+
+    def __call__(self, cat: Category, reference: str) -> str | None:
+        from ovhhir_core.model import ChatSession
+
+        prompt = DESCRIBER_PROMPT.format(
+            name=cat.name, class_name=cat.class_name, reference=reference
+        )
+        answer = ""
+        for answer in ChatSession(self.model).ask(prompt, self.gen):  # noqa: B007
+            pass
+        return clean_description(answer, self.max_chars)

@@ -1,6 +1,6 @@
 """Build an HHIRChat dataset from labelled videos (``python -m ovhhir_core build-dataset``).
 
-Per input row (see :mod:`ovhhir_core.data.build_inputs`): map the label through the taxonomy,
+Per input row (see :mod:`ovhhir_core.data.build.inputs`): map the label through the taxonomy,
 get per-frame label maps (from a mask file, or by tracking the person prompts with
 :class:`ovhhir_core.tracking.TrackingSession`), write the three streams and an overlay with
 :func:`ovhhir_core.masking.write_streams` (the app's own stream writer, so training data and the
@@ -24,18 +24,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from ovhhir_core import video
-from ovhhir_core.data.build_inputs import InputError, Row, load_masks, read_rows, shard
-from ovhhir_core.data.describe import Describer, template_describer
-from ovhhir_core.data.hhirchat import Sample, append_sample, make_conversations
+from ovhhir_core.data.build.describe import Describer, template_describer
+from ovhhir_core.data.build.inputs import InputError, Row, load_masks, read_rows, shard
+from ovhhir_core.data.hhirchat import Sample, append_sample, make_conversations, require_samples
 from ovhhir_core.data.taxonomy import Category, Taxonomy, load_taxonomy
 from ovhhir_core.errors import UserError
 from ovhhir_core.masking import write_streams
+from ovhhir_core.streams import LABEL_VALUES
 
 log = logging.getLogger(__name__)
+
+#: ``tracker(row, cancel) -> {frame_idx: (H, W) uint8 label map}`` from the row's prompts.
+Tracker = Callable[[Row, "Callable[[], bool] | None"], Mapping[int, np.ndarray]]
 
 
 @dataclass
@@ -96,16 +99,17 @@ class BuildReport:
 class DatasetBuilder:
     """Builds (or resumes) one shard of a dataset; see the module docstring.
 
-    ``segmenters`` returns the shared tracking models; it is called once, on the first row
-    that needs tracking (rows with mask files never load them). ``describer`` writes soft labels
-    (default: the taxonomy's templates).
+    ``tracker(row, cancel)`` turns a row's person prompts into ``frame_idx -> (H, W) uint8``
+    label maps (it is only called for rows without a mask file; the build-dataset command gives
+    one that tracks with the preset's segmenters). ``describer`` writes soft labels (default: the
+    taxonomy's templates).
     """
 
     def __init__(
         self,
         options: BuildOptions,
         describer: Describer | None = None,
-        segmenters: Callable[[], Any] | None = None,
+        tracker: Tracker | None = None,
         taxonomy: Taxonomy | None = None,
     ) -> None:
         out = Path(options.out)
@@ -117,8 +121,7 @@ class DatasetBuilder:
             options.dataset = self.tax.dataset_name(options.dataset)
         self.describer = describer
         self._template = template_describer(self.tax, options.seed)
-        self._segmenters_factory = segmenters
-        self._segmenters = None
+        self._tracker = tracker
         self.streams_dir = Path(options.streams_dir or out.parent / f"{out.stem}_videos")
         try:
             self.streams_dir.resolve().relative_to(out.resolve().parent)
@@ -133,7 +136,8 @@ class DatasetBuilder:
     def run(self, cancel: Callable[[], bool] | None = None) -> Iterator[BuildEvent]:
         """Build every row of this shard; yields one event per row."""
         opts, report = self.options, self.report
-        rows = shard(read_rows(opts.source, opts.dataset), *opts.shard)
+        rows = read_rows(opts.source, opts.dataset)
+        rows = shard(list(require_samples(rows, opts.source, "(rows) to build from")), *opts.shard)
         done = existing_ids(report.out)
         report.total = len(rows)
         seen: set[str] = set()
@@ -215,7 +219,7 @@ class DatasetBuilder:
         present = set()
         for frame_idx in labels:
             present |= set(np.unique(labels[frame_idx]).tolist())
-        missing = [f"person_{k}" for k in (1, 2) if k not in present]
+        missing = [p for p, value in LABEL_VALUES.items() if value not in present]
         if missing:
             raise InputError(
                 f"the masks never show {' or '.join(missing)} (label values 1 and "
@@ -228,14 +232,14 @@ class DatasetBuilder:
                 f"the masks cover frames {keys[0]}..{keys[-1]}, outside the video's "
                 f"{info.num_frames} frames"
             )
-        fill = (self.options.fill,) * 3
         paths = write_streams(
             row.video,
-            _PairLabels(labels, info.height, info.width),
+            labels,
             self.streams_dir / row.id,
             start=lo,
             end=hi,
-            fill=fill,
+            fill=self.options.fill,
+            resize_labels=True,
         )
         text, how = self._describe(cat, row.id)
         extra = {
@@ -256,6 +260,7 @@ class DatasetBuilder:
             label=cat.class_name,
             source=self._dataset_name(row),
             extra=extra,
+            fill=self.options.fill,
         )
 
     def _dataset_name(self, row: Row) -> str | None:
@@ -287,50 +292,9 @@ class DatasetBuilder:
             raise InputError(
                 f"prompt frame {row.frame} is outside the video (0..{info.num_frames - 1})"
             )
-        return self._track(row, cancel)
-
-    def _track(self, row: Row, cancel: Callable[[], bool] | None) -> Mapping[int, np.ndarray]:
-        from ovhhir_core.tracking import TrackingSession
-
-        if self._segmenters is None:
-            if self._segmenters_factory is None:
-                raise InputError("this row needs tracking but no tracking models were given")
-            self._segmenters = self._segmenters_factory()
-        session = TrackingSession(self._segmenters, row.video)
-        for obj_id, prompt in row.prompts.items():
-            if prompt.box is not None:
-                session.add_box(row.frame, obj_id, prompt.box)
-            if prompt.points:
-                session.add_points(row.frame, obj_id, prompt.points, prompt.labels)
-        for _ in session.propagate(cancel):
-            pass
-        if not session.propagation_complete:
-            raise InputError("tracking was cancelled before the end of the video")
-        return session.labels
-
-
-class _PairLabels(Mapping):
-    """Label maps reduced to the pair: values other than 1 and 2 become background (as in the
-    paper, the background stream is the video without person_1 and person_2; other people stay
-    in it), resized (nearest) to the video's size where a mask file's size differs."""
-
-    def __init__(self, labels: Mapping[int, np.ndarray], height: int, width: int) -> None:
-        self.labels, self.size = labels, (height, width)
-
-    def __getitem__(self, frame_idx: int) -> np.ndarray:
-        lab = self.labels[frame_idx]
-        if lab.shape != self.size:
-            lab = cv2.resize(lab, self.size[::-1], interpolation=cv2.INTER_NEAREST)
-        return np.where(lab <= 2, lab, 0).astype(np.uint8)
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self.labels)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __contains__(self, frame_idx: object) -> bool:
-        return frame_idx in self.labels
+        if self._tracker is None:
+            raise InputError("this row needs tracking but no tracker was given")
+        return self._tracker(row, cancel)
 
 
 def existing_ids(path: Path) -> set[str]:
@@ -362,5 +326,6 @@ __all__ = [
     "BuildOptions",
     "BuildReport",
     "DatasetBuilder",
+    "Tracker",
     "existing_ids",
 ]

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ovhhir_core.data.figures import Arm, Leg, Pose
+from ovhhir_core.data.synthetic.figures import Arm, Leg, Pose
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,21 @@
+"""Building an HHIRChat dataset from labelled videos (``python -m ovhhir_core build-dataset``).
+
+- ``builder``: :class:`DatasetBuilder` — per row: label → taxonomy class, label maps (mask file
+  or a tracker), the three streams, a soft label; resumable and shardable;
+- ``inputs``: rows from a folder or a CSV, person prompts, mask files;
+- ``describe``: soft labels from the taxonomy's templates or a chat LLM.
+
+The command itself (``ovhhir_core.build_cli``) wires the tracking models and the LLM in, so this
+package never imports ``ovhhir_core.tracking`` (whose ``track`` command writes HHIRChat samples).
+"""
+
+from ovhhir_core.data.build.builder import (
+    BuildEvent,
+    BuildOptions,
+    BuildReport,
+    DatasetBuilder,
+    Tracker,
+    existing_ids,
+)
+
+__all__ = ["BuildEvent", "BuildOptions", "BuildReport", "DatasetBuilder", "Tracker", "existing_ids"]

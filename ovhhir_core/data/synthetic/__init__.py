@@ -1,0 +1,32 @@
+"""Synthetic interactions: drawn figures acting out interactions, with exact per-frame label maps.
+
+- ``generator``: :func:`render_clip`, :func:`write_clip`, :func:`make_dataset` (an HHIRChat set);
+- ``choreography``: each interaction's poses over time;
+- ``figures``: the drawn figures, their palettes and the backdrop.
+
+``from ovhhir_core.data.synthetic import make_dataset`` is the public entry point.
+"""
+
+from ovhhir_core.data.synthetic.generator import (
+    CLASSES,
+    SOURCE,
+    Pair,
+    SyntheticClip,
+    SyntheticError,
+    iter_specs,
+    make_dataset,
+    render_clip,
+    write_clip,
+)
+
+__all__ = [
+    "CLASSES",
+    "SOURCE",
+    "Pair",
+    "SyntheticClip",
+    "SyntheticError",
+    "iter_specs",
+    "make_dataset",
+    "render_clip",
+    "write_clip",
+]

@@ -1,0 +1,189 @@
+"""The zero-shot answerer: a pretrained video-LLM that sees the clip with both people marked.
+
+``ZeroShotAnswerer`` (shared, read-only; name ``"zeroshot"``) opens one
+``ZeroShotConversation`` per user and clip: the clip is sampled uniformly, rebuilt from its
+streams, the two people marked (:mod:`.marks`), and the video(s) encoded once
+(:class:`.engine.VideoPrefix`). Turns stream the growing answer; ``score`` ranks candidate answers
+by their mean token log-probability (what classification uses).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+
+from ovhhir_core.answerer import GenerationConfig, Provenance, TrackedClip
+from ovhhir_core.errors import UserError
+from ovhhir_core.streams import BACKGROUND, PERSONS
+
+from .config import MULTI_VIDEO_FAMILIES, ZeroShotConfig, check_frames
+from .engine import VideoPrefix, score_answers, stream_tokens
+from .frames import SampledClip, sample_clip
+from .loading import LoadedModel
+from .marks import mark_frames
+from .prompts import facts_block, first_message_text, rewrite
+
+log = logging.getLogger(__name__)
+
+#: The end-of-turn token of each family's chat template.
+END_OF_TURN = {"smolvlm": "<end_of_utterance>", "qwen3_vl": "<|im_end|>"}
+UNGROUNDED = (
+    "random weights (no pretrained video-LLM loaded): these answers are noise, not about the video"
+)
+
+
+class ZeroShotAnswerer:
+    """A shared zero-shot video-LLM (see the module docstring)."""
+
+    name = "zeroshot"
+
+    def __init__(self, loaded: LoadedModel, cfg: ZeroShotConfig, preset_name: str):
+        self.loaded = loaded
+        self.cfg = cfg
+        self.preset_name = preset_name
+        tokenizer = loaded.processor.tokenizer
+        stops = {
+            tokenizer.eos_token_id,
+            tokenizer.convert_tokens_to_ids(END_OF_TURN[loaded.family]),
+        }
+        eos = getattr(loaded.model.generation_config, "eos_token_id", None)
+        stops.update(eos if isinstance(eos, list) else [eos])
+        self.stop_ids = sorted(s for s in stops if s is not None and s != tokenizer.unk_token_id)
+
+    def provenance(self, frames: int | None = None, facts: bool = False) -> Provenance:
+        return Provenance(
+            answerer=self.name,
+            model_id=self.loaded.model_id,
+            preset=self.preset_name,
+            grounded=self.loaded.grounded,
+            frames=frames or self.cfg.frames,
+            warning=None if self.loaded.grounded else UNGROUNDED,
+            facts_in_prompt=facts,
+        )
+
+    def open(
+        self,
+        clip: TrackedClip,
+        frames: int | None = None,
+        use_facts: bool = True,
+        three_streams: bool | None = None,
+    ) -> ZeroShotConversation:
+        """Sample ``frames`` frames of ``clip`` (default: the preset's), mark both people and
+        encode the video(s); ``three_streams`` (default: the preset's) adds the three stream
+        videos for models that take several videos (Qwen3-VL)."""
+        frames = check_frames(frames or self.cfg.frames)
+        multi = self.loaded.family in MULTI_VIDEO_FAMILIES
+        if three_streams and not multi:
+            raise UserError(
+                f"{self.loaded.model_id} takes one video per prompt; passing the three streams "
+                "needs a Qwen3-VL model (preset paper)"
+            )
+        if three_streams is None:
+            three_streams = self.cfg.three_streams and multi
+        sampled = sample_clip(clip, frames, max_side=self.cfg.max_side)
+        facts = facts_block(clip.facts) if use_facts else None
+        return ZeroShotConversation(self, sampled, three_streams, facts)
+
+
+class ZeroShotConversation:
+    """One user's conversation about one clip; the video is encoded once, here."""
+
+    def __init__(
+        self,
+        answerer: ZeroShotAnswerer,
+        sampled: SampledClip,
+        three_streams: bool,
+        facts: str | None,
+    ):
+        self.answerer = answerer
+        self.sampled = sampled
+        self.three_streams = three_streams
+        self._facts = facts
+        self.history: list[dict[str, str]] = []
+        self.frames = mark_frames(sampled.frames, sampled.labels)
+        videos = [self.frames]
+        if three_streams:
+            videos += [sampled.streams[s] for s in (*PERSONS, BACKGROUND) if s in sampled.streams]
+        self.n_videos = len(videos)
+        self.provenance = answerer.provenance(len(sampled.indices), facts is not None)
+        prefix_text = self._render([{"role": "user", "content": "?"}]).split("\x00")[0]
+        self.prefix = VideoPrefix(
+            answerer.loaded, prefix_text, videos, [sampled.metadata()] * len(videos)
+        )
+
+    @property
+    def prompt_facts(self) -> str | None:
+        return self._facts
+
+    def _render(self, turns: list[dict[str, str]]) -> str:
+        """The chat template over ``turns``; a NUL marks the end of the video placeholders."""
+        processor = self.answerer.loaded.processor
+        messages = []
+        for i, turn in enumerate(turns):
+            if i == 0:
+                text = first_message_text(turn["content"], self.three_streams, self._facts)
+                content = [{"type": "video"}] * self.n_videos + [{"type": "text", "text": text}]
+            else:
+                text = rewrite(turn["content"]) if turn["role"] == "user" else turn["content"]
+                content = [{"type": "text", "text": text}]
+            messages.append({"role": turn["role"], "content": content})
+        rendered = processor.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+        cut = rendered.rfind(processor.video_token)
+        if cut < 0:
+            raise UserError(f"the chat template of {self.provenance.model_id} shows no video")
+        cut += len(processor.video_token)
+        return rendered[:cut] + "\x00" + rendered[cut:]
+
+    def _text_ids(self, turns: list[dict[str, str]]) -> list[int]:
+        prefix, _, rest = self._render(turns).partition("\x00")
+        if prefix != self.prefix.text:
+            raise UserError("the chat template changes the text before the video between turns")
+        tokenizer = self.answerer.loaded.processor.tokenizer
+        return tokenizer(rest, add_special_tokens=False)["input_ids"]
+
+    def ask(self, text: str, gen: GenerationConfig | None = None) -> Iterator[str]:
+        """Ask ``text``; yields the GROWING answer. The question joins ``history`` at once, the
+        answer when it ends (or what there was when the caller stops early)."""
+        if not text.strip():
+            raise UserError("the question is empty")
+        self.history.append({"role": "user", "content": text})
+        return self._answer(gen or GenerationConfig())
+
+    def _answer(self, gen: GenerationConfig) -> Iterator[str]:
+        ids = self._text_ids(self.history)
+        tokenizer = self.answerer.loaded.processor.tokenizer
+        tokens: list[int] = []
+        answer = ""
+        try:
+            for token in stream_tokens(self.prefix, ids, gen, self.answerer.stop_ids):
+                tokens.append(token)
+                text = tokenizer.decode(tokens, skip_special_tokens=True).strip()
+                if text != answer and not text.endswith("\ufffd"):
+                    answer = text
+                    yield answer
+        finally:
+            self.history.append({"role": "assistant", "content": answer})
+
+    def regenerate(self, gen: GenerationConfig | None = None) -> Iterator[str]:
+        """Answer the last question again, replacing its answer (growing text)."""
+        asked = [i for i, turn in enumerate(self.history) if turn["role"] == "user"]
+        if not asked:
+            raise UserError("nothing to regenerate: ask a question first")
+        del self.history[asked[-1] + 1 :]
+        return self._answer(gen or GenerationConfig())
+
+    def clear(self) -> None:
+        """Start the conversation over on the same encoded video."""
+        self.history.clear()
+
+    def score(self, question: str, answers: Sequence[str]) -> list[float]:
+        """Mean per-token log-probability of each answer as the reply to ``question`` about
+        this clip (history not included), scored in batches."""
+        if not answers:
+            return []
+        tokenizer = self.answerer.loaded.processor.tokenizer
+        question_ids = self._text_ids([{"role": "user", "content": question}])
+        answer_ids = [tokenizer(a, add_special_tokens=False)["input_ids"] for a in answers]
+        return score_answers(self.prefix, question_ids, answer_ids)

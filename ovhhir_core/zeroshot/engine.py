@@ -1,0 +1,204 @@
+"""The encoded video of a conversation, and decoding / scoring on top of it.
+
+A conversation's prompt always starts the same way: the chat template's opening and the video
+placeholder(s), which the processor expands into the frames' vision tokens. :class:`VideoPrefix`
+runs that part once (vision tower + language model) and keeps its key/value cache; every turn,
+regeneration and scoring batch continues from a copy of that cache with only its own text tokens,
+so the video is encoded once per conversation.
+
+Qwen3-VL places text after a video at multimodal-RoPE positions shifted by a per-prompt offset;
+the prefix keeps its own offset and passes explicit positions (the model's cached
+``rope_deltas`` are shared by every user of the model and are set only right before ``generate``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from ovhhir_core.answerer import GenerationConfig
+from ovhhir_core.errors import UserError
+
+from .loading import LoadedModel
+
+#: Candidates scored in one forward pass.
+SCORE_BATCH = 16
+
+
+def video_token(processor: Any) -> str:
+    return processor.video_token
+
+
+class VideoPrefix:
+    """The prompt's opening through the last video placeholder, encoded once."""
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        prefix_text: str,
+        videos: Sequence[np.ndarray],
+        metadata: Sequence[dict],
+    ):
+        self.loaded = loaded
+        self.text = prefix_text
+        kwargs: dict[str, Any] = {"video_metadata": list(metadata), "do_sample_frames": False}
+        if loaded.family == "qwen3_vl":
+            kwargs["cap_pixels_per_frame"] = True  # the reference per-frame pixel cap
+        inputs = loaded.processor(
+            text=[prefix_text], videos=list(videos), return_tensors="pt", **kwargs
+        )
+        self.inputs = inputs  # kept for inspection (pixel values shape, frame count)
+        model = loaded.model
+        device = loaded.device
+        batch = {k: v.to(device) for k, v in inputs.items() if isinstance(v, torch.Tensor)}
+        for key in ("pixel_values", "pixel_values_videos"):
+            if key in batch:
+                batch[key] = batch[key].to(model.dtype)
+        self.ids = batch["input_ids"]
+        self.rope_delta = None
+        position_ids = None
+        if loaded.family == "qwen3_vl":
+            position_ids, self.rope_delta = model.model.get_rope_index(
+                batch["input_ids"],
+                video_grid_thw=batch.get("video_grid_thw"),
+                attention_mask=batch["attention_mask"],
+                mm_token_type_ids=batch["mm_token_type_ids"],
+            )
+        with torch.inference_mode():
+            out = model(**batch, position_ids=position_ids, use_cache=True)
+        self.cache = out.cache
+
+    @property
+    def length(self) -> int:
+        return self.ids.shape[1]
+
+    def fresh_cache(self, batch: int = 1):
+        """A copy of the prefix cache, repeated ``batch`` times."""
+        cache = copy.deepcopy(self.cache)
+        if batch > 1:
+            cache.batch_repeat_interleave(batch)
+        return cache
+
+    def forward(self, ids: torch.Tensor, cache, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits for ``ids`` (B, L) continuing ``cache``; ``mask`` (B, cached + L) or None."""
+        b, n = ids.shape
+        past = cache.get_seq_length()
+        if mask is None:
+            mask = torch.ones(b, past + n, dtype=torch.long, device=ids.device)
+        position_ids = None
+        if self.rope_delta is not None:
+            pos = torch.arange(past, past + n, device=ids.device) + self.rope_delta.to(ids.device)
+            position_ids = pos.view(1, -1, n).expand(3, b, n)
+        out = self.loaded.model(
+            input_ids=ids, cache=cache, attention_mask=mask, position_ids=position_ids
+        )
+        return out.logits
+
+
+def _warpers(gen: GenerationConfig):
+    from transformers.generation.logits_process import (
+        LogitsProcessorList,
+        RepetitionPenaltyLogitsProcessor,
+        TemperatureLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    chain = []
+    if gen.repetition_penalty != 1.0:
+        chain.append(RepetitionPenaltyLogitsProcessor(gen.repetition_penalty))
+    if gen.temperature > 0:
+        chain += [TemperatureLogitsWarper(gen.temperature), TopPLogitsWarper(gen.top_p)]
+    return LogitsProcessorList(chain)
+
+
+@torch.inference_mode()
+def stream_tokens(
+    prefix: VideoPrefix, text_ids: list[int], gen: GenerationConfig, stop_ids: Sequence[int]
+) -> Iterator[int]:
+    """New token ids one by one after the prefix and ``text_ids`` (stop ids are not yielded).
+    Greedy at temperature 0, else sampled with a private generator (``gen.seed``)."""
+    gen.validate()
+    if gen.num_beams > 1:
+        yield from _beam_tokens(prefix, text_ids, gen, stop_ids)
+        return
+    device = prefix.loaded.device
+    rng = torch.Generator(device=device)
+    if gen.seed is not None:
+        rng.manual_seed(gen.seed)
+    else:
+        rng.seed()
+    warp = _warpers(gen)
+    cache = prefix.fresh_cache()
+    seen = torch.tensor([text_ids], device=device)
+    step = seen
+    for _ in range(gen.max_new_tokens):
+        logits = prefix.forward(step, cache)[:, -1].float()
+        scores = warp(seen, logits)
+        if gen.temperature > 0:
+            token = torch.multinomial(scores.softmax(-1), 1, generator=rng)
+        else:
+            token = scores.argmax(-1, keepdim=True)
+        if int(token) in stop_ids:
+            return
+        yield int(token)
+        step = token
+        seen = torch.cat([seen, token], dim=1)
+
+
+def _beam_tokens(prefix: VideoPrefix, text_ids, gen: GenerationConfig, stop_ids) -> Iterator[int]:
+    """Beam search through ``generate`` (cannot stream: the answer arrives whole)."""
+    loaded = prefix.loaded
+    ids = torch.cat([prefix.ids, torch.tensor([text_ids], device=prefix.ids.device)], dim=1)
+    if prefix.rope_delta is not None:
+        loaded.model.model.rope_deltas = prefix.rope_delta  # read by generate's position ids
+    pad = loaded.processor.tokenizer.pad_token_id
+    out = loaded.model.generate(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        cache=prefix.fresh_cache(gen.num_beams),  # generate does not expand a given cache
+        num_beams=gen.num_beams,
+        do_sample=gen.temperature > 0,
+        temperature=gen.temperature if gen.temperature > 0 else None,
+        top_p=gen.top_p if gen.temperature > 0 else None,
+        repetition_penalty=gen.repetition_penalty,
+        max_new_tokens=gen.max_new_tokens,
+        eos_token_id=list(stop_ids),
+        pad_token_id=pad if pad is not None else stop_ids[0],
+    )
+    for token in out[0, ids.shape[1] :].tolist():
+        if token in stop_ids:
+            return
+        yield token
+
+
+@torch.inference_mode()
+def score_answers(
+    prefix: VideoPrefix, question_ids: list[int], answers: Sequence[list[int]]
+) -> list[float]:
+    """Mean log-probability of each answer's tokens after the prefix and ``question_ids``."""
+    if not question_ids:
+        raise UserError("the question to score answers against is empty")
+    scores: list[float] = []
+    device = prefix.loaded.device
+    q = len(question_ids)
+    for start in range(0, len(answers), SCORE_BATCH):
+        chunk = [list(a) for a in answers[start : start + SCORE_BATCH]]
+        longest = max(len(a) for a in chunk)
+        ids = torch.zeros(len(chunk), q + longest, dtype=torch.long, device=device)
+        mask = torch.zeros(len(chunk), prefix.length + q + longest, dtype=torch.long, device=device)
+        for row, answer in enumerate(chunk):
+            ids[row, : q + len(answer)] = torch.tensor(question_ids + answer)
+            mask[row, : prefix.length + q + len(answer)] = 1
+        logp = prefix.forward(ids, prefix.fresh_cache(len(chunk)), mask).float().log_softmax(-1)
+        for row, answer in enumerate(chunk):
+            if not answer:
+                scores.append(float("-inf"))
+                continue
+            targets = torch.tensor(answer, device=device)
+            picked = logp[row, q - 1 : q - 1 + len(answer)].gather(1, targets[:, None])
+            scores.append(float(picked.mean()))
+    return scores

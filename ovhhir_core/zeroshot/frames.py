@@ -1,0 +1,129 @@
+"""The frames a zero-shot model sees: the tracked clip rebuilt from its three streams.
+
+Each stream holds one part of the source frame (person 1 only, person 2 only, the background
+without them; removed pixels are the clip's ``fill``), so pasting each part back where its label
+map says rebuilds the source frame, and the same label maps say exactly where to mark each person.
+Without ``masks.npz`` the label maps come from the person streams' non-``fill`` pixels.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ovhhir_core.answerer import TrackedClip
+from ovhhir_core.errors import UserError
+from ovhhir_core.streams import BACKGROUND, LABEL_VALUES, PERSONS
+from ovhhir_core.video import probe, sample_frames
+
+#: A pixel of a person stream further than this (sum of |RGB - fill|) from the fill is the person
+#: (lossy video moves the fill colour by a few levels, rarely more than ~30 in sum).
+FILL_TOLERANCE = 60
+
+
+@dataclass
+class SampledClip:
+    """``frames``: (T, H, W, 3) uint8 rebuilt source frames; ``labels``: (T, H, W) uint8 label
+    maps; ``streams``: stream name -> (T, H, W, 3) sampled stream frames; ``indices``: the
+    sampled frame numbers; ``fps`` and ``num_frames`` of the streams."""
+
+    frames: np.ndarray
+    labels: np.ndarray
+    indices: list[int]
+    fps: float
+    num_frames: int
+    streams: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def metadata(self) -> dict:
+        """The ``video_metadata`` entry transformers' video processors expect."""
+        fps = self.fps or 24.0
+        return {
+            "fps": fps,
+            "total_num_frames": self.num_frames,
+            "duration": self.num_frames / fps,
+            "frames_indices": list(self.indices),
+        }
+
+
+def _read_label_maps(path: Path) -> dict[int, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {int(k.rsplit("_", 1)[-1].split(".")[0]): data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise UserError(
+            f"{path} is not a readable masks.npz ({exc}); track the clip again"
+        ) from exc
+
+
+def _labels_from_masks(path: Path, indices: list[int], size: tuple[int, int]) -> np.ndarray:
+    """Label maps of the sampled stream frames. ``masks.npz`` is keyed by source frame number;
+    stream frame 0 is the first tracked frame (the smallest key)."""
+    maps = _read_label_maps(path)
+    offset = min(maps) if maps else 0
+    h, w = size
+    out = np.zeros((len(indices), h, w), np.uint8)
+    for i, idx in enumerate(indices):
+        label = maps.get(offset + idx)
+        if label is None:
+            continue
+        if label.shape != (h, w):
+            label = cv2.resize(label.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        out[i] = label
+    return out
+
+
+def _labels_from_fill(streams: dict[str, np.ndarray], fill: np.ndarray) -> np.ndarray:
+    first = streams[PERSONS[0]]
+    labels = np.zeros(first.shape[:3], np.uint8)
+    for person in PERSONS:
+        distance = np.abs(streams[person].astype(np.int16) - fill.astype(np.int16)).sum(-1)
+        labels[(distance > FILL_TOLERANCE) & (labels == 0)] = LABEL_VALUES[person]
+    return labels
+
+
+def compose(streams: dict[str, np.ndarray], labels: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """Rebuild the source frames: each label's pixels from its stream, the rest from the
+    background stream (or ``fill`` when the clip has none)."""
+    if BACKGROUND in streams:
+        frames = streams[BACKGROUND].copy()
+    else:
+        frames = np.empty_like(streams[PERSONS[0]])
+        frames[...] = fill
+    for person in PERSONS:
+        where = labels == LABEL_VALUES[person]
+        frames[where] = streams[person][where]
+    return frames
+
+
+def sample_clip(clip: TrackedClip, frames: int, max_side: int | None = 512) -> SampledClip:
+    """Sample ``frames`` frames uniformly from every stream of ``clip`` and rebuild the source."""
+    first = clip.streams[PERSONS[0]]
+    info = probe(first)
+    names = [s for s in (*PERSONS, BACKGROUND) if s in clip.streams]
+    sampled: dict[str, np.ndarray] = {}
+    indices: list[int] = []
+    for name in names:
+        if probe(clip.streams[name]).num_frames != info.num_frames:
+            raise UserError(
+                f"the {name} stream has a different frame count from {first.name}; "
+                "write the three streams of one clip together (`track`)"
+            )
+        indices, sampled[name] = sample_frames(clip.streams[name], frames, max_side=max_side)
+    fill = np.asarray(clip.fill, np.uint8)
+    size = sampled[PERSONS[0]].shape[1:3]
+    if clip.masks is not None:
+        labels = _labels_from_masks(Path(clip.masks), indices, size)
+    else:
+        labels = _labels_from_fill(sampled, fill)
+    return SampledClip(
+        frames=compose(sampled, labels, fill),
+        labels=labels,
+        indices=indices,
+        fps=info.fps,
+        num_frames=info.num_frames,
+        streams=sampled,
+    )
