@@ -18,6 +18,7 @@ import gradio as gr
 
 from app.common import GenerationSettings, display, fail, gpu_queue, user_errors
 from app.state import Services, SessionState, on_gpu
+from app.timeline import build_facts_panel
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import ONE_WORD_QUESTION, STREAMS, describe_question
 
@@ -157,6 +158,7 @@ class ChatTab:
     handlers: ChatHandlers
     chatbot: gr.Chatbot
     warning: gr.Markdown
+    facts: gr.Markdown | None = None  # the measured facts of the tracked clip
 
 
 def build_chat(services: Services, state: gr.State) -> ChatTab:
@@ -188,6 +190,7 @@ def build_chat(services: Services, state: gr.State) -> ChatTab:
             ranking = gr.Dataframe(
                 headers=["rank", "class", "score"], interactive=False, label="Ranked classes"
             )
+            facts = build_facts_panel()
     gen = settings.inputs
     out = [chatbot, question, warning]
     send_btn.click(ch.ask, [state, question, *gen], out, api_name="ask", **gpu)
@@ -198,4 +201,4 @@ def build_chat(services: Services, state: gr.State) -> ChatTab:
     clear_btn.click(ch.clear, [state], chatbot, api_name="clear_chat")
     classify_in = [state, candidates, method, settings.frames]
     classify_btn.click(ch.classify, classify_in, ranking, api_name="classify", **gpu)
-    return ChatTab(handlers=ch, chatbot=chatbot, warning=warning)
+    return ChatTab(handlers=ch, chatbot=chatbot, warning=warning, facts=facts)
