@@ -40,9 +40,12 @@ __all__ = [
 ]
 
 #: Overlay colours (RGB) per label value; other values use the DAVIS palette.
-OVERLAY_COLOURS = {1: (230, 57, 70), 2: (29, 130, 230)}
+OVERLAY_COLOURS = {
+    LABEL_VALUES["person_1"]: (230, 57, 70),
+    LABEL_VALUES["person_2"]: (29, 130, 230),
+}
 #: Short names for the legend.
-LEGEND = {1: "P1", 2: "P2"}
+LEGEND = {LABEL_VALUES["person_1"]: "P1", LABEL_VALUES["person_2"]: "P2"}
 
 
 class MaskingError(UserError, ValueError):

@@ -344,3 +344,26 @@ def test_a_csv_without_rows_is_an_error_naming_it(tmp_path):
     builder = DatasetBuilder(BuildOptions(tmp_path / "list.csv", tmp_path / "d.jsonl"))
     with pytest.raises(UserError, match="list.csv.*no samples"):
         list(builder.run())
+
+
+def test_full_disk_while_resuming_keeps_the_output_whole(tmp_path, monkeypatch):
+    """Dropping a truncated last line rewrites the output; a disk that fills up during the
+    rewrite must leave the samples already built as they were."""
+    import errno
+
+    out = tmp_path / "d.jsonl"
+    good = '{"id": "a"}\n{"id": "b"}\n'
+    out.write_text(good + '{"id": "c", "p1"')
+
+    def half(self, text, *args, **kwargs):
+        with open(self, "w", encoding="utf-8") as f:
+            f.write(text[: len(text) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half)
+    with pytest.raises(OSError, match="No space"):
+        existing_ids(out)
+    monkeypatch.undo()
+    assert out.read_text() == good + '{"id": "c", "p1"'
+    assert [p.name for p in tmp_path.iterdir()] == ["d.jsonl"]
+    assert existing_ids(out) == {"a", "b"} and out.read_text() == good

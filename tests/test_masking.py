@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import errno
-import json
 import zipfile
+from pathlib import Path
 
 import av
 import numpy as np
@@ -250,6 +250,13 @@ def _disk_full_after(calls: int):
     return fail
 
 
+def _half_then_full_disk(self, text, *args, **kwargs):
+    """``Path.write_text`` on a disk that fills up halfway through."""
+    with open(self, "w", encoding="utf-8") as f:
+        f.write(text[: len(text) // 2])
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
 def _files(folder):
     return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
@@ -293,7 +300,7 @@ def test_full_disk_while_exporting_a_sample_leaves_no_sample(streams, tmp_path, 
         export_hhirchat_sample(streams, tmp_path / "s", "c1")
     assert _files(tmp_path / "s") == []  # neither the two copies made nor a JSON
     monkeypatch.undo()
-    monkeypatch.setattr(json, "dump", _disk_full_after(0)(json.dump))
+    monkeypatch.setattr(Path, "write_text", _half_then_full_disk)  # the sample's JSON
     with pytest.raises(OSError, match="No space"):
         export_hhirchat_sample(streams, tmp_path / "t", "c2")
     assert _files(tmp_path / "t") == []

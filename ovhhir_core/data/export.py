@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ovhhir_core.data.hhirchat import Sample, Turn, save_dataset
 from ovhhir_core.data.records import DatasetError
-from ovhhir_core.streams import DESCRIBE_QUESTION, FILE_SUFFIXES, HHIRCHAT_KEYS, STREAMS
+from ovhhir_core.streams import DESCRIBE_QUESTION, FILE_SUFFIXES, STREAMS
 
 
 def _copy_atomic(src: Path, dest: Path) -> None:
@@ -46,16 +46,17 @@ def export_hhirchat_sample(
         raise DatasetError(f"streams missing: {', '.join(missing)}; write the streams first")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    targets, copied = {}, []
+    targets: dict[str, Path] = {}
+    copied: list[Path] = []
     try:  # on failure (a full disk) the copies made so far are removed: no half sample is left
         for stream in STREAMS:
             dest = out_dir / f"{sample_id}{FILE_SUFFIXES[stream]}"
             if Path(streams[stream]).resolve() != dest.resolve():
                 _copy_atomic(Path(streams[stream]), dest)
                 copied.append(dest)
-            targets[HHIRCHAT_KEYS[stream]] = dest
+            targets[stream] = dest
         turns = [Turn("human", question), Turn("gpt", answer or "")]
-        sample = Sample(sample_id, targets["p1"], targets["p2"], targets["bg"], turns, fill=fill)
+        sample = Sample.from_streams(sample_id, targets, turns, fill=fill)
         return save_dataset([sample], out_dir / f"{sample_id}.json")
     except BaseException:
         for dest in copied:

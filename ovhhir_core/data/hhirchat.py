@@ -40,7 +40,13 @@ from pathlib import Path
 from typing import Any
 
 from ovhhir_core.data import validation as V
-from ovhhir_core.data.records import DatasetError, ErrorContext, read_records, type_name
+from ovhhir_core.data.records import (
+    DatasetError,
+    ErrorContext,
+    read_records,
+    type_name,
+    write_text_atomic,
+)
 from ovhhir_core.streams import DESCRIBE_QUESTION, HHIRCHAT_KEYS, ONE_WORD_QUESTION, STREAMS
 
 _KNOWN_KEYS = {*HHIRCHAT_KEYS.values(), "id", "conversations", "label", "source", "fill"}
@@ -80,6 +86,18 @@ class Sample:
                 field="fill",
             )
         self.fill = fill
+
+    @classmethod
+    def from_streams(
+        cls,
+        sample_id: str,
+        streams: Mapping[str, Path],
+        conversations: list[Turn],
+        **fields: Any,
+    ) -> Sample:
+        """A sample whose videos are ``streams`` keyed by stream name (``person_1`` ...)."""
+        p1, p2, bg = (streams.get(s) for s in STREAMS)
+        return cls(sample_id, p1, p2, bg, conversations, **fields)  # type: ignore[arg-type]
 
     @property
     def streams(self) -> dict[str, Path | None]:
@@ -256,18 +274,11 @@ def save_dataset(samples: Iterable[Sample], path: str | os.PathLike) -> Path:
             raise DatasetError(
                 exc.message, file=path, index=index, sample_id=s.id, field=exc.field
             ) from None
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:  # written under a temporary name: a full disk leaves no half file under the real one
-        with open(tmp, "w", encoding="utf-8") as f:
-            if suffix == ".json":
-                json.dump(records, f, indent=1, ensure_ascii=False)
-                f.write("\n")
-            else:
-                for rec in records:
-                    f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    if suffix == ".json":
+        text = json.dumps(records, indent=1, ensure_ascii=False) + "\n"
+    else:
+        text = "".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in records)
+    write_text_atomic(path, text)
     return path
 
 

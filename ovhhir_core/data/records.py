@@ -101,3 +101,16 @@ def read_records(path: Path) -> Iterable[tuple[int, int | None, Any]]:
         )
     for index, record in enumerate(data):
         yield index, None, record
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, renamed when
+    complete: a failure (a full disk) leaves the old file or none, never half of the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -30,10 +30,11 @@ from ovhhir_core import video
 from ovhhir_core.data.build.describe import Describer, template_describer
 from ovhhir_core.data.build.inputs import InputError, Row, load_masks, read_rows, shard
 from ovhhir_core.data.hhirchat import Sample, append_sample, make_conversations, require_samples
+from ovhhir_core.data.records import write_text_atomic
 from ovhhir_core.data.taxonomy import Category, Taxonomy, load_taxonomy
 from ovhhir_core.errors import UserError
 from ovhhir_core.masking import write_streams
-from ovhhir_core.streams import LABEL_VALUES
+from ovhhir_core.streams import LABEL_VALUES, PERSONS
 
 log = logging.getLogger(__name__)
 
@@ -178,10 +179,8 @@ class DatasetBuilder:
         if not self.report.errors:
             path.unlink(missing_ok=True)
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            for rec in self.report.errors:
-                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        lines = (json.dumps(rec, ensure_ascii=False) + "\n" for rec in self.report.errors)
+        write_text_atomic(path, "".join(lines))
 
     # ------------------------------------------------------------------ one row
     def category(self, row: Row) -> Category:
@@ -251,11 +250,9 @@ class DatasetBuilder:
         }
         if cat.unseen:
             extra["unseen"] = True
-        return Sample(
+        return Sample.from_streams(
             row.id,
-            paths["person_1"],
-            paths["person_2"],
-            paths["background"],
+            paths,
             make_conversations(text, cat.class_name),
             label=cat.class_name,
             source=self._dataset_name(row),
@@ -286,7 +283,7 @@ class DatasetBuilder:
                 "no prompts: give p1 and p2 (points 'x,y;x,y' or a box "
                 "'x0,y0,x1,y1') or a mask file"
             )
-        if set(row.prompts) != {"person_1", "person_2"}:
+        if set(row.prompts) != set(PERSONS):
             raise InputError("give prompts for both people (p1 and p2)")
         if not 0 <= row.frame < info.num_frames:
             raise InputError(
@@ -317,7 +314,7 @@ def existing_ids(path: Path) -> set[str]:
                 ) from None
             log.warning("%s: dropping an incomplete last line (interrupted run)", path)
     if "".join(keep) != "".join(lines):
-        path.write_text("".join(keep), encoding="utf-8")
+        write_text_atomic(path, "".join(keep))  # never a half-written output on a full disk
     return ids
 
 

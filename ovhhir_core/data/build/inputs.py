@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ovhhir_core.errors import UserError
+from ovhhir_core.streams import HHIRCHAT_KEYS, PERSONS
 
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v", ".mpg", ".mpeg"}
 MASK_SUFFIXES = ("_masks.npz", ".npz", "_masks.zip")
@@ -158,7 +159,7 @@ def rows_from_csv(path: Path, dataset: str | None = None) -> list[Row]:
                 raise InputError("the 'label' cell is empty")
             if rec.get("frame"):
                 row.frame = int(rec["frame"])
-            for col, obj in (("p1", "person_1"), ("p2", "person_2")):
+            for obj, col in ((p, HHIRCHAT_KEYS[p]) for p in PERSONS):
                 if rec.get(col):
                     row.prompts[obj] = parse_prompt(rec[col])
             if rec.get("mask"):

@@ -273,11 +273,9 @@ def _write_sample(
     extra: dict = {"seed": clip.seed}
     if len(clip.pairs) > 1:
         extra["other_pair"] = clip.pairs[1].class_name
-    return Sample(
+    return Sample.from_streams(
         sample_id,
-        paths["person_1"],
-        paths["person_2"],
-        paths["background"],
+        paths,
         make_conversations(text, clip.class_name),
         label=clip.class_name,
         source=SOURCE,
