@@ -78,6 +78,13 @@ class Services:
 
         return self._get("segmenters", lambda: load_segmenters(self.preset, self.device))
 
+    def detector(self) -> Any:
+        """The person detector behind *Find people* (``ovhhir_core.tracking.detector``)."""
+        from ovhhir_core.tracking.detector import load_detector
+
+        lock = self.segmenters().lock  # outside _get: its lock is not re-entrant
+        return self._get("detector", lambda: load_detector(self.preset.detector, self.device, lock))
+
     def model(self) -> Any:
         """The multi-branch chat model (``ovhhir_core.model``), with the checkpoint if given."""
         from ovhhir_core.model import load_model
@@ -138,6 +145,7 @@ class SessionState:
     frame_idx: int = 0
     frame: tuple[int, Any] | None = None  # (frame_idx, (H, W, 3) uint8): the frame on screen
     tracking: Any = None  # ovhhir_core.tracking.TrackingSession
+    people: Any = None  # app.track_people.PeopleState: proposals shown, a pending box corner
     outputs: dict[str, Path] = field(default_factory=dict)  # streams, overlay, exports
     chat: Any = None  # ovhhir_core.model.ChatSession
     chat_frames: int | None = None
@@ -153,6 +161,7 @@ class SessionState:
         self.start, self.end, self.frame_idx = 0, None, 0
         self.frame = None
         self.tracking = None
+        self.people = None
         self.reset_outputs()
         self.version += 1
 

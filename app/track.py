@@ -15,7 +15,13 @@ import gradio as gr
 from app.common import gpu_queue
 from app.state import Services
 from app.timeline import build_timeline
-from app.track_handlers import NO_RESULTS, PERSON_CHOICES, POLARITY_CHOICES, TrackHandlers
+from app.track_handlers import (
+    CLICK_KINDS,
+    NO_RESULTS,
+    PERSON_CHOICES,
+    POLARITY_CHOICES,
+    TrackHandlers,
+)
 from ovhhir_core.streams import DISPLAY_NAMES
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -46,13 +52,25 @@ class _Widgets:
     person: Any = None
     polarity: Any = None
     frame: Any = None
+    min_score: Any = None
+    people: Any = None
     clicks: Any = None
     status: Any = None
     buttons: dict[str, Any] = field(default_factory=dict)
     results: list[Any] = field(default_factory=list)  # overlay, p1, p2, bg videos + downloads
 
 
-def _layout() -> _Widgets:
+def _people_row(w: _Widgets, min_score: float) -> None:
+    """*Find people*, the confidence threshold and what found them."""
+    with gr.Row():
+        w.buttons["find"] = gr.Button("Find people", elem_id="find-people")
+        w.min_score = gr.Slider(
+            0, 1, value=min_score, step=0.05, label="Confidence threshold", elem_id="min-score"
+        )
+    w.people = gr.Markdown("", elem_id="people-info")
+
+
+def _layout(min_score: float = 0.5) -> _Widgets:
     """The tab's components (inside the caller's ``gr.Tab``)."""
     w = _Widgets()
     with gr.Row():
@@ -69,7 +87,7 @@ def _layout() -> _Widgets:
                     list(PERSON_CHOICES), value="Person 1", label="Click for", elem_id="person"
                 )
                 w.polarity = gr.Radio(
-                    list(POLARITY_CHOICES),
+                    list(CLICK_KINDS),
                     value=next(iter(POLARITY_CHOICES)),
                     label="Click kind",
                     elem_id="polarity",
@@ -80,6 +98,7 @@ def _layout() -> _Widgets:
                 elem_id="frame",
                 buttons=["fullscreen"],
             )
+            _people_row(w, min_score)
             w.clicks = gr.Markdown("", elem_id="clicks")
             with gr.Row():
                 w.buttons["undo"] = gr.Button("Undo last click")
@@ -120,7 +139,7 @@ def _click_api(h: TrackHandlers, state: gr.State, w: _Widgets, gpu: dict[str, An
 def build_track(services: Services, state: gr.State) -> TrackTab:
     """The Track tab's layout and events (inside the caller's ``gr.Tab``)."""
     h = TrackHandlers(services)
-    w = _layout()
+    w = _layout(services.preset.detector.min_score)
     gpu = gpu_queue(services)
     tab = TrackTab(handlers=h)
 
@@ -149,6 +168,12 @@ def build_track(services: Services, state: gr.State) -> TrackTab:
     click_in = [state, w.person, w.polarity]
     stale(w.frame.select(h.click, click_in, [w.frame, w.clicks], api_name="click", **gpu))
     stale(_click_api(h, state, w, gpu))
+    w.buttons["find"].click(
+        h.find_people, [state, w.min_score], [w.frame, w.people], api_name="find_people", **gpu
+    )
+    w.min_score.release(
+        h.set_min_score, [state, w.min_score], [w.frame, w.people], api_name="set_min_score"
+    )
     person_out = [w.frame, w.clicks]
     stale(w.buttons["undo"].click(h.undo, [state, w.person], person_out, api_name="undo"))
     stale(

@@ -18,10 +18,12 @@ import numpy as np
 
 from app.common import fail, user_errors, video_info_markdown
 from app.state import Services, SessionState, on_gpu
+from app.track_people import BOX_MODE, PeopleTools
 from ovhhir_core.streams import DISPLAY_NAMES, PERSONS
 
 PERSON_CHOICES = {DISPLAY_NAMES[p]: p for p in PERSONS}
 POLARITY_CHOICES = {"Positive (this is the person)": 1, "Negative (not this)": 0}
+CLICK_KINDS = (*POLARITY_CHOICES, BOX_MODE)
 #: Result videos of the tab, in the order the track event returns them.
 RESULT_VIDEOS = ("overlay", "person_1", "person_2", "background")
 NO_RESULTS = (None, None, None, None, None)  # four videos and the downloads
@@ -33,6 +35,7 @@ class TrackHandlers:
     def __init__(self, services: Services):
         self.services = services
         self.caps = services.settings.caps
+        self.people = PeopleTools(services)
         self.track = user_errors(on_gpu(duration=120)(self._track))
 
     @user_errors
@@ -110,15 +113,34 @@ class TrackHandlers:
         self._need_video(state)
         session = self._session(state)
         point = (int(round(float(x))), int(round(float(y))))
-        label = POLARITY_CHOICES[polarity]
-        session.add_points(state.frame_idx, PERSON_CHOICES[person], points=[point], labels=[label])
+        obj_id = PERSON_CHOICES[person]
+        status = self.people.click(state, session, obj_id, polarity, point)
+        if status is None:
+            label = POLARITY_CHOICES[polarity]
+            session.add_points(state.frame_idx, obj_id, points=[point], labels=[label])
         state.reset_outputs()
-        return self._render(state), self._clicks_text(state)
+        return self._render(state), self._clicks_text(state, status)
+
+    @user_errors
+    def find_people(self, state: SessionState, min_score: float) -> tuple[np.ndarray, str]:
+        """*Find people*: the person proposals on the annotation frame, numbered on it."""
+        self._need_video(state)
+        info = self.people.find(state, self._session(state), min_score)
+        return self._render(state), info
+
+    def set_min_score(self, state: SessionState, min_score: float) -> tuple:
+        """The confidence slider moved: redraw the proposals above it."""
+        if state.people is None:
+            return gr.update(), ""
+        state.people.min_score = float(min_score)
+        return self._render(state), self.people.info(state)
 
     @user_errors
     def undo(self, state: SessionState, person: str) -> tuple[np.ndarray | None, str]:
         """Remove the chosen person's last click."""
         obj_id = PERSON_CHOICES[person]
+        if self.people.undo_corner(state, obj_id):
+            return self._render(state), self._clicks_text(state, f"{person}: corner removed.")
         if not self._counts(state)[obj_id]:
             gr.Warning(f"{person} has no click to undo.")
             return self._render(state), self._clicks_text(state)
@@ -242,11 +264,12 @@ class TrackHandlers:
         if state.frame is None or state.frame[0] != state.frame_idx:
             state.frame = (state.frame_idx, read_frame(state.video_path, state.frame_idx))
         frame = state.frame[1]
-        if not any(self._counts(state).values()):
-            return frame
-        return overlay_frame(frame, state.tracking.label_map(state.frame_idx))
+        if any(self._counts(state).values()):
+            frame = overlay_frame(frame, state.tracking.label_map(state.frame_idx))
+        return self.people.decorate(state, frame)
 
-    def _clicks_text(self, state: SessionState) -> str:
-        return ", ".join(
+    def _clicks_text(self, state: SessionState, status: str | None = None) -> str:
+        counts = ", ".join(
             f"{DISPLAY_NAMES[p]}: {n} click(s)" for p, n in self._counts(state).items()
         )
+        return f"{counts}\n\n{status}" if status else counts

@@ -15,6 +15,7 @@ import sys
 COMMAND_MODULES = [
     "ovhhir_core.info",
     "ovhhir_core.tracking.cli",
+    "ovhhir_core.tracking.people_cli",
     "ovhhir_core.timeline_cli",
     "ovhhir_core.model.cli",
     "ovhhir_core.build_cli",
@@ -36,7 +37,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         metavar="COMPONENT=PATH",
         default=[],
         help="load a component's weights from a local file or folder (repeatable); components: "
-        "sam, tracker, person_encoder, background_encoder, llm, embedder",
+        "sam, tracker, person_encoder, background_encoder, llm, embedder, detector, zeroshot",
     )
 
 

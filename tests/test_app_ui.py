@@ -44,6 +44,7 @@ def test_build_without_launch_wires_the_gpu_group():
     gpu_events = {
         "click",
         "click_at",
+        "find_people",
         "track",
         "ask",
         "describe",

@@ -17,6 +17,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from ovhhir_core.errors import UserError
 
@@ -51,41 +52,76 @@ def _fill(text: str) -> tuple[int, int, int]:
     return tuple(int(v) for v in values)  # type: ignore[return-value]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+#: Per-person flags of ``track``: (suffix, argparse options, help with ``{k}``).
+_PERSON_FLAGS = (
+    (
+        "",
+        {"type": _point, "action": "append", "default": []},
+        "X,Y",
+        "positive click on person {k} (repeatable; video pixels)",
+    ),
+    (
+        "-neg",
+        {"type": _point, "action": "append", "default": []},
+        "X,Y",
+        "negative click: not person {k} (repeatable)",
+    ),
+    ("-box", {"type": _box}, "X0,Y0,X1,Y1", "box around person {k} (alone or with clicks)"),
+    (
+        "-id",
+        {"type": int},
+        "K",
+        "person {k} is person proposal K on --frame (the ids `people` prints)",
+    ),
+)
+
+
+def video_command(subparsers, name: str, summary: str, description: str, func) -> Any:
+    """Add subcommand ``name`` taking a video, with the shared model flags; returns its parser."""
     from ovhhir_core import cli
 
-    p = subparsers.add_parser(
-        "track",
-        help="mark two people with clicks, track them, write the three streams",
-        description="Segment person 1 and person 2 from clicks/boxes on one frame with SAM, track "
-        "them over the video with SAM 2.1, and write the person_1 / person_2 / background streams, "
-        "an overlay video, the masks (PNG zip and npz) and an HHIRChat sample.",
-    )
+    p = subparsers.add_parser(name, help=summary, description=description)
     p.add_argument("video", type=Path, help="input video")
+    cli.add_common_args(p)
+    p.set_defaults(func=func)
+    return p
+
+
+def open_session(args: argparse.Namespace, start: int = 0, end: int | None = None):
+    """(preset, device, shared segmenters, a session on ``args.video`` over [start, end))."""
+    from ovhhir_core.config import load_preset, parse_local_paths
+    from ovhhir_core.device import resolve_device
+    from ovhhir_core.tracking import TrackingSession, load_segmenters
+
+    preset = load_preset(args.preset, parse_local_paths(args.weights))
+    device = resolve_device(args.device)
+    segs = load_segmenters(preset, device)
+    return preset, device, segs, TrackingSession(segs, args.video, start=start, end=end)
+
+
+def open_proposals(preset, device, segs, session):
+    """The preset's person detector over ``session`` (a :class:`SessionProposals`)."""
+    from ovhhir_core.tracking.detector import load_detector
+    from ovhhir_core.tracking.proposals import SessionProposals
+
+    proposals = SessionProposals(load_detector(preset.detector, device, segs.lock), session)
+    log.info("person proposals from %s", proposals.source)
+    return proposals
+
+
+_SUMMARY = "mark two people with clicks, track them, write the three streams"
+_DESCRIPTION = (
+    "Segment person 1 and person 2 from clicks, boxes or person proposals on one frame with SAM, "
+    "track them over the video with SAM 2.1, and write the person_1 / person_2 / background "
+    "streams, an overlay video, the masks (PNG zip and npz) and an HHIRChat sample."
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = video_command(subparsers, "track", _SUMMARY, _DESCRIPTION, run)
     for k in (1, 2):
-        p.add_argument(
-            f"--p{k}",
-            type=_point,
-            action="append",
-            default=[],
-            metavar="X,Y",
-            help=f"positive click on person {k} (repeatable; video pixels)",
-        )
-        p.add_argument(
-            f"--p{k}-neg",
-            type=_point,
-            action="append",
-            default=[],
-            metavar="X,Y",
-            help=f"negative click: not person {k} (repeatable)",
-        )
-        p.add_argument(
-            f"--p{k}-box",
-            type=_box,
-            default=None,
-            metavar="X0,Y0,X1,Y1",
-            help=f"box around person {k}",
-        )
+        for suffix, options, metavar, text in _PERSON_FLAGS:
+            p.add_argument(f"--p{k}{suffix}", metavar=metavar, help=text.format(k=k), **options)
     p.add_argument(
         "--frame", type=int, default=None, help="frame the clicks are on (default: the start frame)"
     )
@@ -106,37 +142,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    cli.add_common_args(p)
-    p.set_defaults(func=run)
+
+
+def _prompts(args: argparse.Namespace) -> dict[str, tuple]:
+    """``{person_k: (positive points, negative points, box, proposal id)}``, checked."""
+    prompts = {
+        f"person_{k}": tuple(getattr(args, f"p{k}{s.replace('-', '_')}") for s, *_ in _PERSON_FLAGS)
+        for k in (1, 2)
+    }
+    for obj_id, (pos, _neg, box, proposal_id) in prompts.items():
+        flag = obj_id.replace("person_", "--p")
+        if not pos and box is None and proposal_id is None:
+            raise UserError(
+                f"mark {obj_id}: give {flag} X,Y (a click on them), {flag}-box or {flag}-id"
+            )
+        if box is not None and proposal_id is not None:
+            raise UserError(f"{flag}-box and {flag}-id both give a box: choose one")
+    return prompts
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ovhhir_core.config import load_preset, parse_local_paths
     from ovhhir_core.data.export import export_hhirchat_sample
-    from ovhhir_core.device import resolve_device
     from ovhhir_core.masking import export_masks_npz, export_masks_png_zip, write_streams
-    from ovhhir_core.tracking import TrackingSession, load_segmenters
 
-    prompts = {
-        f"person_{k}": (
-            getattr(args, f"p{k}"),
-            getattr(args, f"p{k}_neg"),
-            getattr(args, f"p{k}_box"),
-        )
-        for k in (1, 2)
-    }
-    for obj_id, (pos, _neg, box) in prompts.items():
-        if not pos and box is None:
-            flag = obj_id.replace("person_", "--p")
-            raise UserError(f"mark {obj_id}: give {flag} X,Y (a click on them) or {flag}-box")
-    preset = load_preset(args.preset, parse_local_paths(args.weights))
-    device = resolve_device(args.device)
-    segs = load_segmenters(preset, device)
-    session = TrackingSession(segs, args.video, start=args.start, end=args.end)
+    prompts = _prompts(args)
+    preset, device, segs, session = open_session(args, args.start, args.end)
     frame_idx = session.start if args.frame is None else args.frame
-    for obj_id, (pos, neg, box) in prompts.items():
+    if any(prompt[3] is not None for prompt in prompts.values()):
+        proposals = open_proposals(preset, device, segs, session)
+        prompts = {
+            obj_id: (pos, neg, proposals.by_id(frame_idx, k).box if k is not None else box)
+            for obj_id, (pos, neg, box, k) in prompts.items()
+        }
+    for obj_id, (pos, neg, box, *_) in prompts.items():
         if box is not None:
             session.add_box(frame_idx, obj_id, box)
         if pos or neg:

@@ -214,7 +214,7 @@ class Propagator:
         reverse: bool,
         active: Callable[[int, int], bool],
         cancel: Callable[[], bool] | None,
-    ) -> Iterator[tuple[int, np.ndarray, list[int]]]:
+    ) -> Iterator[tuple[int, dict[int, torch.Tensor]]]:
         for frame_idx, frame in source(lo, hi, reverse):
             if cancel is not None and cancel():
                 return
@@ -224,7 +224,7 @@ class Propagator:
                 for value in self.values:
                     if active(value, frame_idx):
                         logits[value] = self._step(value, frame_idx, pixels, reverse)
-            yield frame_idx, self._label_map(logits), list(logits)
+            yield frame_idx, logits
 
     def run(
         self,
@@ -233,24 +233,36 @@ class Propagator:
         end: int,
         cancel: Callable[[], bool] | None = None,
     ) -> Iterator[tuple[int, np.ndarray, list[int]]]:
-        """Propagate forward over [first annotation, end) then backward over [start, last first
-        annotation); yields ``(frame_idx, (H, W) uint8 label map, values tracked on it)``.
+        """Track each object forward from its first annotated frame to ``end`` and backward from
+        there to ``start``; yields ``(frame_idx, (H, W) uint8 label map, values tracked on it)``
+        once per frame, with every object (where objects overlap, the highest logit wins).
 
-        A frame visited by both passes (between two objects' first annotations) is yielded twice,
-        each time with the objects that pass tracked; the caller merges them.
-        ``cancel()`` is polled before each frame; when it returns True the run stops.
+        One forward pass over [first annotation, end), then one backward pass over [start, last
+        first annotation). Frames between two objects' first annotations get some objects from
+        each pass: their forward logits (low-res, float16, on the CPU) wait for the backward pass,
+        and the frame is yielded then. ``cancel()`` is polled before each frame; when it returns
+        True the run stops (frames still waiting are not yielded).
         """
         self._new_sessions()
         self._seed(source)
-        lo = min(self.first.values())
-        yield from self._pass(source, lo, end, False, lambda v, f: f >= self.first[v], cancel)
+        lo, hi = min(self.first.values()), max(self.first.values())
+        waiting: dict[int, dict[int, torch.Tensor]] = {}
+        forward = self._pass(source, lo, end, False, lambda v, f: f >= self.first[v], cancel)
+        for frame_idx, logits in forward:
+            if frame_idx < hi:  # objects first marked later are added by the backward pass
+                waiting[frame_idx] = {v: t.half() for v, t in logits.items()}
+                continue
+            yield frame_idx, self._label_map(logits), list(logits)
         if cancel is not None and cancel():
             return
-        hi = max(self.first.values())
         if hi > start:
             for session in self._sessions.values():  # the forward pass's memories are not reused
                 for per_obj in session.output_dict_per_obj.values():
                     per_obj["non_cond_frame_outputs"].clear()
-            yield from self._pass(source, start, hi, True, lambda v, f: f < self.first[v], cancel)
+            backward = self._pass(source, start, hi, True, lambda v, f: f < self.first[v], cancel)
+            for frame_idx, logits in backward:
+                earlier = {v: t.float() for v, t in waiting.pop(frame_idx, {}).items()}
+                logits = {**earlier, **logits}
+                yield frame_idx, self._label_map(dict(sorted(logits.items()))), sorted(logits)
         self._sessions = {}
         self._cache.clear_all()

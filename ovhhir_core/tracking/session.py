@@ -179,6 +179,18 @@ class TrackingSession:
         """Set ``obj_id``'s box (x0, y0, x1, y1, video pixels) on ``frame_idx`` (replacing an
         earlier box there; points are kept); returns the (H, W) bool mask."""
         self._check_frame(frame_idx)
+        fp = self._prompts.get(obj_id, {}).get(frame_idx, _FramePrompts())
+        trial = _FramePrompts(fp.points, fp.labels, self._check_box(box), fp.result)
+        result = self._predict(frame_idx, trial, refine=False)  # may fail: fp is untouched
+        self._register(obj_id)
+        fp.history.append(("box", fp.box, fp.result))
+        fp.box = trial.box
+        fp.result = result
+        self._prompts[obj_id][frame_idx] = fp
+        self._order[obj_id].append(frame_idx)
+        return result.mask
+
+    def _check_box(self, box: Sequence[float]) -> tuple[float, float, float, float]:
         if len(box) != 4:
             raise TrackingError(f"a box is (x0, y0, x1, y1), got {box!r}")
         x0, y0, x1, y1 = map(float, box)
@@ -188,16 +200,13 @@ class TrackingSession:
                 f"box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) must have x0 < x1, y0 < y1 and lie inside "
                 f"the frame ({w}x{h})"
             )
-        fp = self._prompts.get(obj_id, {}).get(frame_idx, _FramePrompts())
-        trial = _FramePrompts(fp.points, fp.labels, (x0, y0, x1, y1), fp.result)
-        result = self._predict(frame_idx, trial, refine=False)  # may fail: fp is untouched
-        self._register(obj_id)
-        fp.history.append(("box", fp.box, fp.result))
-        fp.box = trial.box
-        fp.result = result
-        self._prompts[obj_id][frame_idx] = fp
-        self._order[obj_id].append(frame_idx)
-        return result.mask
+        return x0, y0, x1, y1
+
+    def segment_box(self, frame_idx: int, box: Sequence[float]) -> np.ndarray:
+        """(H, W) bool mask for ``box`` alone on ``frame_idx`` without adding a prompt (person
+        proposals); uses the session's embedding cache, so a later click there costs no encode."""
+        self._check_frame(frame_idx)
+        return self._predict(frame_idx, _FramePrompts(box=self._check_box(box)), False).mask
 
     def undo(self, obj_id: str) -> np.ndarray | None:
         """Undo ``obj_id``'s last prompt (a click batch or a box); returns the mask on that frame
@@ -241,6 +250,10 @@ class TrackingSession:
         """How many prompts (click batches and boxes, undone ones not counted) ``obj_id`` has
         now; 0 for an object never prompted."""
         return len(self._order.get(obj_id, ()))
+
+    def prompted_frames(self, obj_id: str) -> list[int]:
+        """Frames where ``obj_id`` has prompts now, in order ([] for an object never prompted)."""
+        return sorted(self._prompts.get(obj_id, {}))
 
     def annotated_frames(self) -> list[int]:
         """Frames holding at least one prompt, in order."""
@@ -287,10 +300,12 @@ class TrackingSession:
     def propagate(
         self, cancel: Callable[[], bool] | None = None
     ) -> Iterator[tuple[int, np.ndarray]]:
-        """Track every prompted object over [start, end), forward then backward from the
-        annotated frame(s), seeded with the click masks of every annotated frame.
+        """Track every prompted object over [start, end), forward and backward from the frame
+        where it was first prompted (so a person who enters later is tracked over the whole
+        range), seeded with the click masks of every annotated frame.
 
-        Yields ``(frame_idx, (H, W) uint8 label map)`` as each frame is done. Results go to
+        Yields ``(frame_idx, (H, W) uint8 label map)`` once per frame, as each frame is done
+        (where objects overlap, the highest logit wins). Results go to
         :attr:`labels` (replacing earlier ones) when the run ends; a cancelled run keeps the frames
         done so far and sets :attr:`propagation_complete` to False; a failed run leaves
         :attr:`labels` as it was.
@@ -310,15 +325,8 @@ class TrackingSession:
             raise TrackingError(
                 "nothing to propagate: click on person_1 and person_2 (or draw boxes) first"
             )
-        segs = self.segs
-        runner = Propagator(
-            segs.tracker,
-            segs.processor,
-            segs.device,
-            segs.lock,
-            seeds,
-            (self.info.height, self.info.width),
-        )
+        segs, size = self.segs, (self.info.height, self.info.width)
+        runner = Propagator(segs.tracker, segs.processor, segs.device, segs.lock, seeds, size)
         new = LabelStore()
         done: set[int] = set()
         for frame_idx, label_map, _values in runner.run(self._source, self.start, self.end, cancel):
@@ -326,9 +334,6 @@ class TrackingSession:
                 seed = seed_maps[frame_idx]
                 tracked = np.where(np.isin(label_map, list(seeds[frame_idx])), 0, label_map)
                 label_map = np.where(seed > 0, seed, tracked).astype(np.uint8)
-            if frame_idx in new:  # second visit (backward pass): fill what the first left empty
-                first = new[frame_idx]
-                label_map = np.where(first > 0, first, label_map)
             new[frame_idx] = label_map
             done.add(frame_idx)
             yield frame_idx, label_map
