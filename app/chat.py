@@ -147,7 +147,7 @@ class ChatHandlers:
         chat = self.chat_session(state, int(frames))
         how = CLASSIFY_METHODS[method]
         embedder = self.services.embedder() if how == "embedding" else None
-        ranked = rank_classes(chat, None, names, embedder=embedder, method=how)
+        ranked = rank_classes(chat, names, embedder=embedder, method=how)
         return [[i + 1, name, round(float(score), 4)] for i, (name, score) in enumerate(ranked)]
 
 

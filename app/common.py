@@ -71,9 +71,27 @@ def video_info_markdown(info: Any) -> str:
     )
 
 
+def random_weights_banner(services: Services) -> str:
+    """A red warning when the click segmenter or tracker has random weights, else ""."""
+    from ovhhir_core.autopreset import GETTING_WEIGHTS, random_segmentation
+
+    parts = random_segmentation(services.preset)
+    if not parts:
+        return ""
+    return (
+        '<div style="background:#b91c1c;color:white;padding:8px 12px;border-radius:6px">'
+        f"<b>{' and '.join(parts)}: random weights</b> (preset {services.preset.name}) — "
+        f"{GETTING_WEIGHTS}</div>"
+    )
+
+
 def models_markdown(services: Services) -> str:
-    """The model status panel: what is loaded, and for anything missing what to do."""
+    """The model status panel: what each component resolved to, what is loaded, and for anything
+    missing what to do."""
+    from ovhhir_core.autopreset import describe, resolution_report
+
     lines = [f"Preset **{services.preset.name}** on **{services.device}**."]
+    lines += [f"- {describe(e)}" for e in resolution_report(services.preset)]
     for name, status in services.status().items():
         if status in ("loaded", "not loaded yet"):
             lines.append(f"- {name}: {status}")

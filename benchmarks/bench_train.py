@@ -36,7 +36,7 @@ from ovhhir_core.eval.classify import rank_classes  # noqa: E402
 from ovhhir_core.eval.cli import cached_visual
 from ovhhir_core.eval.evaluate import EvalOptions, evaluate  # noqa: E402
 from ovhhir_core.features import FeatureCache, feature_key  # noqa: E402
-from ovhhir_core.model import collate_features, load_model  # noqa: E402
+from ovhhir_core.model import OVHHIRAnswerer, collate_features, load_model  # noqa: E402
 
 SIZE = (160, 120)
 FRAMES = 32
@@ -114,12 +114,17 @@ def _measure(preset_path, checkpoint, heldout, embedder, work: Path) -> dict:
     for s in samples:
         visual_of(s)
     cache.flush()
+    answerer = OVHHIRAnswerer(model)
     classes = sorted({s.label for s in samples})
-    top1 = [rank_classes(model, visual_of(s), classes)[0][0] == s.label for s in samples]
+    top1 = [
+        rank_classes(answerer.open_visual(visual_of(s)), classes)[0][0] == s.label for s in samples
+    ]
     space = ClassSpace.build(samples, open_set="off")
     opts = EvalOptions(seeds=(0, 1, 2), max_new_tokens=48, class_max_new_tokens=8)
     res = None
-    for _, _, out in evaluate(model, samples, embedder, space, opts, visual_of):
+    for _, _, out in evaluate(
+        answerer, samples, embedder, space, opts, lambda s: answerer.open_visual(visual_of(s))
+    ):
         res = out or res
     return {
         "loss": _heldout_loss(model, samples, FeatureCache(work / "heldout_cache")),

@@ -17,7 +17,7 @@ COMMAND_MODULES = [
     "ovhhir_core.tracking.cli",
     "ovhhir_core.tracking.people_cli",
     "ovhhir_core.timeline_cli",
-    "ovhhir_core.model.cli",
+    "ovhhir_core.chat_cli",
     "ovhhir_core.build_cli",
     "ovhhir_core.train",
     "ovhhir_core.eval.cli",
@@ -26,7 +26,12 @@ COMMAND_MODULES = [
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Flags shared by every command that loads models."""
-    parser.add_argument("--preset", default="tiny", help="preset name or JSON file (default: tiny)")
+    parser.add_argument(
+        "--preset",
+        default="auto",
+        help="preset name or JSON file (default: auto = the best weights this machine can have, "
+        "per component)",
+    )
     parser.add_argument(
         "--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:1…"
     )

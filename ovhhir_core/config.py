@@ -55,6 +55,16 @@ class EmbedderConfig:
 
 
 @dataclass
+class AutoConfig:
+    """An ``auto`` preset: take each component from the first of these presets that can have it
+    (:mod:`ovhhir_core.autopreset`)."""
+
+    gpu: str = "small"  # target with a CUDA GPU
+    cpu: str = "cpu"  # target without one
+    fallbacks: list[str] = field(default_factory=lambda: ["offline", "tiny"])
+
+
+@dataclass
 class PresetConfig:
     """Everything needed to build the tracker and the model."""
 
@@ -66,6 +76,14 @@ class PresetConfig:
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
+    #: set in an auto preset's file; resolved away by :func:`load_preset`
+    auto: AutoConfig | None = None
+    #: what an auto preset's components resolved to (see ``autopreset.resolution_report``)
+    resolution: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        return COMPONENTS
 
     def component(self, name: str) -> Any:
         """Return the config object of a component named in :data:`COMPONENTS`."""
@@ -180,10 +198,14 @@ def load_preset(
     name_or_path: str | os.PathLike = "tiny",
     local_paths: Mapping[str, str] | None = None,
     use_env: bool = True,
+    device: str | None = None,
 ) -> PresetConfig:
-    """Load a named preset (``tiny``, ``offline``, ``small``, ``paper``) or a JSON file path.
+    """Load a named preset (``auto``, ``tiny``, ``offline``, ``cpu``, ``small``, ``paper``) or a
+    JSON file path.
 
-    Local paths from the environment are applied first, then ``local_paths`` (they win).
+    Local paths from the environment are applied first, then ``local_paths`` (they win). An auto
+    preset is resolved here, per component (:mod:`ovhhir_core.autopreset`); ``device`` (a device
+    string such as ``cpu`` or ``cuda:0``; default: what this machine has) picks its target.
     """
     path = Path(name_or_path)
     if path.suffix != ".json":
@@ -201,4 +223,13 @@ def load_preset(
         raise ConfigError(f"preset file {path} is not valid JSON: {exc}") from exc
     preset = from_dict(PresetConfig, data, where=path.name)
     paths = {**(env_local_paths() if use_env else {}), **(local_paths or {})}
+    if preset.auto is not None:
+        from ovhhir_core.autopreset import resolve_auto, wants_gpu_preset
+
+        return resolve_auto(
+            preset,
+            lambda name: load_preset(name, paths, use_env=False),
+            COMPONENTS,
+            wants_gpu_preset(device),
+        )
     return preset.with_local_paths(paths) if paths else preset

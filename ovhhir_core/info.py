@@ -7,6 +7,7 @@ import importlib.metadata
 import platform
 
 from ovhhir_core import config, hub
+from ovhhir_core.autopreset import resolution_report
 from ovhhir_core.device import resolve_device
 
 PACKAGES = (
@@ -31,19 +32,28 @@ def _version(name: str) -> str:
         return "not installed"
 
 
+_STATUS = {
+    "random": "random weights (built at load time)",
+    "local path": "present",
+    "cache": "present",
+    "package": "present",
+    "download": "missing (downloads on first use)",
+    "unavailable": "missing (cannot be had now: no copy, no network)",
+    "none": "-",
+}
+
+
 def weights_status(preset: config.PresetConfig) -> list[tuple[str, str, str]]:
-    """(component, weights name, status) for each component of a preset."""
+    """(component, weights, status) for each component of a preset; an auto preset's rows say
+    which preset each component resolved to."""
     rows = []
-    for comp in config.COMPONENTS:
-        cfg = preset.component(comp)
-        name = cfg.local_path or cfg.weights or "random (arch)"
-        if cfg.weights is None and not cfg.local_path:
-            status = "built at load time"
-        elif hub.is_available_locally(cfg.weights, cfg.local_path):
-            status = "present"
-        else:
-            status = "missing (downloads on first use)"
-        rows.append((comp, name, status))
+    for entry in resolution_report(preset):
+        name = entry["weights"] if not entry["random"] else f"random ({entry['preset']} arch)"
+        if entry["source"] in ("local path", "none"):
+            name = entry["id"]
+        if preset.name == "auto":
+            name = f"{entry['preset']}: {name}"
+        rows.append((entry["component"], name, _STATUS.get(entry["source"], entry["source"])))
     return rows
 
 
@@ -57,10 +67,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"offline mode (HF_HUB_OFFLINE): {'on' if hub.offline() else 'off'}")
     local_paths = config.parse_local_paths(args.weights)
     for name in config.list_presets():
-        preset = config.load_preset(name, local_paths)
+        preset = config.load_preset(name, local_paths, device=str(device))
         print(f"\npreset {name}: {preset.description}")
         for comp, weights, status in weights_status(preset):
-            print(f"  {comp:20s} {weights:32s} {status}")
+            print(f"  {comp:20s} {weights:44s} {status}")
     return 0
 
 

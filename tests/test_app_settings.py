@@ -50,15 +50,8 @@ def test_defaults_without_flags_or_environment():
     assert s.max_file_size == f"{int(Caps().max_upload_mb * 1_000_000)}b"
 
 
-def test_default_preset_follows_packaged_weights(monkeypatch):
-    import ovhhir_core.hub as hub
-
-    monkeypatch.setattr(hub, "is_available_locally", lambda weights, local_path=None: True)
-    assert default_preset() == "offline"
-    monkeypatch.setattr(
-        hub, "is_available_locally", lambda weights, local_path=None: weights is None
-    )
-    assert default_preset() == "tiny"
+def test_default_preset_is_auto():
+    assert default_preset() == "auto"
 
 
 def test_review_roots_from_environment(tmp_path):

@@ -181,3 +181,20 @@ def test_track_writes_streams_and_exports_then_cancel(services, clips):
     status, *videos = list(run)[-1]
     assert status.startswith("Cancelled after") and videos == [None] * 5
     assert state.outputs == {} and state.cancel_requested is False
+
+
+def test_tracking_rate_shows_its_cost_and_keeps_every_frame(services, clips):
+    from ovhhir_core.video import probe
+
+    h = Handlers(services)
+    path, labels = clips["Pushing"]
+    state = h.load_video(services.new_session(), path)[0]
+    n = state.end - state.start
+    assert f"~{n} of {n} frames" in h.cost(state)  # the tiny preset tracks every frame
+    fewer = -(-n // 3) + 1
+    assert f"~{fewer} of {n} frames" in h.set_track_fps(state, state.info.fps / 3)
+    h.click(state, P1, POS, select(*centre(labels, 1)))
+    h.click(state, P2, POS, select(*centre(labels, 2)))
+    status, overlay, *_ = list(h.track(state))[-1]
+    assert status.startswith(f"Tracked {n} frames") and probe(overlay).num_frames == n
+    assert f"~{n} of {n}" in h.set_track_fps(state, 0)

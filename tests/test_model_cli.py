@@ -1,16 +1,22 @@
-"""Stream videos → ``load_clip``, and the ``describe`` / ``chat`` subcommands (tiny preset)."""
+"""Stream videos → ``load_clip``, and the ``describe`` / ``chat`` subcommands (tiny preset):
+``--backend``, ``--track-dir``, facts in the prompt, the provenance line and the warning once."""
 
 from __future__ import annotations
 
 import io
+import shutil
 
 import numpy as np
 import pytest
 
-from ovhhir_core import cli, video
+from ovhhir_core import backends, cli, video
+from ovhhir_core.chat_cli import run_chat
 from ovhhir_core.config import load_preset
 from ovhhir_core.model import ChatSession, GenerationConfig, load_clip, load_model
-from ovhhir_core.model.cli import run_chat
+from ovhhir_core.model.answerer import UNTRAINED_WARNING
+from ovhhir_core.streams import TRACK_FILES
+
+TINY = ["--preset", "tiny", "--device", "cpu", "--num-frames", "4"]
 
 
 def _person_video(path, present_until: int, n: int = 24, x: int = 20):
@@ -48,32 +54,57 @@ def test_load_clip_samples_frames_and_finds_people(streams):
     assert not no_bg.has_background
 
 
-def test_describe_streams_an_answer(streams, capsys):
+@pytest.fixture(scope="module")
+def track_dir(streams, tmp_path_factory):
+    d = tmp_path_factory.mktemp("track")
+    for stream, path in streams.items():
+        shutil.copy(path, d / TRACK_FILES[stream])
+    return d
+
+
+def test_describe_streams_an_answer_and_says_once_what_wrote_it(streams, capsys):
+    args = ["--p1", streams["person_1"], "--p2", streams["person_2"], "--bg"]
     rc = cli.main(
-        [
-            "describe",
-            "--p1",
-            streams["person_1"],
-            "--p2",
-            streams["person_2"],
-            "--bg",
-            streams["background"],
-            "--preset",
-            "tiny",
-            "--device",
-            "cpu",
-            "--num-frames",
-            "4",
-            "--temperature",
-            "0",
-            "--max-new-tokens",
-            "6",
-        ]
+        ["describe", *args, streams["background"], *TINY, "--backend", "ovhhir"]
+        + ["--temperature", "0", "--max-new-tokens", "6"]
     )
     out, err = capsys.readouterr()
     assert rc == 0
     assert out.strip()
-    assert "untrained" in err
+    assert err.count(UNTRAINED_WARNING) == 1 and err.count("warning") == 1
+    assert "answerer: OV-HHIR · random tiny LLM + untrained branches · 4 frames" in err
+    assert "NOT GROUNDED" in err
+
+
+def test_describe_a_track_dir_with_facts_in_the_prompt(track_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(backends, "track_dir_facts", lambda d: "Person 1 approaches Person 2.")
+    ckpt = load_model(load_preset("tiny", use_env=False), "cpu").save_checkpoint(tmp_path / "c")
+    base = ["describe", "--track-dir", str(track_dir), *TINY, "--checkpoint", str(ckpt)]
+    base += ["--temperature", "0", "--max-new-tokens", "4"]
+    assert cli.main(base) == 0  # auto + a checkpoint: OV-HHIR, grounded
+    out, err = capsys.readouterr()
+    assert out.strip() and "warning" not in err and "NOT GROUNDED" not in err
+    assert f"checkpoint {ckpt}" in err and "timeline facts in prompt" in err
+    assert cli.main([*base, "--no-facts"]) == 0
+    assert "timeline facts in prompt" not in capsys.readouterr().err
+
+
+def test_describe_auto_without_checkpoint_never_gives_untrained_text(track_dir, capsys):
+    rc = cli.main(["describe", "--track-dir", str(track_dir), *TINY, "--max-new-tokens", "4"])
+    out, err = capsys.readouterr()
+    assert "answerer: OV-HHIR" not in err and "untrained branches" not in err
+    if rc == 0:  # a zero-shot or measured-facts answerer was available
+        assert "answerer: " in err
+    else:
+        assert rc == 1 and "error: no answerer could be loaded" in err and not out
+
+
+def test_a_clip_is_required_and_one_kind_only(streams, track_dir, capsys):
+    assert cli.main(["describe", *TINY]) == 1
+    assert "--track-dir" in capsys.readouterr().err
+    both = ["describe", "--track-dir", str(track_dir), "--p1", streams["person_1"], *TINY]
+    assert cli.main(both) == 1
+    assert "not both" in capsys.readouterr().err
 
 
 def test_describe_without_background_on_a_background_model_fails_clearly(streams, capsys):
@@ -84,12 +115,9 @@ def test_describe_without_background_on_a_background_model_fails_clearly(streams
             streams["person_1"],
             "--p2",
             streams["person_2"],
-            "--preset",
-            "tiny",
-            "--device",
-            "cpu",
-            "--num-frames",
-            "4",
+            *TINY,
+            "--backend",
+            "ovhhir",
             "--max-new-tokens",
             "2",
         ]
@@ -108,12 +136,9 @@ def test_chat_reads_lines_resets_and_quits(streams, capsys):
             streams["person_2"],
             "--bg",
             streams["background"],
-            "--preset",
-            "tiny",
-            "--device",
-            "cpu",
-            "--num-frames",
-            "4",
+            *TINY,
+            "--backend",
+            "ovhhir",
             "--temperature",
             "0",
             "--max-new-tokens",

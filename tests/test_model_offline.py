@@ -12,7 +12,6 @@ from model_utils import CONV, CaptureEmbeds, make_clip
 
 from ovhhir_core.config import load_preset
 from ovhhir_core.model import (
-    STREAM_TOKENS,
     ChatSession,
     GenerationConfig,
     default_question,
@@ -20,6 +19,7 @@ from ovhhir_core.model import (
 )
 from ovhhir_core.model import prompt as P
 from ovhhir_core.model.llm import LLAMA2_CHAT_TEMPLATE
+from ovhhir_core.streams import TOKENS
 
 pytestmark = [
     pytest.mark.offline_models,
@@ -52,9 +52,7 @@ def test_text_only_question_is_answered_in_english(model):
 
 def test_generates_with_three_visual_blocks_spliced(model):
     chat = ChatSession(model, make_clip())
-    assert {k: tuple(v.shape) for k, v in chat.visual.items()} == {
-        s: (32, 576) for s in STREAM_TOKENS
-    }
+    assert {k: tuple(v.shape) for k, v in chat.visual.items()} == {s: (32, 576) for s in TOKENS}
     gen = GenerationConfig(temperature=0, max_new_tokens=5)
     with CaptureEmbeds(model.llm) as cap:
         items = list(chat.ask(default_question(), gen))

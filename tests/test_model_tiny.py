@@ -11,7 +11,6 @@ from safetensors.torch import save_file
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
 from ovhhir_core.model import (
-    STREAM_TOKENS,
     ChatSession,
     CheckpointError,
     Clip,
@@ -25,6 +24,7 @@ from ovhhir_core.model import (
 from ovhhir_core.model import prompt as P
 from ovhhir_core.model.branch import frame_positions
 from ovhhir_core.model.llm import LLAMA2_CHAT_TEMPLATE
+from ovhhir_core.streams import TOKENS
 
 GREEDY = GenerationConfig(temperature=0, max_new_tokens=12, repetition_penalty=1.0)
 
@@ -137,7 +137,7 @@ def test_visual_embeddings_land_where_the_placeholders_were(model, clip):
     ids = P.encode(
         model.tokenizer, P.render(model.tokenizer, [{"role": "user", "content": question}], True)
     )
-    names = {model.tokenizer.convert_tokens_to_ids(t): s for s, t in STREAM_TOKENS.items()}
+    names = {model.tokenizer.convert_tokens_to_ids(t): s for s, t in TOKENS.items()}
     q = 4
     assert got.shape[0] == len(ids) + 4 * (q - 1)
     pos, order = 0, []
@@ -378,3 +378,31 @@ def test_quantization_needs_bitsandbytes_and_cuda():
     with pytest.raises(LLMLoadError, match="null"):
         _quantization_config(LLMConfig(quantization="3bit"), torch.device("cpu"))
     assert _quantization_config(LLMConfig(), torch.device("cpu")) is None
+
+
+def test_scores_with_the_shared_prompt_cached_equal_whole_sequence_scores(model, clip, monkeypatch):
+    from ovhhir_core.model import scoring
+
+    visual = model.embed_clip(clip)
+    minimum = scoring.MIN_SHARED_PREFIX
+    names = ["Hugging", "Punching", "Hand shaking", "Hand waving", "Kicking", "Pushing"] * 4
+    prompt = "Which one of these is it: " + "; ".join(names) + "? <p1> <p2> <bg>"
+    answers = [f"{n}." for n in names[:6]]
+    lengths = []
+    hook = model.llm.register_forward_pre_hook(
+        lambda m, a, kw: lengths.append(kw["inputs_embeds"].shape[:2]), with_kwargs=True
+    )
+    try:
+        cached = model.score_answers(visual, prompt, answers)
+        calls_cached = list(lengths)
+        monkeypatch.setattr(scoring, "MIN_SHARED_PREFIX", 10**9)
+        lengths.clear()
+        whole = model.score_answers(visual, prompt, answers, batch_size=4)
+    finally:
+        hook.remove()
+    assert cached == pytest.approx(whole, abs=1e-4)
+    assert len(set(cached)) > 1 and all(s < 0 for s in cached)
+    prefix = calls_cached[0][1]
+    assert len(calls_cached) == 1 + len(answers) and prefix >= minimum
+    assert all(b == 1 and n < prefix / 8 for b, n in calls_cached[1:])  # only the answers' tokens
+    assert [b for b, _ in lengths] == [4, 2] and all(n > prefix for _, n in lengths)

@@ -88,9 +88,9 @@ def test_cancel_keeps_frames_done_and_failure_keeps_old_labels(segs, clip, monke
         done.append(frame_idx)
     assert done == [0, 1] and list(s.labels) == [0, 1] and not s.propagation_complete
 
-    from ovhhir_core.tracking import session as session_module
+    import ovhhir_core.video as video_module
 
-    real = session_module.iter_frames
+    real = video_module.iter_frames
 
     def broken(path, start=0, end=None, **kw):
         for k, item in enumerate(real(path, start, end, **kw)):
@@ -98,7 +98,7 @@ def test_cancel_keeps_frames_done_and_failure_keeps_old_labels(segs, clip, monke
                 raise VideoError("clip.mp4: frame 1 could not be decoded (test)")
             yield item
 
-    monkeypatch.setattr(session_module, "iter_frames", broken)
+    monkeypatch.setattr(video_module, "iter_frames", broken)
     with pytest.raises(VideoError, match="frame 1"):
         list(s.propagate())
     assert list(s.labels) == [0, 1]  # the failed run changed nothing

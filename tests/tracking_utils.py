@@ -95,3 +95,45 @@ def micro_segmenters():
 
     torch.manual_seed(0)
     return load_segmenters(micro_preset(), torch.device("cpu"))
+
+
+#: EdgeTAM at 128 px with timm's tiny ``test_convnext`` backbone (built with pretrained=False:
+#: no download), one memory-attention and one perceiver layer.
+EDGETAM_MICRO_ARCH = {
+    "image_size": 128,
+    "vision_config": {
+        "backbone_config": {"architecture": "test_convnext"},
+        "backbone_channel_list": [64, 48, 32, 24],
+        "fpn_hidden_size": 128,
+        "backbone_feature_sizes": [[32, 32], [16, 16], [8, 8]],
+    },
+    "prompt_encoder_config": {"image_size": 128, "hidden_size": 128},
+    "mask_decoder_config": {"hidden_size": 128, "iou_head_hidden_dim": 64, "mlp_dim": 128},
+    "memory_attention_rope_feat_sizes": [8, 8],
+    "memory_attention_num_layers": 1,
+    "memory_attention_hidden_size": 128,
+    "memory_attention_mlp_hidden_size": 128,
+    "memory_encoder_hidden_size": 128,
+    "mask_downsampler_embed_dim": 128,
+    "memory_fuser_embed_dim": 128,
+    "memory_fuser_intermediate_dim": 128,
+    "perceiver_resampler_hidden_size": 64,
+    "perceiver_resampler_mlp_intermediate_size": 128,
+    "perceiver_resampler_num_layers": 1,
+    "perceiver_resampler_num_latents": 64,
+    "perceiver_resampler_num_latents_2d": 16,  # = the product of memory_attention_rope_k_sizes
+    "memory_attention_rope_k_sizes": [4, 4],
+    "num_maskmem": 3,
+    "max_object_pointers_in_encoder": 4,
+}
+
+
+def edgetam_micro_preset():
+    """The ``cpu`` preset's EdgeTAM click segmenter and tracker as tiny random builds."""
+    import copy
+
+    preset = load_preset("cpu", use_env=False)
+    for section in (preset.sam, preset.tracker):
+        section.weights, section.arch = None, copy.deepcopy(EDGETAM_MICRO_ARCH)
+    preset.tracker.max_side = 128
+    return preset

@@ -6,7 +6,7 @@
 * :func:`nearest_class` is the LLM-free reading: a generated description goes to the class whose
   soft labels it is closest to in sentence-embedding space.
 * :func:`rank_classes` is the open-vocabulary classify box of the app: the user types candidate
-  classes and gets them ranked for one clip.
+  classes and gets them ranked for one clip, through any answerer's conversation.
 """
 
 from __future__ import annotations
@@ -179,109 +179,57 @@ def nearest_class(
     return [names[i] for i in sims.argmax(axis=1)]
 
 
-def _model_and_visual(model_or_chat: Any, clip_or_vis: Any) -> tuple[Any, dict[str, Any]]:
-    """(model, ``{stream: (Q, D)}`` visual embeddings) from a model or ChatSession and a clip,
-    a visual dict, or None (a chat's own clip)."""
-    model = getattr(model_or_chat, "model", None) if hasattr(model_or_chat, "visual") else None
-    model = model or model_or_chat
-    if clip_or_vis is None:
-        if not hasattr(model_or_chat, "visual"):
-            raise ValueError("rank_classes needs a clip or visual embeddings when given a model")
-        return model, dict(model_or_chat.visual)
-    if isinstance(clip_or_vis, Mapping):
-        return model, dict(clip_or_vis)
-    return model, model.embed_clip(clip_or_vis)
-
-
-def answer_log_likelihoods(
-    model: Any, visual: Mapping[str, Any], prompt: str, answers: Sequence[str], batch_size: int = 16
-) -> list[float]:
-    """Mean per-token log-probability (≤ 0) the frozen LLM gives each answer to ``prompt``.
-
-    ``visual`` is ``{stream: (Q, D)}`` from ``model.embed_clip``; ``prompt`` holds the
-    placeholders. Each answer is scored as the assistant turn of a one-turn chat (the chat
-    template's end-of-turn tokens included), exactly as training labels it.
-    """
-    import torch
-
-    from ovhhir_core.model import prompt as P
-
-    disabled = () if model.cfg.use_background else ("background",)
-    embedding = model.llm.get_input_embeddings()
-    seqs, labels = [], []
-    for answer in answers:
-        messages = P.with_system(
-            [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}],
-            model.cfg.llm.system_prompt,
-        )
-        ids, lab = P.training_ids(model.tokenizer, messages)
-        emb, lab, _ = P.splice(embedding, ids, visual, model.placeholders, disabled, lab)
-        seqs.append(emb)  # (L, D)
-        labels.append(torch.tensor(lab, dtype=torch.long))
-    scores: list[float] = []
-    with torch.no_grad():
-        for start in range(0, len(seqs), batch_size):
-            chunk, chunk_lab = seqs[start : start + batch_size], labels[start : start + batch_size]
-            length = max(s.shape[0] for s in chunk)
-            embeds = chunk[0].new_zeros(len(chunk), length, chunk[0].shape[1])  # (B, L, D)
-            mask = torch.zeros(len(chunk), length, dtype=torch.long, device=embeds.device)
-            target = torch.full((len(chunk), length), P.IGNORE_INDEX, dtype=torch.long)
-            for b, (s, lab) in enumerate(zip(chunk, chunk_lab, strict=True)):
-                embeds[b, : s.shape[0]] = s
-                mask[b, : s.shape[0]] = 1
-                target[b, : s.shape[0]] = lab
-            logits = model.llm(inputs_embeds=embeds, attention_mask=mask).logits.float()
-            logp = torch.log_softmax(logits[:, :-1], dim=-1).cpu()  # (B, L-1, V) predicts t+1
-            nxt = target[:, 1:]  # (B, L-1)
-            valid = nxt != P.IGNORE_INDEX
-            picked = logp.gather(-1, nxt.clamp(min=0)[..., None])[..., 0]  # (B, L-1)
-            per = (picked * valid).sum(dim=1) / valid.sum(dim=1).clamp(min=1)
-            scores.extend(float(x) for x in per)
-    return scores
+def fresh_answer(conversation: Any, question: str, gen: Any = None) -> str:
+    """The whole answer of ``conversation`` (an :class:`~ovhhir_core.answerer.Conversation`) to
+    ``question`` asked on its own: earlier turns are set aside and given back afterwards."""
+    saved = list(conversation.history)
+    conversation.clear()
+    text = ""
+    try:
+        for text in conversation.ask(question, gen):  # noqa: B007 - the last item is the answer
+            pass
+    finally:
+        conversation.clear()
+        conversation.history.extend(saved)
+    return text
 
 
 def rank_classes(
-    model_or_chat: Any,
-    clip_or_vis: Any,
+    conversation: Any,
     candidates: Sequence[str],
     embedder: Any = None,
     method: str = "auto",
+    has_background: bool = True,
 ) -> list[tuple[str, float]]:
-    """Rank user-typed candidate classes for one clip, best first: ``[(class, score), ...]``.
-
-    ``model_or_chat`` is an ``OVHHIRModel`` or a ``ChatSession`` (then ``clip_or_vis`` may be
-    None: the chat's clip). ``clip_or_vis`` is a ``Clip`` or ``{stream: (Q, D)}`` embeddings.
+    """Rank user-typed candidate classes for the clip of ``conversation``, best first:
+    ``[(class, score), ...]``. Works with any answerer's conversation (``ask`` and ``score``).
 
     Methods: ``likelihood`` (``auto`` when no embedder is given) asks the prompt-classifier
-    question and scores every candidate as the LLM's answer (mean token log-probability);
-    the scores are a softmax over the candidates, in [0, 1], summing to 1. ``embedding``
-    (``auto`` with an embedder) generates a greedy description and scores each candidate by
-    the cosine similarity (in [-1, 1]) of its name to that description.
+    question and scores every candidate as the answer (``conversation.score``: mean token
+    log-probability); the scores are a softmax over the candidates, in [0, 1], summing to 1.
+    ``embedding`` (``auto`` with an embedder) asks for a greedy description and scores each
+    candidate by the cosine similarity (in [-1, 1]) of its name to that description. The
+    conversation's own turns are kept. ``has_background``: the clip has a background stream.
     """
+    from ovhhir_core.answerer import GenerationConfig
+    from ovhhir_core.streams import describe_question
+
     names = [c.strip() for c in candidates if c and c.strip()]
     names = list(dict.fromkeys(names))
     if not names:
         raise ValueError("type at least one candidate class")
     if method == "auto":
         method = "embedding" if embedder is not None else "likelihood"
-    model, visual = _model_and_visual(model_or_chat, clip_or_vis)
     if method == "likelihood":
-        import torch
-
-        prompt = class_prompt(names, use_background="background" in visual)
-        ll = answer_log_likelihoods(model, visual, prompt, [f"{n}." for n in names])
-        probs = torch.softmax(torch.tensor(ll, dtype=torch.float64), dim=0).tolist()
-        scored = list(zip(names, probs, strict=True))
+        prompt = class_prompt(names, use_background=has_background)
+        ll = np.asarray(conversation.score(prompt, [f"{n}." for n in names]), dtype=np.float64)
+        probs = np.exp(ll - ll.max())
+        scored = list(zip(names, (probs / probs.sum()).tolist(), strict=True))
     elif method == "embedding":
         if embedder is None:
             raise ValueError("method 'embedding' needs a sentence embedder")
-        from ovhhir_core.model import GenerationConfig
-        from ovhhir_core.model.chat import default_question
-
-        question = default_question("background" in visual)
-        text = model.generate_text(
-            visual, question, GenerationConfig(temperature=0.0, max_new_tokens=96)
-        )
+        gen = GenerationConfig(temperature=0.0, max_new_tokens=96)
+        text = fresh_answer(conversation, describe_question(has_background), gen)
         sims = cosine_matrix(
             embedder.encode([text]), embedder.encode([display_name(n) for n in names])
         )[0]

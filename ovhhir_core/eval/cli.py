@@ -1,5 +1,6 @@
-"""``python -m ovhhir_core evaluate``: load a preset, a checkpoint and an HHIRChat file, run
-:func:`ovhhir_core.eval.evaluate.evaluate`, write the report (JSON, Markdown, figures)."""
+"""``python -m ovhhir_core evaluate``: load a preset, an answerer (``--backend``) and an HHIRChat
+file, run :func:`ovhhir_core.eval.evaluate.evaluate`, write the report (JSON, Markdown, figures;
+``--compare`` puts another run beside it)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ovhhir_core.backends import BACKENDS
 from ovhhir_core.eval.candidates import ClassSpace
 from ovhhir_core.eval.evaluate import EvalOptions, evaluate
 
 DESCRIPTION = "The paper's evaluation: cosine similarity, prompt-classifier macro-F1, open set."
+BACKEND_HELP = (
+    "the answerer evaluated: ovhhir (the branches), zeroshot (the pretrained video-LLM "
+    "baseline) or auto (ovhhir with --checkpoint, else zeroshot)"
+)
+COMPARE_HELP = "another run's results.json: also write comparison.md with both runs side by side"
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -25,8 +32,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         "--checkpoint",
         default=None,
         help="trained checkpoint folder (e.g. OUT/final) or Hub repo id; without it "
-        "the branches are untrained (a baseline)",
+        "the branches are untrained (a baseline, with --backend ovhhir)",
     )
+    p.add_argument("--backend", choices=BACKENDS, default="auto", help=BACKEND_HELP)
+    p.add_argument("--compare", metavar="RESULTS_JSON", help=COMPARE_HELP)
     p.add_argument("--out", required=True, help="folder for results.json/.md and figures")
     p.add_argument(
         "--seeds",
@@ -79,21 +88,19 @@ def run(args: argparse.Namespace) -> int:
     """CLI entry: load preset, model, data and embedder; evaluate; write the report."""
     from tqdm.auto import tqdm
 
+    from ovhhir_core.backends import default_frames, load_answerer
     from ovhhir_core.config import load_preset, parse_local_paths
     from ovhhir_core.data.hhirchat import load_dataset
     from ovhhir_core.device import resolve_device, resolve_dtype
     from ovhhir_core.eval.embedder import load_embedder
-    from ovhhir_core.eval.report import write_report
-    from ovhhir_core.model import load_model
+    from ovhhir_core.eval.report import write_comparison, write_report
+    from ovhhir_core.model.answerer import OVHHIRAnswerer
 
     preset = load_preset(args.preset, parse_local_paths(args.weights))
     device = resolve_device(args.device)
     dtype = resolve_dtype(args.dtype, device)
     samples = load_dataset(args.data, check_files=True)
-    model = load_model(
-        preset.model, device, dtype, checkpoint=args.checkpoint, preset_name=preset.name
-    )
-    model.eval()
+    answerer = load_answerer(preset, args.backend, device, dtype, args.checkpoint)
     embedder = load_embedder(preset.embedder, device)
     space = ClassSpace.build(samples, args.candidates, args.open_set, args.unseen)
     opts = EvalOptions(
@@ -104,27 +111,35 @@ def run(args: argparse.Namespace) -> int:
         candidates=args.candidates,
         unseen=args.unseen,
         max_samples=args.max_samples,
+        frames=default_frames(preset, answerer),
         meta={
+            "backend": args.backend,
             "preset": preset.name,
             "checkpoint": args.checkpoint,
             "data": str(args.data),
             "embedder": preset.embedder.local_path or preset.embedder.weights,
         },
     )
-    cache, visual_of = (
-        cached_visual(model, preset.model, args.cache_dir) if args.cache_dir else (None, None)
-    )
+    cache, open_sample = None, None
+    if args.cache_dir and isinstance(answerer, OVHHIRAnswerer):
+        cache, visual_of = cached_visual(answerer.model, preset.model, args.cache_dir)
+
+        def open_sample(sample: Any) -> Any:
+            return answerer.open_visual(visual_of(sample), opts.frames)
+
     results = None
     with tqdm(
         total=min(len(samples), args.max_samples or len(samples)), desc="evaluating", unit="clip"
     ) as bar:
-        for done, _total, out in evaluate(model, samples, embedder, space, opts, visual_of):
+        for done, _total, out in evaluate(answerer, samples, embedder, space, opts, open_sample):
             results = out or results
             bar.n = done
             bar.refresh()
     if cache is not None:
         cache.flush()
     paths = write_report(results, args.out)
+    if args.compare:
+        paths["comparison"] = write_comparison(paths["json"], args.compare, out_dir=args.out)
     print(paths["markdown"].read_text())
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0

@@ -1,11 +1,11 @@
-"""The paper's evaluation of a trained checkpoint (CLI: :mod:`ovhhir_core.eval.cli`).
+"""The paper's evaluation protocol, run with any answerer (CLI: :mod:`ovhhir_core.eval.cli`).
 
-For every sample of an HHIRChat file the model describes the interaction (the sample's own first
-question, greedy by default). Then:
+For every sample of an HHIRChat file the answerer (trained OV-HHIR, the zero-shot video-LLM, ...)
+describes the interaction (the sample's own first question, greedy by default). Then:
 
 (a) cosine similarity between sentence embeddings of the generated and the ground-truth
     description, mean ± std per source dataset and overall;
-(b) the prompt classifier: the LLM is asked for one class among the dataset's candidate classes
+(b) the prompt classifier: the answerer is asked for one class among the dataset's candidate classes
     (their order shuffled per seed), its answer mapped to a class (exact, contains, fuzzy,
     embedding); macro-F1 per dataset, mean ± std over seeds;
 (c) open set: the same question over the seen + unseen class lists; macro-F1 on the samples of
@@ -19,21 +19,31 @@ and figures into ``--out``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ovhhir_core.answerer import GenerationConfig, TrackedClip
 from ovhhir_core.eval import metrics
 from ovhhir_core.eval.candidates import ClassSpace
-from ovhhir_core.eval.classify import class_prompt, map_answer_to_class, nearest_class, shuffled
+from ovhhir_core.eval.classify import (
+    class_prompt,
+    fresh_answer,
+    map_answer_to_class,
+    nearest_class,
+    shuffled,
+)
+from ovhhir_core.streams import describe_question
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class EvalOptions:
-    """Settings of one evaluation run (the CLI flags, minus model loading)."""
+    """Settings of one evaluation run (the CLI flags, minus loading the answerer)."""
 
     seeds: Sequence[int] = (0, 1, 2)
     max_new_tokens: int = 96
@@ -43,6 +53,7 @@ class EvalOptions:
     candidates: str = "dataset"
     unseen: Sequence[str] = ()
     max_samples: int | None = None
+    frames: int = 16
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -53,88 +64,86 @@ def _label(sample: Any) -> str | None:
     return word.strip().rstrip(".") if word else None
 
 
-def _question(sample: Any, use_background: bool) -> str:
-    from ovhhir_core.model.chat import default_question
-
+def _question(sample: Any) -> str:
     first = sample.conversations[0]
-    return first.text if first.role == "human" else default_question(use_background)
+    return first.text if first.role == "human" else describe_question(sample.bg is not None)
+
+
+def sample_clip(sample: Any) -> TrackedClip:
+    """The tracked clip of an HHIRChat sample (its streams and fill colour)."""
+    streams = {k: Path(v) for k, v in sample.streams.items() if v is not None}
+    return TrackedClip(streams=streams, fill=tuple(sample.fill))
 
 
 def evaluate(
-    model: Any,
+    answerer: Any,
     samples: Sequence[Any],
     embedder: Any,
     space: ClassSpace,
     opts: EvalOptions,
-    visual_of=None,
+    open_sample: Callable[[Any], Any] | None = None,
 ) -> Iterator[tuple[int, int, dict | None]]:
-    """Run the evaluation; a generator of ``(done, total, None)`` per sample, then
-    ``(total, total, results)``.
+    """Run the evaluation with any answerer; a generator of ``(done, total, None)`` per sample,
+    then ``(total, total, results)``.
 
-    ``visual_of(sample)`` returns ``{stream: (Q, D)}`` embeddings (default: load the clip and
-    ``model.embed_clip``). ``results`` keys: meta, num_samples_by_source, cosine,
-    prompt_classifier, nearest_class, open_set (or None), samples.
+    ``answerer``: an :class:`~ovhhir_core.answerer.Answerer`. ``open_sample(sample)`` returns a
+    conversation on the sample's clip (default: ``answerer.open(sample_clip(sample),
+    opts.frames, use_facts=False)``; the CLI passes one reading a feature cache). Every question
+    is asked on its own (no earlier turns). ``results`` keys: meta, num_samples_by_source,
+    cosine, prompt_classifier, nearest_class, open_set (or None), samples.
     """
-    from ovhhir_core.model import GenerationConfig, load_clip
+    if open_sample is None:
 
-    if visual_of is None:
-
-        def visual_of(sample: Any) -> dict:
-            clip = load_clip(sample.streams, num_frames=model.cfg.num_frames, fill=sample.fill)
-            return model.embed_clip(clip)
+        def open_sample(sample: Any) -> Any:
+            return answerer.open(sample_clip(sample), frames=opts.frames, use_facts=False)
 
     samples = list(samples)[: opts.max_samples] if opts.max_samples else list(samples)
-    use_bg = model.cfg.use_background
     rows: list[dict[str, Any]] = []
+    provenance = None
     for i, sample in enumerate(samples):
-        visual = visual_of(sample)
+        conversation = open_sample(sample)
+        provenance = conversation.provenance
         gen = GenerationConfig(
             temperature=opts.temperature, max_new_tokens=opts.max_new_tokens, seed=0
         )
-        text = model.generate_text(visual, _question(sample, use_bg), gen)
         label = _label(sample)
         label = space.canon(label) if label else None
         row: dict[str, Any] = {
             "id": sample.id,
             "source": sample.source or "unknown",
             "label": label,
-            "generated": text,
+            "generated": fresh_answer(conversation, _question(sample), gen),
             "reference": sample.answer,
         }
         if label is not None:
-            row.update(_classify(model, visual, label, row["source"], space, opts, use_bg))
+            has_bg = sample.bg is not None
+            row.update(_classify(conversation, label, row["source"], space, opts, has_bg))
         rows.append(row)
         yield i + 1, len(samples), None
-    yield len(samples), len(samples), _summarise(rows, embedder, space, opts)
+    results = _summarise(rows, embedder, space, opts)
+    if provenance is not None:
+        results["meta"]["answerer"] = dataclasses.asdict(provenance)
+        results["meta"]["answerer_caption"] = provenance.caption()
+    yield len(samples), len(samples), results
 
 
-def _ask(
-    model: Any, visual: dict, candidates: list[str], seed: int, opts: EvalOptions, use_bg: bool
-) -> str:
-    from ovhhir_core.model import GenerationConfig
-
+def _ask(conversation: Any, candidates: list[str], seed: int, opts: EvalOptions, bg: bool) -> str:
     order = shuffled(candidates, seed)
     gen = GenerationConfig(
         temperature=opts.temperature, max_new_tokens=opts.class_max_new_tokens, seed=seed
     )
-    return model.generate_text(visual, class_prompt(order, use_bg), gen)
+    return fresh_answer(conversation, class_prompt(order, bg), gen)
 
 
 def _classify(
-    model: Any,
-    visual: dict,
-    label: str,
-    source: str,
-    space: ClassSpace,
-    opts: EvalOptions,
-    use_bg: bool,
+    conversation: Any, label: str, source: str, space: ClassSpace, opts: EvalOptions, bg: bool
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"prompt_answers": [], "open_answers": []}
     cands = space.candidates(source, label)
-    out["prompt_answers"] = [_ask(model, visual, cands, s, opts, use_bg) for s in opts.seeds]
+    out["prompt_answers"] = [_ask(conversation, cands, s, opts, bg) for s in opts.seeds]
     if space.open_set_enabled:
         open_cands = space.open_candidates(label)
-        out["open_answers"] = [_ask(model, visual, open_cands, s, opts, use_bg) for s in opts.seeds]
+        out["open_answers"] = [_ask(conversation, open_cands, s, opts, bg) for s in opts.seeds]
     return out
 
 

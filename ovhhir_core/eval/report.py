@@ -58,22 +58,15 @@ def markdown_table(results: Mapping[str, Any]) -> str:
     macro-F1 (mean ± std over seeds), nearest-class macro-F1. An open-set section follows when
     the results hold one.
     """
-    cos = results.get("cosine", {})
-    prompt = results.get("prompt_classifier", {}).get("macro_f1", {})
-    nearest = results.get("nearest_class", {}).get("macro_f1", {})
-    counts = results.get("num_samples_by_source", {})
-    datasets = [d for d in counts if d != "all"]
+    cells = _rows(results)
     lines = [
         "| Dataset | Samples | Cosine similarity | Macro-F1 (prompt classifier) | "
         "Macro-F1 (nearest class) |",
         "|---|---:|---:|---:|---:|",
     ]
-    for name in [*datasets, "all"]:
+    for name in [k for k in cells if not k.startswith("open set")]:
         label = "**All**" if name == "all" else name
-        lines.append(
-            f"| {label} | {counts.get(name, 0)} | {_fmt(cos.get(name))} | "
-            f"{_fmt(prompt.get(name))} | {_fmt(nearest.get(name))} |"
-        )
+        lines.append(f"| {label} | " + " | ".join(cells[name]) + " |")
     open_set = results.get("open_set")
     if open_set:
         lines += [
@@ -92,10 +85,73 @@ def markdown_table(results: Mapping[str, Any]) -> str:
     if meta:
         lines += [
             "",
-            f"Preset `{meta.get('preset')}`, checkpoint `{meta.get('checkpoint')}`, "
-            f"seeds {meta.get('seeds')}, embedder `{meta.get('embedder')}`.",
+            f"Answerer: {run_name(results)}; seeds {meta.get('seeds')}, embedder "
+            f"`{meta.get('embedder')}`.",
         ]
     return "\n".join(lines) + "\n"
+
+
+def run_name(results: Mapping[str, Any]) -> str:
+    """What produced a run: its answerer caption, else backend / preset / checkpoint."""
+    meta = results.get("meta", {})
+    if meta.get("answerer_caption"):
+        return str(meta["answerer_caption"])
+    parts = [meta.get("backend") or "ovhhir", f"preset {meta.get('preset')}"]
+    if meta.get("checkpoint"):
+        parts.append(f"checkpoint {meta['checkpoint']}")
+    return " · ".join(parts)
+
+
+def _rows(results: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Metric cells of one run: ``{row name: [samples, cosine, prompt F1, nearest F1]}``."""
+    cos = results.get("cosine", {})
+    prompt = results.get("prompt_classifier", {}).get("macro_f1", {})
+    nearest = results.get("nearest_class", {}).get("macro_f1", {})
+    counts = results.get("num_samples_by_source", {})
+    rows = {
+        name: [str(counts.get(name, 0)), _fmt(cos.get(name)), _fmt(prompt.get(name))]
+        + [_fmt(nearest.get(name))]
+        for name in [*(d for d in counts if d != "all"), "all"]
+    }
+    open_set = results.get("open_set") or {}
+    for split in ("unseen", "all"):
+        rows[f"open set, {split} classes"] = [
+            str(open_set.get("num_unseen_samples", "–")) if split == "unseen" else "",
+            "",
+            _fmt(open_set.get(f"prompt_macro_f1_{split}")),
+            _fmt(open_set.get(f"nearest_macro_f1_{split}")),
+        ]
+    return rows
+
+
+def compare_table(runs: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None) -> str:
+    """One Markdown table with the runs side by side (a column per run for every metric): rows
+    are the datasets, "All" and the open set; the runs are listed under it (A, B, ...)."""
+    names = list(names or [run_name(r) for r in runs])
+    tags = [chr(ord("A") + i) for i in range(len(runs))]
+    cells = [_rows(r) for r in runs]
+    order = list(dict.fromkeys(k for c in cells for k in c))
+    metrics = ["Samples", "Cosine similarity", "Macro-F1 (prompt)", "Macro-F1 (nearest)"]
+    head = [f"{m} {t}" for m in metrics for t in tags]
+    lines = ["| Dataset | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
+    for row in order:
+        values = [c.get(row, [""] * 4)[m] for m in range(4) for c in cells]
+        if not any(v not in ("", "–") for v in values):
+            continue
+        label = "**All**" if row == "all" else row
+        lines.append(f"| {label} | " + " | ".join(v or " " for v in values) + " |")
+    lines.append("")
+    lines += [f"{t}: {n}" + "  " for t, n in zip(tags, names, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+def write_comparison(*results_json: str | Path, out_dir: str | Path) -> Path:
+    """Read runs' ``results.json`` files and write ``comparison.md`` into ``out_dir``."""
+    runs = [json.loads(Path(p).read_text()) for p in results_json]
+    path = Path(out_dir) / "comparison.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(compare_table(runs))
+    return path
 
 
 def _figure():

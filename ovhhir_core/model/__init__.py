@@ -18,12 +18,13 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "OVHHIRAnswerer": "answerer",
+    "UNTRAINED_WARNING": "answerer",
     "ChatSession": "chat",
     "default_question": "chat",
     "deltas": "chat",
     "CheckpointError": "checkpoint",
     "read_checkpoint": "checkpoint",
-    "STREAMS": "clip",
     "Clip": "clip",
     "ClipError": "clip",
     "load_clip": "clip",
@@ -32,9 +33,8 @@ _EXPORTS = {
     "LLMConfig": "config",
     "ModelConfig": "config",
     "GenerationConfig": "generation",
-    "STREAM_TOKENS": "llm",
     "OVHHIRModel": "ovhhir",
-    "collate_features": "ovhhir",
+    "collate_features": "branch",
     "load_model": "ovhhir",
     "PromptError": "prompt",
 }

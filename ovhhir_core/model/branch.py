@@ -1,4 +1,4 @@
-"""One trainable branch: frame tokens → frame positions → video Q-Former → LLM embeddings.
+"""One trainable branch (and the batching of its inputs): frame tokens → frame positions → video Q-Former → LLM embeddings.
 
 Instantiated once per stream (person_1, person_2, background). Everything here trains; the
 encoder before it and the LLM after it are frozen. Shapes: B clips, T frames, N tokens per frame,
@@ -7,12 +7,25 @@ C encoder width, H Q-Former width, Q query tokens, D LLM hidden size.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import Blip2QFormerConfig, Blip2QFormerModel
 
 from ovhhir_core.model.config import BranchConfig
+
+
+def collate_features(items: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Stack per-clip feature dicts (same keys, same T) into a batch: ``(T, ...)`` → ``(B, T, ...)``."""
+    if not items:
+        raise ValueError("collate_features needs at least one item")
+    keys = sorted(items[0])
+    for i, item in enumerate(items):
+        if sorted(item) != keys:
+            raise ValueError(f"feature dict {i} has keys {sorted(item)}, expected {keys}")
+    return {k: torch.stack([item[k] for item in items]) for k in keys}
 
 
 def _qformer(cfg: BranchConfig, layers: int, encoder_width: int) -> Blip2QFormerModel:

@@ -3,13 +3,14 @@
 The history is a list of ``{"role": "user"|"assistant", "content": str}`` messages. Before each
 answer the oldest turns are dropped until prompt + ``max_new_tokens`` fit the LLM's context; the
 visual turn (the first user message that mentions ``<p1>`` ``<p2>`` or ``<bg>``, and its answer)
-is always kept.
+is always kept. A facts text (the timeline's measurements) given at the start goes into the
+prompt as a short block before the first user question; the history keeps the user's own words.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import torch
 
@@ -17,20 +18,32 @@ from ovhhir_core.errors import UserError
 from ovhhir_core.model.clip import Clip
 from ovhhir_core.model.generation import GenerationConfig
 from ovhhir_core.model.ovhhir import OVHHIRModel
-from ovhhir_core.streams import TOKENS
-from ovhhir_core.streams import describe_question as default_question  # noqa: F401 (re-export)
+from ovhhir_core.streams import TOKENS, describe_question
 
 log = logging.getLogger(__name__)
+
+#: The paper's question (``ovhhir_core.streams.describe_question``), under its older name.
+default_question = describe_question
+#: First line of the facts block put before the first user question.
+FACTS_HEADER = "Measurements from the tracked masks:"
 
 
 def _is_visual(message: Mapping[str, str]) -> bool:
     return message["role"] == "user" and any(t in message["content"] for t in TOKENS.values())
 
 
+def with_facts(question: str, facts: str | None) -> str:
+    """``question`` preceded by the facts block (unchanged when there are no facts)."""
+    if not facts:
+        return question
+    return f"{FACTS_HEADER}\n{facts.strip()}\n\n{question}"
+
+
 class ChatSession:
     """A conversation about one clip (or none: plain text chat).
 
     ``visual`` may be given instead of a clip: ``{stream: (Q, D)}`` from ``model.embed_clip``.
+    ``facts``: a text put into the prompt before the first user question (see :func:`with_facts`).
     Sessions are per user; the model is shared and read-only.
     """
 
@@ -39,19 +52,34 @@ class ChatSession:
         model: OVHHIRModel,
         clip: Clip | None = None,
         visual: Mapping[str, torch.Tensor] | None = None,
+        facts: str | None = None,
     ):
         self.model = model
         if visual is None:
             visual = model.embed_clip(clip) if clip is not None else {}
         self.visual = dict(visual)
+        self.facts = facts.strip() if facts and facts.strip() else None
         self.history: list[dict[str, str]] = []
+
+    @property
+    def prompt_facts(self) -> str | None:
+        """The facts text given in the prompt, or None."""
+        return self.facts
+
+    def _prompt_messages(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+        """``messages`` with the facts block before the first user message."""
+        out = [dict(m) for m in messages]
+        first = next((m for m in out if m["role"] == "user"), None)
+        if first is not None:
+            first["content"] = with_facts(first["content"], self.facts)
+        return out
 
     def _fit(self, messages: list[dict[str, str]], max_new_tokens: int) -> list[dict[str, str]]:
         """Drop the oldest (user, assistant) pairs, never the visual turn, until the prompt fits."""
         budget = self.model.max_context - max_new_tokens
         messages = list(messages)
         while True:
-            emb, _, _ = self.model.prompt_embeds(messages, self.visual)
+            emb, _, _ = self.model.prompt_embeds(self._prompt_messages(messages), self.visual)
             if emb.shape[1] <= budget:
                 return messages
             drop = next(
@@ -90,7 +118,8 @@ class ChatSession:
             raise
         answer = ""
         try:
-            for answer in self.model.stream_answer(messages, self.visual, gen):
+            prompt = self._prompt_messages(messages)
+            for answer in self.model.stream_answer(prompt, self.visual, gen):
                 yield answer
         finally:
             self.history.append({"role": "assistant", "content": answer})
@@ -106,6 +135,12 @@ class ChatSession:
     def clear(self) -> None:
         """Forget the conversation (the clip's visual embeddings are kept)."""
         self.history = []
+
+    def score(self, question: str, answers: Sequence[str], batch_size: int = 16) -> list[float]:
+        """Mean per-token log-probability (<= 0) of each answer as the reply to ``question``
+        about this clip (facts block included, history not); ``batch_size`` answers at once."""
+        prompt = with_facts(question, self.facts)
+        return self.model.score_answers(self.visual, prompt, list(answers), batch_size)
 
 
 def deltas(growing: Iterator[str]) -> Iterator[str]:

@@ -1,22 +1,22 @@
-"""Checkpoints of our own: only the trainable tensors + the config, as safetensors, strict load.
+"""Checkpoint files: the trainable tensors + a description of the model, as safetensors.
 
-A checkpoint directory holds ``model.safetensors`` (the branch tensors, keyed
-``<stream>.<param>``; metadata: preset name, LLM name and hidden size, model config JSON) and
-``ovhhir_config.json`` (the same information, readable). A Hub repo id works too (downloaded with
-``huggingface_hub.snapshot_download``).
+Plain file I/O: this module knows nothing of the model (``OVHHIRModel.save_checkpoint`` and
+``load_checkpoint`` call it). A checkpoint directory holds ``model.safetensors`` (the branch
+tensors, keyed ``<stream>.<param>``; metadata: preset name, LLM name and hidden size, model config
+JSON) and ``ovhhir_config.json`` (the same information, readable). A Hub repo id works too
+(downloaded with ``huggingface_hub.snapshot_download``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import torch
 
 from ovhhir_core.errors import UserError
-
-if TYPE_CHECKING:
-    from ovhhir_core.model.ovhhir import OVHHIRModel
 
 log = logging.getLogger(__name__)
 
@@ -29,29 +29,17 @@ class CheckpointError(UserError, RuntimeError):
     """A checkpoint is missing, unreadable or does not fit the model; the message says why."""
 
 
-def _info(model: OVHHIRModel, preset_name: str) -> dict:
-    from ovhhir_core.config import to_dict
-    from ovhhir_core.model.llm import describe_llm
-
-    return {
-        "format_version": FORMAT_VERSION,
-        "preset": preset_name,
-        "llm": describe_llm(model.cfg.llm),
-        "llm_hidden_size": model.llm_hidden_size,
-        "streams": model.streams,
-        "model_config": to_dict(model.cfg),
-    }
-
-
-def save_checkpoint(model: OVHHIRModel, directory: str | Path, preset_name: str) -> Path:
-    """Write ``model.safetensors`` + ``ovhhir_config.json`` into ``directory``; return it."""
+def save_checkpoint(
+    directory: str | Path, tensors: Mapping[str, torch.Tensor], info: Mapping
+) -> Path:
+    """Write ``model.safetensors`` (tensors, ``info`` as metadata) + ``ovhhir_config.json``."""
     from safetensors.torch import save_file
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    info = _info(model, preset_name)
+    info = {"format_version": FORMAT_VERSION, **info}
     meta = {k: json.dumps(v) for k, v in info.items()}
-    tensors = {k: v.contiguous() for k, v in model.trainable_state_dict().items()}
+    tensors = {k: v.contiguous() for k, v in tensors.items()}
     save_file(tensors, str(directory / WEIGHTS_FILE), metadata=meta)
     (directory / CONFIG_FILE).write_text(json.dumps(info, indent=2))
     log.info("saved %d trainable tensors to %s", len(tensors), directory)
@@ -102,45 +90,43 @@ def read_checkpoint(source: str | Path) -> tuple[dict, dict]:
     return tensors, info
 
 
-def load_checkpoint(model: OVHHIRModel, source: str | Path) -> None:
-    """Load a checkpoint into ``model``'s branches strictly; marks the model trained.
+def check_fits(
+    source: str | Path,
+    own: Mapping[str, torch.Tensor],
+    tensors: Mapping[str, torch.Tensor],
+    info: Mapping,
+    this: Mapping,
+) -> None:
+    """Raise :class:`CheckpointError` unless ``tensors`` load strictly into a state dict ``own``.
 
-    Missing or unexpected keys, or any shape mismatch, raise :class:`CheckpointError` naming the
-    preset and LLM the checkpoint was trained for and what this model is.
+    ``info`` describes the model the checkpoint was written from, ``this`` the model it goes
+    into (keys preset, llm, llm_hidden_size, streams); the message names both.
     """
-    tensors, info = read_checkpoint(source)
-    own = model.branches.state_dict()
     missing = sorted(set(own) - set(tensors))
     unexpected = sorted(set(tensors) - set(own))
     mismatched = sorted(k for k in set(own) & set(tensors) if own[k].shape != tensors[k].shape)
-    if missing or unexpected or mismatched:
-        problems = []
-        if mismatched:
-            k = mismatched[0]
-            problems.append(
-                f"{len(mismatched)} shape mismatch(es), e.g. {k}: checkpoint "
-                f"{tuple(tensors[k].shape)} vs model {tuple(own[k].shape)}"
-            )
-        if missing:
-            problems.append(f"{len(missing)} missing key(s), e.g. {missing[0]}")
-        if unexpected:
-            problems.append(f"{len(unexpected)} unexpected key(s), e.g. {unexpected[0]}")
+    problems = []
+    if mismatched:
+        k = mismatched[0]
+        problems.append(
+            f"{len(mismatched)} shape mismatch(es), e.g. {k}: checkpoint "
+            f"{tuple(tensors[k].shape)} vs model {tuple(own[k].shape)}"
+        )
+    if missing:
+        problems.append(f"{len(missing)} missing key(s), e.g. {missing[0]}")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected key(s), e.g. {unexpected[0]}")
+    if problems:
         raise CheckpointError(
             f"checkpoint {source} does not fit this model: {'; '.join(problems)}.\n"
-            f"  the checkpoint was trained for preset '{info.get('preset')}' with LLM "
-            f"'{info.get('llm')}' (hidden size {info.get('llm_hidden_size')}), streams "
-            f"{info.get('streams')};\n"
-            f"  this model is preset '{model.preset_name}' with LLM "
-            f"'{_llm_name(model)}' (hidden size {model.llm_hidden_size}), streams {model.streams}.\n"
+            f"  the checkpoint was trained for {_model_words(info)};\n"
+            f"  this model is {_model_words(this)}.\n"
             f"  load it with --preset {info.get('preset')} (or the same model config)."
         )
-    model.branches.load_state_dict(tensors, strict=True)
-    model.is_trained = True
-    model.checkpoint_path = str(source)
-    log.info("loaded checkpoint %s (trained for preset %s)", source, info.get("preset"))
 
 
-def _llm_name(model: OVHHIRModel) -> str:
-    from ovhhir_core.model.llm import describe_llm
-
-    return describe_llm(model.cfg.llm)
+def _model_words(info: Mapping) -> str:
+    return (
+        f"preset '{info.get('preset')}' with LLM '{info.get('llm')}' (hidden size "
+        f"{info.get('llm_hidden_size')}), streams {info.get('streams')}"
+    )

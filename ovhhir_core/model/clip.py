@@ -3,6 +3,7 @@
 Person streams hold one person on a fill colour (black by default); the person box of each frame is
 taken from the non-fill pixels (or from the masks when given). A frame where the person is absent
 has box ``None``; the encoders then skip it and the branch sees its learned "absent" token.
+Stream names come from :mod:`ovhhir_core.streams`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ovhhir_core.errors import UserError
-from ovhhir_core.streams import PERSONS as PERSON_STREAMS
-from ovhhir_core.streams import STREAMS
+from ovhhir_core.streams import LABEL_VALUES, PERSONS, STREAMS
 
 Box = tuple[int, int, int, int]
 
@@ -87,7 +87,7 @@ class Clip:
         unknown = sorted(set(frames) - set(STREAMS))
         if unknown:
             raise ClipError(f"unknown stream(s) {unknown}; expected {', '.join(STREAMS)}")
-        missing = [s for s in PERSON_STREAMS if s not in frames]
+        missing = [s for s in PERSONS if s not in frames]
         if missing:
             raise ClipError(f"a clip needs both person streams; missing: {', '.join(missing)}")
         lengths = set()
@@ -100,7 +100,7 @@ class Clip:
         if len(lengths) != 1 or 0 in lengths:
             raise ClipError(f"all streams need the same, non-zero number of frames; got {lengths}")
         boxes = {}
-        for name in PERSON_STREAMS:
+        for name in PERSONS:
             if masks is not None and masks.get(name) is not None:
                 per_frame = [np.asarray(m, dtype=bool) for m in masks[name]]
             else:
@@ -109,17 +109,45 @@ class Clip:
         return cls(frames=dict(frames), boxes=boxes)
 
 
+def read_label_maps(path: str | os.PathLike) -> list[np.ndarray]:
+    """The (H, W) uint8 label maps of a ``masks.npz`` (as ``track`` writes it), in frame order:
+    item i belongs to frame i of the stream videos."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return [data[k].astype(np.uint8) for k in sorted(data.files)]
+    except (OSError, ValueError) as exc:
+        raise ClipError(f"{path} is not a readable masks.npz ({exc})") from exc
+
+
+def _person_masks(
+    label_maps: list[np.ndarray], indices: list[int], size: tuple[int, int]
+) -> dict[str, np.ndarray] | None:
+    """``{person: (T, H, W) bool}`` at the sampled ``indices``, resized to ``size`` (H, W);
+    None when the maps do not cover the frames."""
+    import cv2
+
+    if not label_maps or max(indices) >= len(label_maps):
+        return None
+    picked = [
+        cv2.resize(label_maps[i], size[::-1], interpolation=cv2.INTER_NEAREST) for i in indices
+    ]
+    return {p: np.stack([m == LABEL_VALUES[p] for m in picked]) for p in PERSONS}
+
+
 def load_clip(
     paths: dict[str, str | os.PathLike | None],
     num_frames: int = 16,
     max_side: int | None = 512,
     fill: tuple[int, int, int] = (0, 0, 0),
+    masks: str | os.PathLike | None = None,
 ) -> Clip:
     """Sample ``num_frames`` frames uniformly from each stream video and build a :class:`Clip`.
 
     ``paths``: ``{"person_1": A, "person_2": B, "background": C or None}``. Frames are decoded with
     :func:`ovhhir_core.video.sample_frames` (never the whole video in memory), longest side capped
-    at ``max_side`` pixels.
+    at ``max_side`` pixels. Person boxes come from ``masks`` (a ``masks.npz`` of label maps, one
+    per stream frame) when given and covering the frames, else from the pixels that are not
+    ``fill`` (the colour the streams were written with).
     """
     from ovhhir_core import video
 
@@ -132,6 +160,10 @@ def load_clip(
         idx, arr = video.sample_frames(path, n=num_frames, max_side=max_side)
         frames[name] = arr
         indices[name] = list(idx)
-    clip = Clip.from_arrays(frames, fill=fill)
+    person_masks = None
+    if masks is not None and "person_1" in frames:
+        size = frames["person_1"].shape[1:3]
+        person_masks = _person_masks(read_label_maps(masks), indices["person_1"], size)
+    clip = Clip.from_arrays(frames, masks=person_masks, fill=fill)
     clip.frame_indices = indices
     return clip

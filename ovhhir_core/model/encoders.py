@@ -18,8 +18,9 @@ import torch
 from torch import nn
 
 from ovhhir_core import hub
-from ovhhir_core.model.clip import Box
+from ovhhir_core.model.clip import Box, Clip, ClipError
 from ovhhir_core.model.config import EncoderConfig
+from ovhhir_core.streams import PERSONS
 
 log = logging.getLogger(__name__)
 
@@ -170,3 +171,40 @@ class FrameEncoder(nn.Module):
     def prepare_full(self, frames: np.ndarray) -> torch.Tensor:
         """Whole frames resized to the input size: (T, 3, H, W) in [0, 1]."""
         return _to_tensor([_resize(f, self.input_hw) for f in frames], self.input_hw)
+
+
+@torch.no_grad()
+def encode_clip(
+    person: FrameEncoder, background: FrameEncoder | None, clip: Clip
+) -> dict[str, torch.Tensor]:
+    """Frozen-encoder tokens of a clip, all frames of a kind in one batched pass.
+
+    Returns ``{"person_1": (T, N, C), "person_1.present": (T,) bool, "person_2": ...,
+    "person_2.present": ..., "background": (T, N_bg, C_bg)}`` on the encoders' device and dtype;
+    absent frames hold zeros (the branch ignores them). ``background`` only when a background
+    encoder is given; the clip must then have a background stream.
+    """
+    crops, presents = [], {}
+    for stream in PERSONS:
+        images, present = person.prepare_person(clip.frames[stream], clip.boxes[stream])
+        crops.append(images)
+        presents[stream] = present
+    tokens = person(torch.cat(crops, dim=0))  # (K1 + K2, N, C)
+    feats: dict[str, torch.Tensor] = {}
+    start = 0
+    for stream in PERSONS:
+        present = torch.from_numpy(presents[stream]).to(tokens.device)
+        k = int(present.sum())
+        full = tokens.new_zeros(len(present), tokens.shape[1], tokens.shape[2])  # (T, N, C)
+        full[present] = tokens[start : start + k]
+        start += k
+        feats[stream] = full
+        feats[f"{stream}.present"] = present
+    if background is not None:
+        if not clip.has_background:
+            raise ClipError(
+                "this model has a background branch but the clip has no background stream; "
+                "provide one (--bg) or use a preset with use_background false"
+            )
+        feats["background"] = background(background.prepare_full(clip.frames["background"]))
+    return feats

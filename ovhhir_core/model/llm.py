@@ -22,7 +22,7 @@ from torch import nn
 from ovhhir_core import hub
 from ovhhir_core.errors import UserError
 from ovhhir_core.model.config import LLMConfig
-from ovhhir_core.streams import TOKENS as STREAM_TOKENS
+from ovhhir_core.streams import TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def prepare_tokenizer(tokenizer) -> None:
     from transformers import AddedToken
 
     tokenizer.add_tokens(
-        [AddedToken(t, special=True, normalized=False) for t in STREAM_TOKENS.values()],
+        [AddedToken(t, special=True, normalized=False) for t in TOKENS.values()],
         special_tokens=True,
     )
     if tokenizer.pad_token_id is None:
@@ -173,7 +173,7 @@ def prepare_tokenizer(tokenizer) -> None:
 
 def placeholder_ids(tokenizer) -> dict[int, str]:
     """Token id → stream name for ``<p1>`` ``<p2>`` ``<bg>``."""
-    return {tokenizer.convert_tokens_to_ids(tok): stream for stream, tok in STREAM_TOKENS.items()}
+    return {tokenizer.convert_tokens_to_ids(tok): stream for stream, tok in TOKENS.items()}
 
 
 def stop_token_ids(model: nn.Module, tokenizer) -> list[int]:

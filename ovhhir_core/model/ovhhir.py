@@ -12,6 +12,8 @@ The whole forward pass, in order:
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -19,28 +21,20 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ovhhir_core.model import checkpoint as ckpt
 from ovhhir_core.model import prompt as P
 from ovhhir_core.model.branch import Branch
-from ovhhir_core.model.clip import PERSON_STREAMS, Clip
+from ovhhir_core.model.clip import Clip
 from ovhhir_core.model.config import ModelConfig
-from ovhhir_core.model.encoders import FrameEncoder
+from ovhhir_core.model.encoders import FrameEncoder, encode_clip
 from ovhhir_core.model.generation import GenerationConfig, generate_tokens, stream_text
-from ovhhir_core.model.llm import load_llm, placeholder_ids, stop_token_ids
+from ovhhir_core.model.llm import describe_llm, load_llm, placeholder_ids, stop_token_ids
+from ovhhir_core.model.scoring import answer_log_probs, pad_batch
+from ovhhir_core.streams import PERSONS
 
 log = logging.getLogger(__name__)
 #: Seed of random-weight builds, so a ``tiny`` model is the same every time it is built.
 RANDOM_BUILD_SEED = 0
-
-
-def collate_features(items: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """Stack per-clip feature dicts (same keys, same T) into a batch: ``(T, ...)`` → ``(B, T, ...)``."""
-    if not items:
-        raise ValueError("collate_features needs at least one item")
-    keys = sorted(items[0])
-    for i, item in enumerate(items):
-        if sorted(item) != keys:
-            raise ValueError(f"feature dict {i} has keys {sorted(item)}, expected {keys}")
-    return {k: torch.stack([item[k] for item in items]) for k in keys}
 
 
 class OVHHIRModel(nn.Module):
@@ -78,7 +72,7 @@ class OVHHIRModel(nn.Module):
             self.llm_hidden_size = int(llm.config.hidden_size)
             branches = {
                 s: Branch(cfg.branch, self.person_encoder.width, self.llm_hidden_size)
-                for s in PERSON_STREAMS
+                for s in PERSONS
             }
             if self.background_encoder is not None:
                 branches["background"] = Branch(
@@ -122,56 +116,38 @@ class OVHHIRModel(nn.Module):
         """Every trainable tensor, keyed ``<stream>.<param>`` (detached, on CPU)."""
         return {k: v.detach().cpu().clone() for k, v in self.branches.state_dict().items()}
 
-    def save_checkpoint(self, directory: str | Path, preset_name: str | None = None) -> Path:
-        """Write the trainable tensors + config to ``directory`` (see :mod:`.checkpoint`)."""
-        from ovhhir_core.model.checkpoint import save_checkpoint
+    def _describe(self, preset_name: str | None = None) -> dict:
+        """What a checkpoint records about the model it was written from (and is checked with)."""
+        return {
+            "preset": preset_name or self.preset_name,
+            "llm": describe_llm(self.cfg.llm),
+            "llm_hidden_size": self.llm_hidden_size,
+            "streams": self.streams,
+            "model_config": json.loads(json.dumps(dataclasses.asdict(self.cfg))),
+        }
 
-        return save_checkpoint(self, directory, preset_name or self.preset_name)
+    def save_checkpoint(self, directory: str | Path, preset_name: str | None = None) -> Path:
+        """Write the trainable tensors + a description of the model (see :mod:`.checkpoint`)."""
+        info = self._describe(preset_name)
+        return ckpt.save_checkpoint(directory, self.trainable_state_dict(), info)
 
     def load_checkpoint(self, source: str | Path) -> None:
-        """Strictly load trainable tensors from a checkpoint dir or Hub repo id."""
-        from ovhhir_core.model.checkpoint import load_checkpoint
-
-        load_checkpoint(self, source)
+        """Strictly load trainable tensors from a checkpoint dir or Hub repo id; marks the model
+        trained (:class:`~.checkpoint.CheckpointError` when it does not fit)."""
+        tensors, info = ckpt.read_checkpoint(source)
+        ckpt.check_fits(source, self.branches.state_dict(), tensors, info, self._describe())
+        self.branches.load_state_dict(tensors, strict=True)
+        self.is_trained = True
+        self.checkpoint_path = str(source)
+        log.info("loaded checkpoint %s (trained for preset %s)", source, info.get("preset"))
 
     # -- 1. frozen encoders -------------------------------------------------------------------
 
     @torch.no_grad()
     def extract_features(self, clip: Clip) -> dict[str, torch.Tensor]:
-        """Frozen-encoder tokens of a clip, all frames of a kind in one batched pass.
-
-        Returns ``{"person_1": (T, N, C), "person_1.present": (T,) bool, "person_2": ...,
-        "person_2.present": ..., "background": (T, N_bg, C_bg)}`` on the model's device, in the
-        model dtype; absent frames hold zeros (the branch ignores them). ``background`` only when
-        the model has a background branch; it is then required.
-        """
-        enc = self.person_encoder
-        crops, presents = [], {}
-        for stream in PERSON_STREAMS:
-            images, present = enc.prepare_person(clip.frames[stream], clip.boxes[stream])
-            crops.append(images)
-            presents[stream] = present
-        tokens = enc(torch.cat(crops, dim=0))  # (K1 + K2, N, C)
-        feats: dict[str, torch.Tensor] = {}
-        start = 0
-        n, c = tokens.shape[1], tokens.shape[2]
-        for stream in PERSON_STREAMS:
-            present = presents[stream]
-            k = int(present.sum())
-            full = tokens.new_zeros(len(present), n, c)  # (T, N, C)
-            full[torch.from_numpy(present).to(full.device)] = tokens[start : start + k]
-            start += k
-            feats[stream] = full
-            feats[f"{stream}.present"] = torch.from_numpy(present).to(full.device)
-        if self.background_encoder is not None:
-            if not clip.has_background:
-                raise P.PromptError(
-                    "this model has a background branch but the clip has no background stream; "
-                    "provide one (--bg) or use a preset with use_background false"
-                )
-            bg = self.background_encoder
-            feats["background"] = bg(bg.prepare_full(clip.frames["background"]))  # (T, N, C)
-        return feats
+        """Frozen-encoder tokens of a clip (:func:`.encoders.encode_clip`): ``{"person_1":
+        (T, N, C), "person_1.present": (T,) bool, ..., "background": (T, N_bg, C_bg)}``."""
+        return encode_clip(self.person_encoder, self.background_encoder, clip)
 
     # -- 2. trainable branches ----------------------------------------------------------------
 
@@ -208,6 +184,16 @@ class OVHHIRModel(nn.Module):
             self.llm.get_input_embeddings(), ids, visual, self.placeholders, self._disabled, labels
         )
 
+    def _labelled_embeds(
+        self, messages: list[dict[str, str]], visual: Mapping[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, list[int]]:
+        """(L, D) embeddings of a whole chat and its labels (answer ids, -100 elsewhere), cut to
+        the LLM's context."""
+        messages = P.with_system(messages, self.cfg.llm.system_prompt)
+        ids, lab = P.training_ids(self.tokenizer, messages)
+        emb, lab, _ = self._splice(ids, visual, lab)
+        return emb[: self.max_context], lab[: self.max_context]
+
     def training_loss(
         self, feats: Mapping[str, torch.Tensor], conversations: Sequence[Sequence[Mapping]]
     ) -> torch.Tensor:
@@ -216,28 +202,39 @@ class OVHHIRModel(nn.Module):
         ``feats``: batched features (B, ...); ``conversations``: B HHIRChat turn lists.
         """
         vis = self.embed(feats)
-        batch = len(conversations)
-        seqs, labels = [], []
-        for b, conv in enumerate(conversations):
-            messages = P.with_system(P.to_messages(conv), self.cfg.llm.system_prompt)
-            ids, lab = P.training_ids(self.tokenizer, messages)
-            emb, lab, _ = self._splice(ids, {k: v[b] for k, v in vis.items()}, lab)
-            limit = self.max_context
-            seqs.append(emb[:limit])
-            labels.append(lab[:limit])
-        length = max(s.shape[0] for s in seqs)
-        dim = seqs[0].shape[1]
-        embeds = seqs[0].new_zeros(batch, length, dim)  # (B, L, D), right-padded
-        mask = torch.zeros(batch, length, dtype=torch.long, device=self.device_)
-        target = torch.full((batch, length), P.IGNORE_INDEX, dtype=torch.long, device=self.device_)
-        for b, (s, lab) in enumerate(zip(seqs, labels, strict=True)):
-            embeds[b, : s.shape[0]] = s
-            mask[b, : s.shape[0]] = 1
-            target[b, : s.shape[0]] = torch.tensor(lab, dtype=torch.long)
+        pairs = [
+            self._labelled_embeds(P.to_messages(conv), {k: v[b] for k, v in vis.items()})
+            for b, conv in enumerate(conversations)
+        ]
+        embeds, mask, target = pad_batch([e for e, _ in pairs], [lab for _, lab in pairs])
         if not (target != P.IGNORE_INDEX).any():
             raise P.PromptError("no assistant (gpt) turn to learn from in this batch")
-        out = self.llm(inputs_embeds=embeds, attention_mask=mask, labels=target)
-        return out.loss
+        return self.llm(inputs_embeds=embeds, attention_mask=mask, labels=target).loss
+
+    @torch.no_grad()
+    def score_answers(
+        self,
+        visual: Mapping[str, torch.Tensor],
+        prompt: str,
+        answers: Sequence[str],
+        batch_size: int = 16,
+    ) -> list[float]:
+        """Mean per-token log-probability (<= 0) of each answer as the reply to ``prompt``.
+
+        ``visual``: ``{stream: (Q, D)}`` from :meth:`embed_clip`; ``prompt`` may hold the
+        placeholders. Each answer is the assistant turn of a one-turn chat (end-of-turn tokens
+        included), labelled exactly as :meth:`training_loss` labels it. The prompt they share
+        runs once (:func:`.scoring.answer_log_probs`); else ``batch_size`` answers at a time.
+        """
+        pairs = [
+            self._labelled_embeds(
+                [{"role": "user", "content": prompt}, {"role": "assistant", "content": a}], visual
+            )
+            for a in answers
+        ]
+        return answer_log_probs(
+            self.llm, [e for e, _ in pairs], [lab for _, lab in pairs], batch_size
+        )
 
     @property
     def max_context(self) -> int:
@@ -308,8 +305,5 @@ def load_model(
     if checkpoint is not None:
         model.load_checkpoint(checkpoint)
     else:
-        log.warning(
-            "no checkpoint loaded: the branches are untrained and answers are not "
-            "grounded in the video"
-        )
+        log.info("no checkpoint: the branches are untrained (answers are not grounded)")
     return model

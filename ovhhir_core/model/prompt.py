@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ovhhir_core.errors import UserError
-from ovhhir_core.model.llm import STREAM_TOKENS
+from ovhhir_core.streams import TOKENS
 
 IGNORE_INDEX = -100
 _ROLES = {
@@ -124,7 +124,7 @@ def splice(
             continue
         if stream not in visual:
             raise PromptError(
-                f"the text mentions {STREAM_TOKENS[stream]} but there is no {stream} stream for "
+                f"the text mentions {TOKENS[stream]} but there is no {stream} stream for "
                 "this clip; remove it from the question or provide that stream"
             )
         vis = visual[stream].to(device, embedding.weight.dtype)  # (Q, D)

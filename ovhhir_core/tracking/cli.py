@@ -93,7 +93,11 @@ def open_session(args: argparse.Namespace, start: int = 0, end: int | None = Non
     from ovhhir_core.device import resolve_device
     from ovhhir_core.tracking import TrackingSession, load_segmenters
 
-    preset = load_preset(args.preset, parse_local_paths(args.weights))
+    preset = load_preset(args.preset, parse_local_paths(args.weights), device=args.device)
+    if getattr(args, "track_fps", None) is not None:
+        preset.tracker.track_fps = args.track_fps or None
+    if getattr(args, "tracker_size", None) is not None:
+        preset.tracker.input_size = args.tracker_size
     device = resolve_device(args.device)
     segs = load_segmenters(preset, device)
     return preset, device, segs, TrackingSession(segs, args.video, start=start, end=end)
@@ -115,6 +119,17 @@ _DESCRIPTION = (
     "track them over the video with SAM 2.1, and write the person_1 / person_2 / background "
     "streams, an overlay video, the masks (PNG zip and npz) and an HHIRChat sample."
 )
+
+
+def cost_line(session, tracker) -> str:
+    """What a tracking run will cost: frames the tracker processes, at which size."""
+    from ovhhir_core.tracking.rate import estimated_frames
+
+    total = session.end - session.start
+    n = estimated_frames(total, session.info.fps, tracker.track_fps)
+    rate = f"~{tracker.track_fps:g} fps" if n < total else f"{session.info.fps:g} fps (every frame)"
+    size = session.segs.tracker.config.image_size
+    return f"tracking: ~{n} of {total} frames at {rate}, tracker input {size} px"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -139,6 +154,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="sample_id",
         default=None,
         help="HHIRChat sample id (default: the video's file name without suffix)",
+    )
+    p.add_argument(
+        "--track-fps",
+        type=float,
+        default=None,
+        metavar="FPS",
+        help="run the tracker at about this many frames per second (default: the preset's; "
+        "0 = every frame); the streams keep the video's rate, masks held between tracked frames",
+    )
+    p.add_argument(
+        "--tracker-size",
+        type=int,
+        default=None,
+        metavar="PX",
+        help="tracker input side in pixels, a multiple of 64 (default: the preset's; 1024 for the "
+        "released models); smaller is faster, coarser masks",
     )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -182,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
         if pos or neg:
             session.add_points(frame_idx, obj_id, [*pos, *neg], [1] * len(pos) + [0] * len(neg))
     total = session.end - session.start
+    print(cost_line(session, preset.tracker), file=sys.stderr)
     bar_off = args.no_progress
     with tqdm(total=total, desc="tracking", unit="frame", file=sys.stderr, disable=bar_off) as bar:
         for _ in session.propagate():

@@ -1,15 +1,17 @@
-"""The shared, read-only models of click-to-track: SAM (clicks) and SAM 2.1 (propagation)."""
+"""The shared, read-only models of click-to-track: the click segmenter and the video tracker."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
-from segment_anything.modeling import Sam
-from transformers import Sam2VideoModel, Sam2VideoProcessor
+from transformers import Sam2VideoProcessor
 
+from ovhhir_core.tracking.clicks import CachedClickSegmenter
 from ovhhir_core.tracking.config import SamConfig, TrackerConfig
+from ovhhir_core.tracking.errors import TrackingError
 from ovhhir_core.tracking.sam import ClickSegmenter, build_sam
 from ovhhir_core.tracking.sam2 import build_tracker
 
@@ -22,27 +24,47 @@ class Segmenters:
     per propagated frame, so concurrent users interleave instead of waiting for a whole video.
     """
 
-    sam: Sam
-    tracker: Sam2VideoModel
+    sam: Any  # segment_anything Sam, or transformers EdgeTamModel
+    tracker: Any  # transformers Sam2VideoModel or EdgeTamVideoModel
     processor: Sam2VideoProcessor
     sam_config: SamConfig
     tracker_config: TrackerConfig
     device: torch.device
     lock: threading.RLock = field(default_factory=threading.RLock)
 
-    def new_click_segmenter(self) -> ClickSegmenter:
-        """A per-session SAM predictor with its own embedding cache (bounded LRU)."""
-        return ClickSegmenter(self.sam, self.sam_config.embedding_cache_size, self.lock)
+    def new_click_segmenter(self) -> CachedClickSegmenter:
+        """A per-session click segmenter with its own embedding cache (bounded LRU)."""
+        size = self.sam_config.embedding_cache_size
+        if self.sam_config.kind == "edgetam":
+            from ovhhir_core.tracking.edgetam import EdgeTamClickSegmenter
+
+            return EdgeTamClickSegmenter(self.sam, size, self.lock)
+        return ClickSegmenter(self.sam, size, self.lock)
 
 
 def load_segmenters(preset, device: torch.device) -> Segmenters:
-    """Build (or load) SAM and SAM 2.1 as the preset's ``sam`` and ``tracker`` sections say.
+    """Build (or load) the click segmenter and tracker as the preset's ``sam`` and ``tracker``
+    sections say (SAM / SAM 2.1, or EdgeTAM for both).
 
     ``preset`` is a :class:`ovhhir_core.config.PresetConfig`. Real weights resolve through
     :func:`ovhhir_core.hub.resolve_weights` (local paths, cache, lazy download); a missing
     checkpoint raises :class:`ovhhir_core.hub.MissingWeightsError`.
     """
     device = torch.device(device)
-    sam = build_sam(preset.sam, device)
-    tracker, processor = build_tracker(preset.tracker, device)
+    if preset.sam.kind == "edgetam":
+        from ovhhir_core.tracking.edgetam import build_edgetam_image
+
+        sam = build_edgetam_image(preset.sam, device)
+    elif preset.sam.kind == "sam":
+        sam = build_sam(preset.sam, device)
+    else:
+        raise TrackingError(f"unknown sam kind {preset.sam.kind!r}; use sam or edgetam")
+    if preset.tracker.kind == "edgetam":
+        from ovhhir_core.tracking.edgetam import build_edgetam_tracker
+
+        tracker, processor = build_edgetam_tracker(preset.tracker, device)
+    elif preset.tracker.kind == "sam2":
+        tracker, processor = build_tracker(preset.tracker, device)
+    else:
+        raise TrackingError(f"unknown tracker kind {preset.tracker.kind!r}; use sam2 or edgetam")
     return Segmenters(sam, tracker, processor, preset.sam, preset.tracker, device)

@@ -1,17 +1,14 @@
 """Click masks with segment-anything: model loading and a per-session predictor with an embedding cache.
 
 The SAM model is shared and read-only; each tracking session owns a :class:`ClickSegmenter`
-(a ``SamPredictor`` plus a bounded LRU of image embeddings keyed by frame index), so later clicks
-on a frame cost only the prompt encoder and mask decoder, never a second image encode.
+(a ``SamPredictor`` plus the bounded LRU of image embeddings of
+:class:`~ovhhir_core.tracking.clicks.CachedClickSegmenter`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -19,11 +16,15 @@ from segment_anything import SamPredictor, sam_model_registry
 from segment_anything.build_sam import _build_sam
 from segment_anything.modeling import Sam
 
+import ovhhir_core.tracking.sam_adapter as sam_adapter
 from ovhhir_core.hub import resolve_weights
+from ovhhir_core.tracking.clicks import CachedClickSegmenter, ClickResult
 from ovhhir_core.tracking.config import SamConfig
 from ovhhir_core.tracking.errors import TrackingError
 
 log = logging.getLogger(__name__)
+
+__all__ = ["ClickResult", "ClickSegmenter", "build_sam"]
 
 #: Keys ``SamConfig.arch`` may set: those of ``segment_anything.build_sam._build_sam`` and
 #: ``image_size`` (the encoder's input side, a multiple of 16; 1024 in every released model).
@@ -97,6 +98,7 @@ def build_sam(cfg: SamConfig, device: torch.device) -> Sam:
     ``_build_sam`` if given, else the ``model_type`` architecture. Otherwise the original ``.pth``
     checkpoint is resolved through :func:`ovhhir_core.hub.resolve_weights` and loaded strictly.
     """
+    sam_adapter.check_version()
     if cfg.model_type not in sam_model_registry:
         raise TrackingError(
             f"unknown SAM model_type {cfg.model_type!r}; use one of "
@@ -123,99 +125,28 @@ def build_sam(cfg: SamConfig, device: torch.device) -> Sam:
     return model.to(device).eval()
 
 
-@dataclass
-class ClickResult:
-    """One click-mask prediction at the frame's full size.
-
-    ``logits``: (H, W) float16 mask logits (> 0 = object); ``low_res``: (1, 256, 256) float32
-    logits (side = 4 × the embedding grid) to feed back as the next click's ``mask_input``; ``score``: predicted IoU in [0, 1].
-    """
-
-    logits: np.ndarray
-    low_res: np.ndarray
-    score: float
-
-    @property
-    def mask(self) -> np.ndarray:
-        """(H, W) bool mask."""
-        return self.logits > 0
-
-
-class ClickSegmenter:
-    """Per-session SAM predictor with a bounded LRU cache of image embeddings (by frame index).
-
-    ``lock`` serialises use of the shared model across sessions (one accelerator at a time).
-    ``encode_count`` counts image-encoder runs (one per distinct frame while it stays cached).
-    """
+class ClickSegmenter(CachedClickSegmenter):
+    """Per-session segment-anything predictor with the embedding cache of the base class."""
 
     def __init__(self, model: Sam, cache_size: int, lock: threading.RLock | None = None) -> None:
-        if cache_size < 1:
-            raise TrackingError(f"sam.embedding_cache_size must be ≥ 1, got {cache_size}")
+        super().__init__(cache_size, lock)
         self.predictor = SamPredictor(model)
-        self.cache_size = cache_size
-        self.lock = lock or threading.RLock()
-        self.encode_count = 0
-        # frame_idx -> (features (1, 256, h, w), original_size (H, W), input_size (h', w'))
-        self._cache: OrderedDict[int, tuple[torch.Tensor, tuple[int, int], tuple[int, int]]] = (
-            OrderedDict()
-        )
-        self._current: int | None = None
+        self._current: int | None = None  # frame whose embedding the predictor holds
 
-    def cached_frames(self) -> list[int]:
-        """Frame indices whose embeddings are cached, least recently used first."""
-        return list(self._cache)
-
-    def _set_frame(self, frame_idx: int, get_frame: Callable[[], np.ndarray]) -> None:
-        p = self.predictor
-        if frame_idx in self._cache:
-            self._cache.move_to_end(frame_idx)
-            if self._current != frame_idx:
-                features, original_size, input_size = self._cache[frame_idx]
-                p.reset_image()
-                p.features, p.original_size, p.input_size = features, original_size, input_size
-                p.is_image_set = True
-                self._current = frame_idx
-            return
-        frame = get_frame()  # (H, W, 3) uint8 RGB
-        p.set_image(frame, image_format="RGB")
-        self.encode_count += 1
-        self._cache[frame_idx] = (p.features, p.original_size, p.input_size)
+    def _encode(self, frame_idx: int, frame: np.ndarray) -> tuple:
+        self.predictor.set_image(frame, image_format="RGB")
         self._current = frame_idx
-        while len(self._cache) > self.cache_size:
-            evicted, _ = self._cache.popitem(last=False)
-            log.debug("SAM embedding cache: evicted frame %d", evicted)
+        return sam_adapter.save_embedding(self.predictor)
 
-    def predict(
-        self,
-        frame_idx: int,
-        get_frame: Callable[[], np.ndarray],
-        points: np.ndarray | None,
-        labels: np.ndarray | None,
-        box: np.ndarray | None = None,
-        mask_input: np.ndarray | None = None,
-    ) -> ClickResult:
-        """Mask for one object on one frame.
-
-        ``points``: (N, 2) float (x, y) in frame pixels; ``labels``: (N,) int, 1 = positive,
-        0 = negative; ``box``: (4,) x0, y0, x1, y1; ``mask_input``: (1, 256, 256) previous low-res
-        logits (refines the last mask; then a single mask is predicted). Without ``mask_input``
-        and with one point and no box, SAM's three candidate masks are scored and the best kept.
-        ``get_frame`` is called only when the frame's embedding is not cached.
-        """
-        multimask = mask_input is None and box is None and (points is None or len(points) == 1)
-        with self.lock, torch.inference_mode():
-            self._set_frame(frame_idx, get_frame)
-            logits, scores, low_res = self.predictor.predict(
-                point_coords=points,
-                point_labels=labels,
-                box=box,
-                mask_input=mask_input,
-                multimask_output=multimask,
-                return_logits=True,
-            )
-        best = int(np.argmax(scores))
-        return ClickResult(
-            logits=logits[best].astype(np.float16),
-            low_res=low_res[best : best + 1].astype(np.float32),
-            score=float(scores[best]),
+    def _decode(self, frame_idx, embedding, points, labels, box, mask_input, multimask):
+        if self._current != frame_idx:
+            sam_adapter.restore_embedding(self.predictor, embedding)
+            self._current = frame_idx
+        return self.predictor.predict(
+            point_coords=points,
+            point_labels=labels,
+            box=box,
+            mask_input=mask_input,
+            multimask_output=multimask,
+            return_logits=True,
         )

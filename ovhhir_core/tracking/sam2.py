@@ -1,4 +1,6 @@
-"""Mask propagation with the SAM 2.1 video model from transformers, in flat memory.
+"""Mask propagation with a SAM 2-style video model from transformers, in flat memory.
+
+The model is SAM 2.1 (``Sam2VideoModel``) or EdgeTAM (``EdgeTamVideoModel``, same session API).
 
 Frames are streamed in one by one (``Sam2VideoModel(inference_session=..., frame=...)``), never
 the whole video. Each object gets its own inference session (objects are tracked independently,
@@ -14,7 +16,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from transformers import Sam2VideoConfig, Sam2VideoModel, Sam2VideoProcessor
 
+import ovhhir_core.tracking.sam2_adapter as sam2_adapter
 from ovhhir_core.hub import resolve_weights
 from ovhhir_core.tracking.config import TrackerConfig
 from ovhhir_core.tracking.errors import TrackingError
@@ -33,18 +36,68 @@ FrameSource = Callable[[int, int, bool], Iterable[tuple[int, np.ndarray]]]
 in increasing order, or decreasing when ``reverse``."""
 
 
-def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+#: Frames decoded at once for the backward pass (read forward, then reversed).
+_REVERSE_CHUNK = 16
+
+
+def video_source(path, max_side: int) -> FrameSource:
+    """A :data:`FrameSource` decoding ``path`` at most ``max_side`` large (backward: in chunks)."""
+    from ovhhir_core.video import iter_frames
+
+    def source(lo: int, hi: int, reverse: bool) -> Iterator[tuple[int, np.ndarray]]:
+        if not reverse:
+            yield from iter_frames(path, lo, hi, max_side=max_side)
+            return
+        for chunk_end in range(hi, lo, -_REVERSE_CHUNK):
+            chunk_start = max(lo, chunk_end - _REVERSE_CHUNK)
+            yield from reversed(list(iter_frames(path, chunk_start, chunk_end, max_side=max_side)))
+
+    return source
+
+
+def merge_overrides(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in overrides.items():
         if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
+            merge_overrides(base[key], value)
         else:
             base[key] = copy.deepcopy(value)
     return base
 
 
+def sized(config: Any, input_size: int | None) -> Any:
+    """``config`` (a SAM 2 or EdgeTAM video config) for ``input_size`` px input (None: as is).
+
+    Sets every field tied to the input side: the image size, the prompt encoder's, the backbone
+    feature-map sizes (strides 4, 8, 16) and the memory attention's RoPE grid (stride 16)."""
+    if not input_size or input_size == config.image_size:
+        return config
+    if input_size % 64 or input_size < 128:
+        raise TrackingError(f"tracker input size must be a multiple of 64, ≥ 128; got {input_size}")
+    g = input_size // 16
+    overrides: dict[str, Any] = {
+        "image_size": input_size,
+        "prompt_encoder_config": {"image_size": input_size},
+        "vision_config": {"backbone_feature_sizes": [[4 * g, 4 * g], [2 * g, 2 * g], [g, g]]},
+        "memory_attention_rope_feat_sizes": [g, g],
+    }
+    data = config.to_dict()
+    if "image_size" in data["vision_config"].get("backbone_config", {}):  # Hiera
+        overrides["vision_config"]["backbone_config"] = {"image_size": [input_size, input_size]}
+    return type(config).from_dict(merge_overrides(data, overrides))
+
+
+def load_video_model(model_class: Any, path: Any, input_size: int | None) -> tuple[Any, Any]:
+    """``model_class.from_pretrained(path)`` at ``input_size`` px, with its processor."""
+    if not input_size:
+        model = model_class.from_pretrained(path)
+        return model, load_processor(path, model.config)
+    config = sized(model_class.config_class.from_pretrained(path), input_size)
+    return model_class.from_pretrained(path, config=config), local_processor(config)
+
+
 def tracker_config(arch: Mapping[str, Any]) -> Sam2VideoConfig:
     """``Sam2VideoConfig`` (hiera-tiny sized by default) with the nested ``arch`` overrides."""
-    return Sam2VideoConfig.from_dict(_merge(Sam2VideoConfig().to_dict(), arch))
+    return Sam2VideoConfig.from_dict(merge_overrides(Sam2VideoConfig().to_dict(), arch))
 
 
 def local_processor(config: Sam2VideoConfig) -> Sam2VideoProcessor:
@@ -63,6 +116,14 @@ def local_processor(config: Sam2VideoConfig) -> Sam2VideoProcessor:
     )
 
 
+def load_processor(path, config) -> Sam2VideoProcessor:
+    """The processor saved beside the weights, else one built for ``config``."""
+    try:
+        return Sam2VideoProcessor.from_pretrained(path)
+    except (OSError, ValueError):
+        return local_processor(config)
+
+
 def build_tracker(
     cfg: TrackerConfig, device: torch.device
 ) -> tuple[Sam2VideoModel, Sam2VideoProcessor]:
@@ -71,19 +132,16 @@ def build_tracker(
     ``cfg.weights=None`` (and no ``local_path``) builds random weights from ``cfg.arch``;
     otherwise the Hub snapshot from :func:`ovhhir_core.hub.resolve_weights` is loaded.
     """
+    sam2_adapter.check_version()
     if cfg.weights is None and cfg.local_path is None:
-        config = tracker_config(cfg.arch)
+        config = sized(tracker_config(cfg.arch), cfg.input_size)
         model = Sam2VideoModel(config)
         processor = local_processor(config)
         log.info("SAM 2 tracker: random weights, %d px", config.image_size)
     else:
         path = resolve_weights("tracker", cfg.weights, cfg.local_path)
-        model = Sam2VideoModel.from_pretrained(path)
-        try:
-            processor = Sam2VideoProcessor.from_pretrained(path)
-        except (OSError, ValueError):
-            processor = local_processor(model.config)
-        log.info("SAM 2 tracker: %s", path)
+        model, processor = load_video_model(Sam2VideoModel, path, cfg.input_size)
+        log.info("SAM 2 tracker: %s at %d px", path, model.config.image_size)
     return model.to(device).eval(), processor
 
 
@@ -109,6 +167,8 @@ class Propagator:
 
     ``seeds``: ``{frame_idx: {label_value: (H, W) bool mask}}`` at the video's size.
     ``out_size``: (H, W) of the label maps it yields (the video's size).
+    ``frames``: the video frames the source will yield when it skips some (a lower tracking rate);
+    the model then sees them as consecutive, so its memory bank holds the last processed frames.
     """
 
     def __init__(
@@ -119,6 +179,7 @@ class Propagator:
         lock: threading.RLock,
         seeds: Mapping[int, Mapping[int, np.ndarray]],
         out_size: tuple[int, int],
+        frames: Sequence[int] | None = None,
     ) -> None:
         if not seeds or not any(seeds.values()):
             raise TrackingError("nothing to propagate: add clicks or a box for an object first")
@@ -130,6 +191,8 @@ class Propagator:
         self.first = {v: min(f for f, objs in self.seeds.items() if v in objs) for v in self.values}
         self._cache = _SharedVisionCache()
         self._sessions: dict[int, Any] = {}
+        #: video frame index -> the index the model sees
+        self._index = {f: i for i, f in enumerate(sorted(frames))} if frames else None
         self.num_maskmem = model.config.num_maskmem
         self.max_ptrs = model.config.max_object_pointers_in_encoder
 
@@ -141,8 +204,11 @@ class Propagator:
             session = self.processor.init_video_session(
                 inference_device=self.device, dtype=self.model.dtype
             )
-            session.cache = self._cache
+            sam2_adapter.share_vision_cache(session, self._cache)
             self._sessions[value] = session
+
+    def _model_index(self, frame_idx: int) -> int:
+        return frame_idx if self._index is None else self._index[frame_idx]
 
     def _pixels(self, frame: np.ndarray) -> torch.Tensor:
         inputs = self.processor(images=frame, return_tensors="pt")
@@ -153,27 +219,10 @@ class Propagator:
     ) -> torch.Tensor:
         """Run one object on one frame; returns its low-res logits (1, 1, s, s) on the CPU."""
         session = self._sessions[value]
-        out = self.model(
-            inference_session=session, frame=pixels, frame_idx=frame_idx, reverse=reverse
-        )
-        self._prune(session, frame_idx, reverse)
+        idx = self._model_index(frame_idx)
+        out = self.model(inference_session=session, frame=pixels, frame_idx=idx, reverse=reverse)
+        sam2_adapter.prune(session, idx, reverse, self.num_maskmem, self.max_ptrs)
         return out.pred_masks.float().cpu()
-
-    def _prune(self, session: Any, frame_idx: int, reverse: bool) -> None:
-        """Drop what the memory bank will not read again (keeps memory flat)."""
-        session.processed_frames.pop(frame_idx, None)
-        for per_obj in session.output_dict_per_obj.values():
-            non_cond = per_obj["non_cond_frame_outputs"]
-            for f in list(non_cond):
-                age = (f - frame_idx) if reverse else (frame_idx - f)
-                if age >= self.max_ptrs or age < 0:
-                    del non_cond[f]
-                elif age >= self.num_maskmem - 1:
-                    non_cond[f] = {"object_pointer": non_cond[f]["object_pointer"]}
-                else:
-                    non_cond[f].pop("high_res_masks", None)
-        for tracked in session.frames_tracked_per_obj.values():
-            tracked.clear()
 
     def _label_map(self, logits: dict[int, torch.Tensor]) -> np.ndarray:
         """(H, W) uint8 label map: highest positive logit wins, 0 where none is positive."""
@@ -198,7 +247,7 @@ class Propagator:
             for value, mask in objs.items():
                 self.processor.add_inputs_to_inference_session(
                     inference_session=self._sessions[value],
-                    frame_idx=frame_idx,
+                    frame_idx=self._model_index(frame_idx),
                     obj_ids=1,
                     input_masks=np.asarray(mask, dtype=bool),
                     original_size=frame.shape[:2],
@@ -257,8 +306,7 @@ class Propagator:
             return
         if hi > start:
             for session in self._sessions.values():  # the forward pass's memories are not reused
-                for per_obj in session.output_dict_per_obj.values():
-                    per_obj["non_cond_frame_outputs"].clear()
+                sam2_adapter.forget_tracked_memories(session)
             backward = self._pass(source, start, hi, True, lambda v, f: f < self.first[v], cancel)
             for frame_idx, logits in backward:
                 earlier = {v: t.float() for v, t in waiting.pop(frame_idx, {}).items()}

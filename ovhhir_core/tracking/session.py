@@ -14,18 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
+import ovhhir_core.tracking.rate as rate
 from ovhhir_core.tracking.errors import TrackingError
 from ovhhir_core.tracking.labels import LabelStore
 from ovhhir_core.tracking.models import Segmenters
 from ovhhir_core.tracking.sam import ClickResult
-from ovhhir_core.tracking.sam2 import Propagator
-from ovhhir_core.video import VideoInfo, iter_frames, probe, read_frame
+from ovhhir_core.tracking.sam2 import Propagator, video_source
+from ovhhir_core.video import VideoInfo, probe, read_frame
 
 log = logging.getLogger(__name__)
 
 _PERSON = re.compile(r"^person_(\d+)$")
-#: Frames decoded at once for the backward pass (read forward, then reversed).
-_REVERSE_CHUNK = 16
 
 
 @dataclass
@@ -288,21 +287,18 @@ class TrackingSession:
 
     # ------------------------------------------------------------------ propagation
     def _source(self, lo: int, hi: int, reverse: bool) -> Iterator[tuple[int, np.ndarray]]:
-        max_side = self.segs.tracker_config.max_side
-        if not reverse:
-            yield from iter_frames(self.video_path, lo, hi, max_side=max_side)
-            return
-        for chunk_end in range(hi, lo, -_REVERSE_CHUNK):
-            chunk_start = max(lo, chunk_end - _REVERSE_CHUNK)
-            chunk = list(iter_frames(self.video_path, chunk_start, chunk_end, max_side=max_side))
-            yield from reversed(chunk)
+        return video_source(self.video_path, self.segs.tracker_config.max_side)(lo, hi, reverse)
 
     def propagate(
-        self, cancel: Callable[[], bool] | None = None
+        self, cancel: Callable[[], bool] | None = None, track_fps: float | None = None
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Track every prompted object over [start, end), forward and backward from the frame
         where it was first prompted (so a person who enters later is tracked over the whole
         range), seeded with the click masks of every annotated frame.
+
+        ``track_fps`` (default: the tracker config's ``track_fps``; None = every frame) runs the
+        tracker on fewer frames; the frames between hold the nearest processed frame's map
+        (:mod:`ovhhir_core.tracking.rate`) and are yielded after the processed ones.
 
         Yields ``(frame_idx, (H, W) uint8 label map)`` once per frame, as each frame is done
         (where objects overlap, the highest logit wins). Results go to
@@ -326,10 +322,15 @@ class TrackingSession:
                 "nothing to propagate: click on person_1 and person_2 (or draw boxes) first"
             )
         segs, size = self.segs, (self.info.height, self.info.width)
-        runner = Propagator(segs.tracker, segs.processor, segs.device, segs.lock, seeds, size)
+        fps = segs.tracker_config.track_fps if track_fps is None else track_fps
+        frames = rate.processed_frames(self.start, self.end, seeds, self.info.fps, fps)
+        source = self._source if frames is None else rate.only(self._source, set(frames))
+        runner = Propagator(
+            segs.tracker, segs.processor, segs.device, segs.lock, seeds, size, frames=frames
+        )
         new = LabelStore()
         done: set[int] = set()
-        for frame_idx, label_map, _values in runner.run(self._source, self.start, self.end, cancel):
+        for frame_idx, label_map, _values in runner.run(source, self.start, self.end, cancel):
             if frame_idx in seed_maps:  # the click masks stand; tracked objects fill the rest
                 seed = seed_maps[frame_idx]
                 tracked = np.where(np.isin(label_map, list(seeds[frame_idx])), 0, label_map)
@@ -337,6 +338,11 @@ class TrackingSession:
             new[frame_idx] = label_map
             done.add(frame_idx)
             yield frame_idx, label_map
+        if frames is not None and done:  # hold masks between processed frames
+            for frame_idx, label_map in list(rate.hold_between(new, min(done), max(done) + 1)):
+                new[frame_idx] = label_map
+                done.add(frame_idx)
+                yield frame_idx, label_map
         self.propagation_complete = len(done) == self.end - self.start
         if not self.propagation_complete:
             log.info("propagation stopped after %d of %d frames", len(done), self.end - self.start)

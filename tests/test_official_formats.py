@@ -1,0 +1,193 @@
+"""The official checkpoint formats, proven offline with random weights in the published layouts.
+
+SAM v1 ``.pth`` state dicts from segment-anything's own builders (vit_b, vit_h) and
+``save_pretrained`` folders with the published configs of SAM 2.1 hiera-tiny and -large, EdgeTAM,
+ViTPose-B, ViT-B/16 and RT-DETR r50vd are loaded through the code path a download takes
+(``--weights COMPONENT=PATH``; the Hugging Face cache layout and the URL download cache with
+``HF_HUB_OFFLINE=1``), then one click and 4 tracked frames run with the ``small``, ``cpu`` and
+``paper`` segmenters. Slow (real-size models; vit_h alone is 2.5 GB): ``pytest -m slow``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+
+import pytest
+import torch
+from hub_utils import lay_out_hf_cache, use_hub_cache
+from tracking_utils import centre, make_clip
+
+from ovhhir_core import hub
+from ovhhir_core.config import load_preset
+from ovhhir_core.tracking import TrackingSession, load_segmenters
+from ovhhir_core.weightfiles import WeightsFileError, sha256_of
+
+pytestmark = pytest.mark.slow
+
+W, H, N = 64, 48, 4
+
+#: SAM 2.1 hiera-large's image encoder (sam2's configs/sam2.1/sam2.1_hiera_l.yaml).
+HIERA_LARGE = {
+    "vision_config": {
+        "backbone_config": {
+            "hidden_size": 144,
+            "num_attention_heads": 2,
+            "blocks_per_stage": [2, 6, 36, 4],
+            "embed_dim_per_stage": [144, 288, 576, 1152],
+            "num_attention_heads_per_stage": [2, 4, 8, 16],
+            "global_attention_blocks": [23, 33, 43],
+            "window_size_per_stage": [8, 4, 16, 8],
+            "window_positional_embedding_background_size": [7, 7],
+        },
+        "backbone_channel_list": [1152, 576, 288, 144],
+    }
+}
+
+
+def _save_sam_v1(model_type: str, path):
+    from segment_anything import sam_model_registry
+
+    torch.manual_seed(0)
+    torch.save(sam_model_registry[model_type](checkpoint=None).state_dict(), path)
+    gc.collect()
+    return path
+
+
+def _save_video_model(kind: str, folder, arch=None):
+    from transformers import EdgeTamVideoModel, Sam2VideoModel
+
+    from ovhhir_core.tracking.edgetam import published_config
+    from ovhhir_core.tracking.sam2 import local_processor, tracker_config
+
+    torch.manual_seed(0)
+    config = published_config(arch) if kind == "edgetam" else tracker_config(arch or {})
+    model = (EdgeTamVideoModel if kind == "edgetam" else Sam2VideoModel)(config)
+    model.save_pretrained(folder)
+    local_processor(config).save_pretrained(folder)
+    n = sum(p.numel() for p in model.parameters())
+    del model
+    gc.collect()
+    return folder, n
+
+
+@pytest.fixture(autouse=True)
+def _only_when_asked(request):
+    """Runs only when asked for (``-m slow``): the default run stays within CI's budget."""
+    expr = request.config.getoption("markexpr") or ""
+    if "slow" not in expr or "not slow" in expr:
+        pytest.skip("real-size models: run with -m slow")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", N, W, H)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("weights")
+
+
+@pytest.fixture
+def offline_caches(monkeypatch, tmp_path):
+    use_hub_cache(monkeypatch, tmp_path / "hub")
+    monkeypatch.setenv("OVHHIR_CACHE", str(tmp_path / "ovhhir"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return tmp_path
+
+
+def _run(segs, clip):
+    s = TrackingSession(segs, clip)
+    mask = s.add_points(0, "person_1", [centre(0, 1, W, H)], [1])
+    s.add_points(0, "person_2", [centre(0, 2, W, H)], [1])
+    assert mask.shape == (H, W)
+    assert sorted({f for f, _ in s.propagate()}) == list(range(N))
+
+
+def _in_url_cache(monkeypatch, name: str, path, cache):
+    """Put ``path`` where a download of ``name`` lands, with the table's checksum set to it."""
+    spec = hub.PRETRAINED[name]
+    target = cache / "ovhhir" / spec.filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(path)
+    fake = dataclasses.replace(spec, sha256=sha256_of(path), size_bytes=path.stat().st_size)
+    monkeypatch.setitem(hub.PRETRAINED, name, fake)
+    return target
+
+
+def test_small_from_weights_flags(store, clip):
+    sam = _save_sam_v1("vit_b", store / "sam_vit_b.pth")
+    tracker, n = _save_video_model("sam2", store / "sam2.1-hiera-tiny")
+    assert 38e6 < n < 40e6  # SAM 2.1 hiera-tiny: 38.9M
+    preset = load_preset("small", {"sam": sam, "tracker": tracker}, use_env=False)
+    _run(load_segmenters(preset, "cpu"), clip)
+
+
+def test_cpu_from_hf_cache_offline(store, clip, offline_caches):
+    folder, n = _save_video_model("edgetam", store / "edgetam")
+    assert 13e6 < n < 15e6  # EdgeTAM: 13.9M
+    lay_out_hf_cache(offline_caches / "hub", "yonigozlan/EdgeTAM-hf", folder)
+    preset = load_preset("cpu", use_env=False)
+    segs = load_segmenters(preset, "cpu")
+    assert segs.tracker.config.image_size == preset.tracker.input_size
+    _run(segs, clip)
+    flags = load_preset("cpu", {"sam": folder, "tracker": folder}, use_env=False)
+    assert type(load_segmenters(flags, "cpu").sam).__name__ == "EdgeTamModel"
+
+
+def test_paper_from_download_caches_offline(store, clip, offline_caches, monkeypatch):
+    sam = _save_sam_v1("vit_h", store / "sam_vit_h.pth")
+    _in_url_cache(monkeypatch, "sam_vit_h", sam, offline_caches)
+    tracker, n = _save_video_model("sam2", store / "sam2.1-hiera-large", HIERA_LARGE)
+    assert 220e6 < n < 230e6  # SAM 2.1 hiera-large: 224.4M
+    lay_out_hf_cache(offline_caches / "hub", "facebook/sam2.1-hiera-large", tracker)
+    _run(load_segmenters(load_preset("paper", use_env=False), "cpu"), clip)
+    (store / "sam_vit_h.pth").unlink()  # 2.5 GB
+    gc.collect()
+
+
+def test_encoders_and_person_detector_load(store, offline_caches):
+    from transformers import (
+        RTDetrConfig,
+        RTDetrForObjectDetection,
+        ViTConfig,
+        ViTModel,
+        VitPoseConfig,
+        VitPoseForPoseEstimation,
+    )
+
+    from ovhhir_core.model.encoders import FrameEncoder
+
+    torch.manual_seed(0)
+    VitPoseForPoseEstimation(VitPoseConfig()).save_pretrained(store / "vitpose")
+    ViTModel(ViTConfig(), add_pooling_layer=False).save_pretrained(store / "vit")
+    lay_out_hf_cache(offline_caches / "hub", "google/vit-base-patch16-224-in21k", store / "vit")
+    preset = load_preset("small", {"person_encoder": store / "vitpose"}, use_env=False)
+    person = FrameEncoder(preset.model.person_encoder, "person_encoder")
+    background = FrameEncoder(preset.model.background_encoder, "background_encoder")
+    assert (person.width, person.input_hw) == (768, (256, 192))
+    assert (background.width, background.input_hw) == (768, (224, 224))
+    assert person(torch.rand(1, 3, 256, 192)).shape == (1, 192, 768)
+    RTDetrForObjectDetection(RTDetrConfig()).save_pretrained(store / "rtdetr")
+    path = hub.resolve_weights("detector", None, str(store / "rtdetr"))
+    detector = RTDetrForObjectDetection.from_pretrained(path)
+    assert detector.config.backbone_config.model_type == "rt_detr_resnet"
+
+
+def test_damaged_real_size_files_are_refused(store, offline_caches, monkeypatch):
+    sam = store / "sam_vit_b.pth"
+    if not sam.exists():
+        _save_sam_v1("vit_b", sam)
+    cut = store / "cut.pth"
+    cut.write_bytes(sam.read_bytes()[: sam.stat().st_size // 2])
+    preset = load_preset("small", {"sam": cut}, use_env=False)
+    with pytest.raises(WeightsFileError, match="truncated") as err:
+        load_segmenters(preset, "cpu")
+    assert str(cut) in str(err.value)
+    target = _in_url_cache(monkeypatch, "sam_vit_b", sam, offline_caches)
+    wrong = dataclasses.replace(hub.PRETRAINED["sam_vit_b"], sha256="0" * 64)
+    monkeypatch.setitem(hub.PRETRAINED, "sam_vit_b", wrong)
+    with pytest.raises(WeightsFileError, match="fails its checksum") as err:
+        load_segmenters(load_preset("small", use_env=False), "cpu")
+    assert str(target) in str(err.value)
