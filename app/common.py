@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import gradio as gr
 
-from app.state import Services
+from app.state import Services, SessionState
 from ovhhir_core.answerer import GenerationConfig
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import TOKENS
@@ -28,12 +28,20 @@ def gpu_queue(services: Services) -> dict[str, Any]:
     return {"concurrency_id": GPU, "concurrency_limit": services.settings.concurrency_limit}
 
 
+def _touch(args: tuple) -> None:
+    for arg in args[:2]:  # (self, state, ...) or (state, ...)
+        if isinstance(arg, SessionState):
+            arg.touch()
+
+
 def user_errors(fn: Callable) -> Callable:
-    """Show ``UserError`` messages as ``gr.Error`` (a popup with the message, no traceback)."""
+    """Show ``UserError`` messages as ``gr.Error`` (a popup with the message, no traceback), and
+    mark the user's session active (its idle time-to-live restarts)."""
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
         def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            _touch(args)
             try:
                 yield from fn(*args, **kwargs)
             except UserError as exc:
@@ -43,6 +51,7 @@ def user_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _touch(args)
         try:
             return fn(*args, **kwargs)
         except UserError as exc:

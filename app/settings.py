@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ovhhir_core.cli import WEIGHTS_HELP
 from ovhhir_core.errors import UserError
 
 
@@ -79,6 +80,7 @@ class Settings:
     share: bool = False
     concurrency_limit: int = 1  # simultaneous GPU jobs (tracking, generation)
     session_ttl_s: int = 3600  # a session's files are deleted this long after its last event
+    root: str | None = None  # shared folder of every process's files (None: <tmp>/ovhhir-app)
     preload: bool = True  # load the models in the background at start-up (app.py)
     review_roots: list[str] = field(default_factory=list)  # folders the Review tab may open
     caps: Caps = field(default_factory=Caps)
@@ -131,7 +133,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         action="append",
         metavar="COMPONENT=PATH",
         default=[],
-        help="local weights for a component (repeatable); env OVHHIR_<COMPONENT>_PATH",
+        help=WEIGHTS_HELP,
     )
     p.add_argument(
         "--host",
@@ -161,6 +163,12 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         type=int,
         default=int(env("OVHHIR_SESSION_TTL_S", "3600")),
         help="seconds a session's files live after its last event",
+    )
+    p.add_argument(
+        "--root",
+        default=env("OVHHIR_ROOT"),
+        help="folder for session files and Gradio's cache, one sub-folder per process; folders "
+        "of stopped processes are removed at start (env OVHHIR_ROOT; default <tmp>/ovhhir-app)",
     )
     p.add_argument(
         "--no-preload",
@@ -227,6 +235,7 @@ def parse_settings(
         share=args.share,
         concurrency_limit=max(1, args.concurrency),
         session_ttl_s=args.session_ttl,
+        root=args.root or None,
         preload=not args.no_preload,
         review_roots=[str(Path(r).expanduser().resolve()) for r in roots],
         caps=Caps(

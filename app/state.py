@@ -3,23 +3,24 @@
 ``Services`` holds the frozen models, shared by every user and loaded lazily on first use under a
 lock (so a missing checkpoint never blocks start-up, and tracking still works while the LLM is
 missing). ``SessionState`` is what one browser tab owns (kept in ``gr.State``): its video, its
-tracking session, its outputs, its chat and its review progress, plus a private temporary folder
-that :meth:`SessionState.cleanup` deletes when Gradio drops the state.
+tracking session, its outputs, its chat and its review progress, plus a private folder under the
+process's :class:`~app.storage.SessionStore`, deleted when Gradio drops the state, when the session
+is idle past its time-to-live, and when the process stops.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
-import tempfile
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.settings import Settings
+from app.storage import PART, SessionStore
 from ovhhir_core.errors import UserError
 from ovhhir_core.review import ReviewSet
 
@@ -44,6 +45,8 @@ class Services:
     """
 
     def __init__(self, settings: Settings, root: str | Path | None = None):
+        """``root``: the shared folder for every process's files (default ``settings.root``,
+        else ``<tmp>/ovhhir-app``); folders of dead processes there are removed now."""
         from ovhhir_core.config import load_preset
         from ovhhir_core.device import resolve_device, resolve_dtype
 
@@ -51,8 +54,8 @@ class Services:
         self.preset = load_preset(settings.preset, settings.weights, device=settings.device)
         self.device = resolve_device(settings.device)
         self.dtype = resolve_dtype(settings.dtype, self.device)
-        self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="ovhhir-app-"))
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.store = SessionStore(root or settings.root, settings.session_ttl_s)
+        self.root = self.store.dir  # this process's folder
         self._lock = threading.Lock()
         self._loaded: dict[str, Any] = {}
         self._errors: dict[str, UserError] = {}
@@ -125,12 +128,14 @@ class Services:
         return out
 
     def new_session(self) -> SessionState:
-        """A fresh per-user state; its folder under :attr:`root` is made on first write."""
-        return SessionState(workdir=self.root / f"session-{uuid.uuid4().hex[:12]}")
+        """A fresh per-user state; its folder is made on first write. Sessions idle past their
+        time-to-live are swept first."""
+        self.store.sweep_expired()
+        return SessionState(workdir=self.store.new_workdir())
 
     def close(self) -> None:
-        """Delete every session folder of this process."""
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Delete every file of this process (its sessions and Gradio's cache)."""
+        self.store.close()
 
 
 @dataclass
@@ -174,12 +179,25 @@ class SessionState:
         self.messages = []
 
     def out_dir(self, name: str) -> Path:
-        """A fresh folder for this video's outputs inside the session folder."""
-        path = self.workdir / f"v{self.version}" / name
+        """A fresh ``<name>.part`` folder for this video's outputs inside the session folder;
+        :func:`app.storage.publish` renames it to ``<name>`` once every file is written."""
+        path = self.workdir / f"v{self.version}" / f"{name}{PART}"
         if path.exists():
             shutil.rmtree(path)
         path.mkdir(parents=True)
         return path
+
+    def touch(self) -> None:
+        """Mark the session active (its idle time-to-live restarts). When its folder was swept
+        meanwhile, forget the results that lived there."""
+        if self.workdir.exists():
+            os.utime(self.workdir)
+            return
+        if any(self.workdir in Path(p).parents for p in self.outputs.values()):
+            self.reset_outputs()
+        source = self.review.source
+        if source is not None and self.workdir in source.parents:
+            self.review = ReviewSet()
 
     def cleanup(self) -> None:
         """Delete this session's files (gr.State ``delete_callback``)."""

@@ -18,8 +18,9 @@ import numpy as np
 
 from app.common import fail, user_errors, video_info_markdown
 from app.state import Services, SessionState, on_gpu
+from app.storage import publish
 from app.track_people import BOX_MODE, PeopleTools
-from ovhhir_core.streams import DISPLAY_NAMES, PERSONS
+from ovhhir_core.streams import DISPLAY_NAMES, PERSONS, STREAMS
 
 PERSON_CHOICES = {DISPLAY_NAMES[p]: p for p in PERSONS}
 POLARITY_CHOICES = {"Positive (this is the person)": 1, "Negative (not this)": 0}
@@ -223,32 +224,35 @@ class TrackHandlers:
     @staticmethod
     def _write_results(state: SessionState, progress: gr.Progress) -> list[Path]:
         """The three streams and the overlay (into ``state.outputs``), then the downloads:
-        masks (PNG zip, npz), the three streams and a zipped HHIRChat sample."""
+        masks (PNG zip, npz), the three streams and a zipped HHIRChat sample. Everything is
+        written into a ``.part`` folder that is renamed once complete."""
         from ovhhir_core.data.export import export_hhirchat_sample
         from ovhhir_core.masking import export_masks_npz, export_masks_png_zip, write_streams
 
-        out = state.out_dir("tracked")
+        part = state.out_dir("tracked")
         labels = state.tracking.labels
         streams = write_streams(
             state.video_path,
             labels,
-            out,
+            part,
             start=state.start,
             end=state.end,
             progress=lambda i, n: progress((i, n), desc="Writing the streams", unit="frames"),
         )
         stem = re.sub(r"[^\w-]+", "_", state.video_path.stem).strip("_") or "clip"
-        sample_dir = out / "hhirchat_sample"
+        sample_dir = part / "hhirchat_sample"
         export_hhirchat_sample(streams, sample_dir, sample_id=stem)
-        sample_zip = Path(shutil.make_archive(str(out / f"{stem}_hhirchat"), "zip", sample_dir))
-        files = [
-            export_masks_png_zip(labels, out / f"{stem}_masks_png.zip"),
-            export_masks_npz(labels, out / f"{stem}_masks.npz"),
-            *(streams[p] for p in ("person_1", "person_2", "background")),
-            sample_zip,
+        shutil.make_archive(str(part / f"{stem}_hhirchat"), "zip", sample_dir)
+        export_masks_png_zip(labels, part / f"{stem}_masks_png.zip")
+        export_masks_npz(labels, part / f"{stem}_masks.npz")
+        out = publish(part)
+        state.outputs = {k: out / Path(p).relative_to(part) for k, p in streams.items()}
+        return [
+            out / f"{stem}_masks_png.zip",
+            out / f"{stem}_masks.npz",
+            *(state.outputs[p] for p in STREAMS),
+            out / f"{stem}_hhirchat.zip",
         ]
-        state.outputs = dict(streams)
-        return files
 
     # ------------------------------------------------------------------ helpers
 

@@ -67,7 +67,8 @@ def _models_panel(services: Services) -> gr.Markdown:
 def build_demo(services: Services) -> gr.Blocks:
     """The whole app; nothing is loaded until a user needs it."""
     ttl = services.settings.session_ttl_s
-    with gr.Blocks(title="OV-HHIR", delete_cache=(3600, 3600)) as demo:
+    # Gradio's cache: every min(ttl, 1 h), files older than the session time-to-live go.
+    with gr.Blocks(title="OV-HHIR", delete_cache=(min(ttl, 3600), ttl)) as demo:
         state = gr.State(
             lambda: services.new_session(), time_to_live=ttl, delete_callback=delete_session
         )

@@ -27,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ovhhir_core import train as T  # noqa: E402
 from ovhhir_core.config import load_preset, to_dict  # noqa: E402
 from ovhhir_core.data.hhirchat import Sample, load_dataset, save_dataset  # noqa: E402
 from ovhhir_core.data.synthetic import CLASSES, make_dataset  # noqa: E402
@@ -35,8 +34,10 @@ from ovhhir_core.eval.candidates import ClassSpace  # noqa: E402
 from ovhhir_core.eval.classify import rank_classes  # noqa: E402
 from ovhhir_core.eval.cli import cached_visual
 from ovhhir_core.eval.evaluate import EvalOptions, evaluate  # noqa: E402
-from ovhhir_core.features import FeatureCache, feature_key  # noqa: E402
 from ovhhir_core.model import OVHHIRAnswerer, collate_features, load_model  # noqa: E402
+from ovhhir_core.training import cli as T  # noqa: E402
+from ovhhir_core.training import train  # noqa: E402
+from ovhhir_core.training.features import FeatureCache, feature_key  # noqa: E402
 
 SIZE = (160, 120)
 FRAMES = 32
@@ -68,7 +69,7 @@ def _timed_steps(argv) -> tuple[float, int]:
     """Run training; return (steps/s over steps 2..N, steps)."""
     args = T.build_parser().parse_args(argv)
     times = []
-    for ev in T.train(args):
+    for ev in train(T.config_from_args(args)):
         if ev.kind == "step":
             times.append(time.perf_counter())
     rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan")
@@ -179,7 +180,7 @@ def _train_budget(train_json, out, preset, budget, steps) -> int:
         )
     )
     done = 0
-    for ev in T.train(args):
+    for ev in train(T.config_from_args(args)):
         if ev.kind == "step":
             done = ev.step
     return done

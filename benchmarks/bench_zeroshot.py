@@ -96,6 +96,9 @@ def sync():
     if device.type == "cuda":
         torch.cuda.synchronize()
 
+def say(**kw):
+    print("STEP " + json.dumps(kw), flush=True)
+
 def turn(conv, question, start):
     first = None
     for _ in conv.ask(question, gen):
@@ -107,8 +110,11 @@ def turn(conv, question, start):
 start = time.perf_counter()
 conv = answerer.open(clip, frames=frames)
 sync(); encoded = time.perf_counter() - start
+say(frames=frames, prefix_tokens=conv.prefix.length, open_s=round(encoded, 2))
 ttft1, tps = turn(conv, DESCRIBE_QUESTION, start)
+say(ttft1_s=round(ttft1, 2), tok_per_s=round(tps, 2))
 ttft2, tps2 = turn(conv, "What does <p1> do with <p2>?", time.perf_counter())
+say(ttft2_s=round(ttft2, 2), ratio=round(ttft1 / ttft2, 1))
 classes = ["hugging", "handshake", "punching", "kicking", "pushing", "waving", "walking",
            "talking", "dancing", "pointing"]
 start = time.perf_counter(); conv.score(ONE_WORD_QUESTION, classes); sync()
@@ -136,15 +142,19 @@ def main() -> None:
     print(header)
     for frames in args.frames:
         spec = [ARCHS[args.arch], frames, args.new_tokens, args.device, args.dtype, args.threads]
-        run = subprocess.run(
+        run = subprocess.Popen(
             [sys.executable, "-c", MEASURE, str(ROOT), json.dumps(spec)],
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
             cwd=Path(__file__).parent,
         )
-        line = [ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")]
-        if run.returncode or not line:
-            print(run.stderr[-3000:])
+        line = []
+        for out in run.stdout:
+            if out.startswith("STEP "):
+                print("  " + out[5:].strip(), flush=True)
+            elif out.startswith("RESULT "):
+                line.append(out)
+        if run.wait() or not line:
             raise SystemExit(f"{frames} frames: measurement failed")
         r = json.loads(line[-1][7:])
         peak = r.get("peak_cuda_gb", r["peak_rss_gb"])

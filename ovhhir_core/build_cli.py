@@ -5,6 +5,7 @@ Examples::
     python -m ovhhir_core build-dataset clips/ --out data/train.jsonl --dataset UT-Interaction
     python -m ovhhir_core build-dataset list.csv --out data/part0.jsonl --shard 0/4
     python -m ovhhir_core build-dataset clips/ --out d.jsonl --describer offline
+    python -m ovhhir_core build-dataset list.csv --out d.jsonl --preset small --describer zeroshot
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import json
 import logging
 import sys
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,8 +60,10 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--describer",
-        metavar="PRESET",
-        help="write soft labels with this preset's chat LLM instead of the taxonomy's templates",
+        metavar="PRESET|zeroshot[:PRESET]",
+        help="write soft labels with this preset's chat LLM instead of the taxonomy's templates; "
+        "'zeroshot' (or zeroshot:PRESET): with the (--preset's) zero-shot video-LLM, which "
+        "watches each built clip with both people marked",
     )
     p.add_argument("--checkpoint", help="trained checkpoint for the describer's model (optional)")
     p.add_argument("--fill", type=int, default=0, help="pixel value of removed regions (0-255)")
@@ -82,14 +86,12 @@ def _label_map(path: str | None) -> dict[str, str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ovhhir_core.config import load_preset, parse_local_paths
+    from ovhhir_core import cli
     from ovhhir_core.data.build import BuildOptions, DatasetBuilder
     from ovhhir_core.data.build.inputs import parse_shard
-    from ovhhir_core.device import resolve_device, resolve_dtype
 
     if not 0 <= args.fill <= 255:
         raise UserError(f"--fill must be 0..255, got {args.fill}")
-    local = parse_local_paths(args.weights)
     options = BuildOptions(
         source=Path(args.source),
         out=Path(args.out),
@@ -100,20 +102,27 @@ def run(args: argparse.Namespace) -> int:
         fill=args.fill,
         seed=args.seed,
     )
-    device = resolve_device(args.device)
+    preset, device, dtype = cli.setup(args)
 
     def segmenters():
         from ovhhir_core.tracking import load_segmenters
 
-        log.info("loading the tracking models of preset %s", args.preset)
-        return load_segmenters(load_preset(args.preset, local), device)
+        log.info("loading the tracking models of preset %s", preset.name)
+        return load_segmenters(preset, device)
 
     describer = None
-    if args.describer:
+    kind, _, zeroshot_preset = (args.describer or "").partition(":")
+    if kind == "zeroshot":
+        from ovhhir_core.zeroshot import load_zeroshot_answerer
+
+        answerer_preset = cli.load_preset_arg(args, zeroshot_preset or None)
+        describer = ClipDescriber(load_zeroshot_answerer(answerer_preset, device, dtype))
+    elif args.describer:
         from ovhhir_core.model import load_model
 
-        preset = load_preset(args.describer, local)
-        model = load_model(preset, device, resolve_dtype(args.dtype, device), args.checkpoint)
+        model = load_model(
+            cli.load_preset_arg(args, args.describer), device, dtype, args.checkpoint
+        )
         describer = LLMDescriber(model)
     builder = DatasetBuilder(options, describer=describer, tracker=PromptTracker(segmenters))
     events = builder.run()
@@ -195,3 +204,32 @@ class LLMDescriber:
         for answer in ChatSession(self.model).ask(prompt, self.gen):  # noqa: B007
             pass
         return clean_description(answer, self.max_chars)
+
+
+CLIP_DESCRIBER_QUESTION = (
+    'This clip is labelled "{name}". Describe the interaction between <p1> and <p2> in one or '
+    "two sentences, in the present tense: who moves, how, and towards whom."
+)
+
+
+class ClipDescriber:
+    """Soft labels written by an answerer that watches each built clip (``--describer
+    zeroshot``): the label name is given, the description is of the clip itself. ``source``
+    (recorded as the sample's ``soft_label_from``) names the model, and says when its weights
+    are random."""
+
+    sees_clip = True
+
+    def __init__(self, answerer: Any, gen: Any = None, max_chars: int = 400) -> None:
+        from ovhhir_core.answerer import GenerationConfig
+
+        self.answerer = answerer
+        self.gen = gen or GenerationConfig(temperature=0.7, max_new_tokens=80, seed=0)
+        self.max_chars = max_chars
+        self.source = "zeroshot: " + answerer.provenance().caption()
+
+    def __call__(self, cat: Category, reference: str, clip: Any) -> str | None:
+        conversation = self.answerer.open(clip, use_facts=False)
+        question = CLIP_DESCRIBER_QUESTION.format(name=cat.name)
+        growing = deque(conversation.ask(question, self.gen), maxlen=1)
+        return clean_description(growing[0] if growing else "", self.max_chars)

@@ -53,7 +53,10 @@ def _add_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--checkpoint", help="trained branches: a directory or a Hub repo id")
     parser.add_argument(
-        "--num-frames", type=int, default=None, help="frames sampled per stream (preset default)"
+        "--num-frames",
+        type=cli.count(1),
+        default=None,
+        help="frames sampled per stream (preset default)",
     )
     gen = parser.add_argument_group("generation")
     gen.add_argument("--temperature", type=float, default=0.7, help="0 = greedy")
@@ -102,18 +105,15 @@ def _clip(args: argparse.Namespace):
 def _open(args: argparse.Namespace):
     """(conversation, clip, generation config): preset, answerer, clip, then one line on stderr
     saying what answers (and the warning, when there is one)."""
+    from ovhhir_core import cli
     from ovhhir_core.answerer import GenerationConfig
     from ovhhir_core.backends import default_frames, load_answerer
-    from ovhhir_core.config import load_preset, parse_local_paths
-    from ovhhir_core.device import resolve_device, resolve_dtype
 
     fields = [f.name for f in dataclasses.fields(GenerationConfig)]
     gen = GenerationConfig(**{n: getattr(args, n) for n in fields if hasattr(args, n)})
     gen.validate()
     clip = _clip(args)
-    preset = load_preset(args.preset, parse_local_paths(args.weights))
-    device = resolve_device(args.device)
-    dtype = resolve_dtype(args.dtype, device)
+    preset, device, dtype = cli.setup(args)
     answerer = load_answerer(preset, args.backend, device, dtype, args.checkpoint)
     frames = args.num_frames or default_frames(preset, answerer)
     conversation = answerer.open(clip, frames=frames, use_facts=not args.no_facts)

@@ -1,32 +1,63 @@
-"""Device and dtype, chosen once at the edge (CLI, app) and passed down."""
+"""Device and dtype, chosen once at the edge (CLI, app) and passed down.
+
+A device or dtype that cannot be had is the user's to fix: :class:`DeviceError` (a UserError) says
+what was asked for, what this machine has and what to pass instead.
+"""
 
 from __future__ import annotations
 
 import torch
 
+from ovhhir_core.errors import UserError
 
-def resolve_device(name: str | None = "auto") -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; anything else is passed to ``torch.device``."""
+DTYPES = {
+    "float32": torch.float32,
+    "fp32": torch.float32,
+    "float16": torch.float16,
+    "fp16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+}
+
+
+class DeviceError(UserError, ValueError):
+    """A device or dtype that is unknown or not available on this machine."""
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
+def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; anything else is checked and passed to
+    ``torch.device``."""
     if name in (None, "", "auto"):
         if torch.cuda.is_available():
             return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device {name!r} was asked for but CUDA is not available; use --device cpu"
-        )
-    if (
-        device.type == "cuda"
-        and device.index is not None
-        and device.index >= torch.cuda.device_count()
-    ):
-        raise ValueError(
-            f"device {name!r} does not exist: {torch.cuda.device_count()} CUDA device(s) visible"
-        )
+        return torch.device("mps") if _mps_available() else torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError, TypeError):
+        raise DeviceError(
+            f"unknown device {name!r}; use auto, cpu, cuda, cuda:N (a GPU index) or mps"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(
+                f"device {str(name)!r} was asked for but CUDA is not available on this machine; "
+                "use --device cpu (or auto)"
+            )
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise DeviceError(
+                f"device {str(name)!r} does not exist: {count} CUDA device(s) visible "
+                f"(cuda:0 … cuda:{count - 1})"
+            )
+    elif device.type == "mps" and not _mps_available():
+        raise DeviceError(f"device {str(name)!r} is not available here; use --device cpu or auto")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise DeviceError(f"device {str(name)!r} is not supported; use auto, cpu, cuda or mps")
     return device
 
 
@@ -38,14 +69,6 @@ def resolve_dtype(name: str | None, device: torch.device) -> torch.dtype:
         if device.type == "mps":
             return torch.float16
         return torch.float32
-    table = {
-        "float32": torch.float32,
-        "fp32": torch.float32,
-        "float16": torch.float16,
-        "fp16": torch.float16,
-        "bfloat16": torch.bfloat16,
-        "bf16": torch.bfloat16,
-    }
-    if name not in table:
-        raise ValueError(f"unknown dtype {name!r}; expected auto or one of {', '.join(table)}")
-    return table[name]
+    if name not in DTYPES:
+        raise DeviceError(f"unknown dtype {name!r}; use auto or one of {', '.join(DTYPES)}")
+    return DTYPES[name]

@@ -8,6 +8,7 @@ import platform
 
 from ovhhir_core import config, hub
 from ovhhir_core.autopreset import resolution_report
+from ovhhir_core.cli import add_weights_arg
 from ovhhir_core.device import resolve_device
 
 PACKAGES = (
@@ -58,14 +59,14 @@ def weights_status(preset: config.PresetConfig) -> list[tuple[str, str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)  # bad flags fail before anything is printed
+    local_paths = config.parse_local_paths(args.local_paths)
     print(f"ovhhir {importlib.metadata.version('ovhhir') if _has_dist() else 'source tree'}")
     print(f"python {platform.python_version()} on {platform.platform()}")
     for name in PACKAGES:
         print(f"  {name:22s} {_version(name)}")
-    device = resolve_device(args.device)
     print(f"device: {device} (auto picks cuda, then mps, then cpu)")
     print(f"offline mode (HF_HUB_OFFLINE): {'on' if hub.offline() else 'off'}")
-    local_paths = config.parse_local_paths(args.weights)
     for name in config.list_presets():
         preset = config.load_preset(name, local_paths, device=str(device))
         print(f"\npreset {name}: {preset.description}")
@@ -84,6 +85,6 @@ def _has_dist() -> bool:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("info", help="versions, device, presets and local weights")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--weights", action="append", default=[], metavar="COMPONENT=PATH")
+    parser.add_argument("--device", default="auto", help="device to report (default: auto)")
+    add_weights_arg(parser)
     parser.set_defaults(func=run)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import gradio as gr
 import pytest
 
 from app.settings import Settings
 from app.state import Services, SessionState, delete_session
+from app.storage import tree_size
 
 
 def test_session_files_are_deleted_with_the_session(tmp_path):
@@ -20,7 +24,7 @@ def test_session_files_are_deleted_with_the_session(tmp_path):
     assert not a.workdir.exists() and b.workdir.exists()
     delete_session("not a session")  # other state values are ignored
     services.close()
-    assert not (tmp_path / "root").exists()
+    assert not services.root.exists() and tree_size(tmp_path / "root") == 0
 
 
 def test_reset_video_forgets_outputs_but_keeps_review(tmp_path):
@@ -61,7 +65,7 @@ def test_state_component_cleans_up(tmp_path):
     assert isinstance(states[0].value(), SessionState)  # a fresh state per browser session
 
 
-def test_app_main_launches_with_settings(monkeypatch):
+def test_app_main_launches_with_settings(monkeypatch, tmp_path):
     import importlib.util
     from pathlib import Path
 
@@ -72,8 +76,15 @@ def test_app_main_launches_with_settings(monkeypatch):
     spec.loader.exec_module(module)
     seen = {}
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: seen.update(kw))
+    handlers = {}
+    monkeypatch.setattr(module.signal, "signal", lambda sig, fn: handlers.update({sig: fn}))
+    monkeypatch.setenv("GRADIO_TEMP_DIR", "x")
+    monkeypatch.delenv("GRADIO_TEMP_DIR")  # restored to unset after the test
+    root = tmp_path / "root"
     module.main(
         [
+            "--root",
+            str(root),
             "--preset",
             "tiny",
             "--device",
@@ -87,5 +98,45 @@ def test_app_main_launches_with_settings(monkeypatch):
     )
     assert seen["server_port"] is None and seen["server_name"] == "127.0.0.1"
     assert seen["max_file_size"] == "5000000b" and seen["share"] is False
+    assert set(handlers) == {module.signal.SIGTERM, module.signal.SIGINT}
+    assert os.environ["GRADIO_TEMP_DIR"].startswith(str(root))  # Gradio's cache is under the root
+    assert list(root.iterdir()) == []  # main() removed its process folder on the way out
     with pytest.raises(SystemExit, match="unknown preset 'nope'"):
         module.main(["--preset", "nope"])
+
+
+def test_dead_process_folders_are_swept_at_start(tmp_path):
+    root = tmp_path / "root"
+    dead, live, other = root / "99999999-0badf00d", root / f"{os.getpid()}-0000beef", root / "x"
+    for d in (dead, live, other):
+        (d / "sessions" / "s").mkdir(parents=True)
+        (d / "sessions" / "s" / "f.mp4").write_bytes(b"half")
+    services = Services(Settings(preset="tiny", device="cpu"), root=root)
+    assert services.store.swept == [dead] and not dead.exists()
+    assert live.exists() and other.exists()  # a running process and foreign folders are kept
+    services.close()
+
+
+def test_idle_sessions_expire_without_their_browser(tmp_path):
+    services = Services(
+        Settings(preset="tiny", device="cpu", session_ttl_s=60), root=tmp_path / "root"
+    )
+    idle, busy = services.new_session(), services.new_session()
+    for state in (idle, busy):
+        state.outputs = {"person_1": state.out_dir("tracked") / "person_1.mp4"}
+        state.outputs["person_1"].write_bytes(b"x" * 100)
+    past = time.time() - 120
+    os.utime(idle.workdir, (past, past))
+    busy.touch()
+    services.new_session()  # a new session sweeps expired ones
+    assert not idle.workdir.exists() and busy.workdir.exists()
+    idle.touch()  # the user comes back: the swept results are forgotten
+    assert idle.outputs == {} and busy.outputs
+    # the background sweeper does the same when no new session arrives
+    os.utime(busy.workdir, (past, past))
+    services.store.start_sweeper(interval_s=0.05)
+    deadline = time.time() + 10
+    while busy.workdir.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert not busy.workdir.exists()
+    services.close()

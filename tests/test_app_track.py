@@ -183,6 +183,32 @@ def test_track_writes_streams_and_exports_then_cancel(services, clips):
     assert state.outputs == {} and state.cancel_requested is False
 
 
+def test_a_failed_write_leaves_no_result_folder(services, clips, monkeypatch):
+    import ovhhir_core.masking as masking
+
+    h = Handlers(services)
+    path, labels = clips["Waving"]
+    state = h.load_video(services.new_session(), path)[0]
+    h.set_range(state, 0, 2)
+    h.click(state, P1, POS, select(*centre(labels, 1)))
+    h.click(state, P2, POS, select(*centre(labels, 2)))
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(masking, "export_masks_npz", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        list(h.track(state))
+    folder = state.workdir / f"v{state.version}"
+    assert [p.name for p in folder.iterdir()] == ["tracked.part"]  # never the final name
+    assert state.outputs == {}
+    monkeypatch.undo()
+    status, overlay, *_ = list(h.track(state))[-1]
+    assert status.startswith("Tracked 2 frames")
+    assert [p.name for p in folder.iterdir()] == ["tracked"]
+    assert overlay.startswith(str(folder / "tracked"))
+
+
 def test_tracking_rate_shows_its_cost_and_keeps_every_frame(services, clips):
     from ovhhir_core.video import probe
 

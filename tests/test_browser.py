@@ -217,19 +217,51 @@ def test_two_sessions_do_not_see_each_others_masks(server, browser, clips):
 
 def test_examples_gallery_and_review_keys(server, browser):
     from app.ui import example_videos
+    from ovhhir_core.video import read_frame
 
     page = open_page(browser, server)
-    first = Path(example_videos()[0]).name
-    page.locator("#video-in").wait_for()
+    first, second = example_videos()[:2]
     page.get_by_text("Examples").first.wait_for()
     page.locator(
         ".gallery-item, button.gallery-item, [data-testid='examples'] button"
     ).first.click()
-    page.locator("#video-info", has_text=first).wait_for()
+    info = page.locator("#video-info", has_text=Path(first).name)
+    info.wait_for()
+    assert "320×240 px" in info.inner_text() and "40 frames" in info.inner_text()
+    # the example's first frame is on screen: it matches that clip, not another example
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#frame img'); "
+        "return i && i.complete && i.naturalWidth === 320; }"
+    )
+    shown = frame_pixels(page).astype(int)
+    own = np.abs(shown - read_frame(first, 0)).mean()
+    other = np.abs(shown - read_frame(second, 0)).mean()
+    assert own < 8 and own < other / 2, (own, other)
+
     page.get_by_role("tab", name="Review").click()
     page.locator("#review-example").click()
-    page.locator("#review-position", has_text="Sample 1 of 3").wait_for()
+    position = page.locator("#review-position")
+    position.filter(has_text="Sample 1 of 3").wait_for()
+
+    def sample_on_screen() -> tuple[str, str]:
+        page.locator("#review-p1 video").wait_for()
+        src = page.locator("#review-p1 video").get_attribute("src") or ""
+        return src.rsplit("/", 1)[-1], page.locator("#review-truth").inner_text()
+
+    one = sample_on_screen()
     page.locator("body").press("j")
-    page.locator("#review-position", has_text="Sample 2 of 3").wait_for()
+    position.filter(has_text="Sample 2 of 3").wait_for()
+    page.wait_for_function(
+        "old => !(document.querySelector('#review-p1 video')?.src || '').endsWith(old)",
+        arg=one[0],
+    )
+    two = sample_on_screen()
+    assert two[0] != one[0] and two[1] != one[1]  # another sample's video and conversation
     page.locator("body").press("Alt+ArrowLeft")
-    page.locator("#review-position", has_text="Sample 1 of 3").wait_for()
+    position.filter(has_text="Sample 1 of 3").wait_for()
+    page.wait_for_function(
+        "old => (document.querySelector('#review-p1 video')?.src || '').endsWith(old)",
+        arg=one[0],
+    )
+    assert sample_on_screen() == one
+    assert position.inner_text().startswith("Sample 1 of 3")

@@ -57,6 +57,47 @@ def test_unknown_preset_and_bad_file(tmp_path):
     assert config.load_preset(good).model.num_frames == 8
 
 
+def test_offline_extends_tiny_and_changes_only_what_it_names():
+    tiny = config.load_preset("tiny", use_env=False)
+    offline = config.load_preset("offline", use_env=False)
+    assert '"extend": "tiny"' in (config.PRESET_DIR / "offline.json").read_text()
+    assert offline.name == "offline" and offline.description != tiny.description
+    assert offline.sam == tiny.sam and offline.tracker == tiny.tracker
+    assert offline.model.llm.weights == "smollm2-135m-instruct-gguf"
+    assert offline.model.llm.arch == {}  # free-form objects replace, so the tiny LLM arch is gone
+    assert offline.model.person_encoder.kind == "vitpose"  # inherited key beside a replaced arch
+    assert offline.model.person_encoder.arch["hidden_size"] == 64
+
+
+def test_extend_chains_merge_and_errors(tmp_path):
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"extend": "tiny", "model": {"num_frames": 8}}))
+    child = tmp_path / "child.json"
+    child.write_text(
+        json.dumps({"extend": "base.json", "name": "kid", "model": {"branch": {"dropout": 0.0}}})
+    )
+    preset = config.load_preset(child, use_env=False)
+    assert preset.name == "kid" and preset.model.num_frames == 8
+    assert preset.model.branch.dropout == 0.0
+    assert preset.model.branch.num_query_tokens == 4  # from tiny, two levels up
+    assert config.load_preset(base, use_env=False).name == "base"  # a file's name: its stem
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps({"extend": "b.json"}))
+    b.write_text(json.dumps({"extend": "a.json"}))
+    with pytest.raises(ConfigError, match=r"cycle: a.json -> b.json -> a.json"):
+        config.load_preset(a)
+    orphan = tmp_path / "orphan.json"
+    orphan.write_text(json.dumps({"extend": "nope"}))
+    with pytest.raises(ConfigError, match=r"orphan.json extends 'nope'.*unknown preset 'nope'"):
+        config.load_preset(orphan)
+    orphan.write_text(json.dumps({"extend": 3}))
+    with pytest.raises(ConfigError, match="'extend' must be a preset name or file"):
+        config.load_preset(orphan)
+    orphan.write_text(json.dumps({"extend": "tiny", "model": {"bogus": 1}}))
+    with pytest.raises(ConfigError, match="orphan.json.model: unknown key"):
+        config.load_preset(orphan)
+
+
 def test_local_paths_from_flags_and_env(monkeypatch):
     assert config.parse_local_paths(["llm=/x", "sam=/y"]) == {"llm": "/x", "sam": "/y"}
     with pytest.raises(ConfigError, match="COMPONENT=PATH"):

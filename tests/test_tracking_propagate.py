@@ -171,6 +171,6 @@ def test_track_cli_bad_input(clip, tmp_path, capsys):
         == 1
     )
     assert "outside the frame" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["track", str(clip), "--p1", "5", "--out", str(tmp_path)])
+    assert main(["track", str(clip), "--p1", "5", "--out", str(tmp_path)]) == 2  # argparse refuses
+    assert capsys.readouterr().err.startswith("error: python -m ovhhir_core track: argument --p1")
     assert issubclass(TrackingError, Exception)

@@ -1,5 +1,6 @@
 """Training in-process on a tiny synthetic set (tiny preset, CPU): loss, checkpoints, resume,
-feature cache vs on-line encoding, and evaluation of the saved checkpoint."""
+feature cache vs on-line encoding, the library API (TrainConfig), and evaluation of the saved
+checkpoint."""
 
 from __future__ import annotations
 
@@ -10,25 +11,24 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ovhhir_core import train as T
-from ovhhir_core.config import load_preset, to_dict
+from ovhhir_core.config import load_preset
 from ovhhir_core.data.hhirchat import load_dataset
 from ovhhir_core.data.synthetic import make_dataset
-from ovhhir_core.features import FeatureCache, feature_key
 from ovhhir_core.model import collate_features, load_clip, load_model
+from ovhhir_core.training import TrainConfig, TrainError, train
+from ovhhir_core.training import cli as T
+from ovhhir_core.training.features import FeatureCache, SampleFeatures, feature_key
+from ovhhir_core.training.state import STATE_FILE
 
 CLASSES = ["Hugging", "Punching"]
 
 
 @pytest.fixture(scope="module")
-def preset_file(tmp_path_factory):
+def preset4():
     """The tiny preset with 4 frames per stream instead of 16 (same code paths, 4x faster)."""
     preset = load_preset("tiny")
-    preset.name = "tiny-4-frames"
     preset.model.num_frames = 4
-    path = tmp_path_factory.mktemp("preset") / "tiny4.json"
-    path.write_text(json.dumps(to_dict(preset)))
-    return path
+    return preset
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def _args(preset_file):
+def _args():
     def make(data, out, cache, *extra):
         return [
             "--data",
@@ -46,7 +46,9 @@ def _args(preset_file):
             "--out",
             str(out),
             "--preset",
-            str(preset_file),
+            "tiny",
+            "--num-frames",
+            "4",
             "--device",
             "cpu",
             "--batch-size",
@@ -79,9 +81,8 @@ def trained(data, tmp_path_factory, _args):
     return out, base / "cache"
 
 
-def _eval_loss(preset_file, checkpoint, data, cache_dir):
+def _eval_loss(preset, checkpoint, data, cache_dir):
     """Deterministic (eval-mode) mean loss of a model over the whole set, from cached features."""
-    preset = load_preset(preset_file)
     model = load_model(preset.model, "cpu", torch.float32, checkpoint=checkpoint).eval()
     cache = FeatureCache(cache_dir)
     samples = load_dataset(data)
@@ -96,17 +97,17 @@ def test_training_writes_checkpoints_log_and_curve(trained):
     assert (out / "final" / "model.safetensors").is_file()
     steps = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert steps == ["step-0000002", "step-0000004"]
-    assert (out / "checkpoints" / "step-0000004" / T.STATE_FILE).is_file()
+    assert (out / "checkpoints" / "step-0000004" / STATE_FILE).is_file()
     assert (out / "loss_curve.png").stat().st_size > 1000
     assert "step 4/4" in (out / "train.log").read_text()
     assert [h["step"] for h in _losses(out)] == [1, 2, 3, 4]
     assert len(list(cache.glob("shard-*.safetensors"))) >= 1
 
 
-def test_training_lowers_the_loss(trained, data, preset_file):
+def test_training_lowers_the_loss(trained, data, preset4):
     out, cache = trained
-    before = _eval_loss(preset_file, None, data, cache)
-    after = _eval_loss(preset_file, out / "final", data, cache)
+    before = _eval_loss(preset4, None, data, cache)
+    after = _eval_loss(preset4, out / "final", data, cache)
     assert after < before - 1e-3, (before, after)
 
 
@@ -124,7 +125,7 @@ def test_resume_continues_from_the_saved_step(trained, data, tmp_path, _args):
     args = T.build_parser().parse_args(
         _args(data, out, cache, "--max-steps", "4", "--save-every", "2")
     )
-    for ev in T.train(args):  # interrupted right after the step-2 checkpoint
+    for ev in train(T.config_from_args(args)):  # interrupted right after the step-2 checkpoint
         if ev.kind == "checkpoint":
             assert ev.step == 2
             break
@@ -146,20 +147,21 @@ def test_resume_without_checkpoint_is_a_user_error(data, tmp_path, capsys, _args
 
 
 def test_feature_cache_gives_the_same_loss_as_online_encoding(
-    trained, data, tmp_path, _args, preset_file
+    trained, data, tmp_path, _args, preset4
 ):
     ref_out, cache_dir = trained
     out = tmp_path / "online"
     assert T.main(_args(data, out, cache_dir, "--max-steps", "1", "--no-cache")) == 0
     assert _losses(out)[0]["loss"] == pytest.approx(_losses(ref_out)[0]["loss"], abs=1e-5)
     assert not (out / "feature_cache").exists()
-    preset = load_preset(preset_file)
+    preset = preset4
     model = load_model(preset.model, "cpu", torch.float32).eval()
     cache = FeatureCache(cache_dir)
     s = load_dataset(data)[0]
     conv = [[t.to_json() for t in s.conversations]]
     cached = cache.get(feature_key(s, preset.model))
     online = model.extract_features(load_clip(s.streams, num_frames=preset.model.num_frames))
+    assert SampleFeatures(model, preset.model, cache)(s).keys() == cached.keys()
     assert cached.keys() == online.keys()
     with torch.no_grad():
         a = model.training_loss(collate_features([cached]), conv)
@@ -167,8 +169,9 @@ def test_feature_cache_gives_the_same_loss_as_online_encoding(
     assert float(a) == pytest.approx(float(b), abs=1e-6)
 
 
-def test_cache_key_changes_with_stream_file_and_encoder_config(data, preset_file):
-    preset = load_preset(preset_file)
+def test_cache_key_changes_with_stream_file_and_encoder_config(data, preset4):
+    preset = load_preset("tiny")
+    preset.model.num_frames = 4
     s = load_dataset(data)[0]
     key = feature_key(s, preset.model)
     assert feature_key(s, preset.model) == key
@@ -186,10 +189,56 @@ def test_cache_key_changes_with_stream_file_and_encoder_config(data, preset_file
     assert feature_key(s, preset.model) == key
 
 
-def test_evaluate_loads_the_trained_checkpoint(trained, data, tmp_path, preset_file):
+def test_library_api_sets_the_frame_count_without_a_preset_file(data, tmp_path, preset4):
+    cfg = TrainConfig(
+        data=data,
+        out=tmp_path / "run",
+        preset=preset4,
+        num_frames=2,
+        device="cpu",
+        batch_size=4,
+        max_steps=1,
+        warmup_steps=0,
+        save_every=0,
+    )
+    events = list(train(cfg))
+    assert [e.kind for e in events] == ["cache"] * 4 + ["step", "checkpoint", "done"]
+    assert preset4.model.num_frames == 4  # the given preset is not changed
+    two = load_preset("tiny")
+    two.model.num_frames = 2
+    sample = load_dataset(data)[0]
+    feats = FeatureCache(tmp_path / "run" / "feature_cache").get(feature_key(sample, two.model))
+    assert feats["person_1"].shape[0] == 2 and feats["background"].shape[0] == 2
+
+
+@pytest.mark.parametrize(
+    "change, flag",
+    [
+        ({"batch_size": 0}, "--batch-size must be at least 1"),
+        ({"lr": 0.0}, "--lr must be a positive number"),
+        ({"num_frames": 0}, "--num-frames must be at least 1"),
+        ({"device": "cuda:1"}, "training picks devices through accelerate"),
+    ],
+)
+def test_bad_settings_are_train_errors(change, flag, data, tmp_path):
+    cfg = TrainConfig(data=data, out=tmp_path / "run", **{"device": "cpu", **change})
+    with pytest.raises(TrainError, match=flag):
+        next(train(cfg))
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture(scope="module")
+def preset4_file(tmp_path_factory):
+    """A preset file that extends tiny with 4 frames (``evaluate`` has no --num-frames)."""
+    path = tmp_path_factory.mktemp("preset") / "tiny4.json"
+    path.write_text(json.dumps({"extend": "tiny", "model": {"num_frames": 4}}))
+    return path
+
+
+def test_evaluate_loads_the_trained_checkpoint(trained, data, tmp_path, preset4_file):
     from ovhhir_core.eval import cli as evaluate_cli
 
-    out, _ = trained
+    out, cache = trained
     rc = evaluate_cli.main(
         [
             "--data",
@@ -197,7 +246,9 @@ def test_evaluate_loads_the_trained_checkpoint(trained, data, tmp_path, preset_f
             "--checkpoint",
             str(out / "final"),
             "--preset",
-            str(preset_file),
+            str(preset4_file),
+            "--cache-dir",
+            str(cache),
             "--device",
             "cpu",
             "--out",

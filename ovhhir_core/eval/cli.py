@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ovhhir_core.backends import BACKENDS
+from ovhhir_core.errors import UserError
 from ovhhir_core.eval.candidates import ClassSpace
 from ovhhir_core.eval.evaluate import EvalOptions, evaluate
 
@@ -21,12 +22,9 @@ COMPARE_HELP = "another run's results.json: also write comparison.md with both r
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    from ovhhir_core.cli import add_common_args
+    from ovhhir_core.cli import command_parser, count
 
-    p = parser or argparse.ArgumentParser(
-        prog="python -m ovhhir_core evaluate", description=DESCRIPTION
-    )
-    add_common_args(p)
+    p = command_parser(parser, "evaluate", DESCRIPTION)
     p.add_argument("--data", required=True, help="HHIRChat .json/.jsonl file to evaluate on")
     p.add_argument(
         "--checkpoint",
@@ -62,8 +60,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         default=[],
         help="extra class names to treat as unseen (besides the taxonomy's)",
     )
-    p.add_argument("--max-samples", type=int, default=None)
-    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.add_argument("--max-samples", type=count(1), default=None)
+    p.add_argument("--max-new-tokens", type=count(1), default=96)
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     p.add_argument(
         "--cache-dir",
@@ -88,18 +86,17 @@ def run(args: argparse.Namespace) -> int:
     """CLI entry: load preset, model, data and embedder; evaluate; write the report."""
     from tqdm.auto import tqdm
 
+    from ovhhir_core import cli
     from ovhhir_core.backends import default_frames, load_answerer
-    from ovhhir_core.config import load_preset, parse_local_paths
     from ovhhir_core.data.hhirchat import load_dataset
-    from ovhhir_core.device import resolve_device, resolve_dtype
     from ovhhir_core.eval.embedder import load_embedder
     from ovhhir_core.eval.report import write_comparison, write_report
     from ovhhir_core.model.answerer import OVHHIRAnswerer
 
-    preset = load_preset(args.preset, parse_local_paths(args.weights))
-    device = resolve_device(args.device)
-    dtype = resolve_dtype(args.dtype, device)
+    preset, device, dtype = cli.setup(args)
     samples = load_dataset(args.data, check_files=True)
+    if not samples:
+        raise UserError(f"{args.data} holds no samples; nothing to evaluate")
     answerer = load_answerer(preset, args.backend, device, dtype, args.checkpoint)
     embedder = load_embedder(preset.embedder, device)
     space = ClassSpace.build(samples, args.candidates, args.open_set, args.unseen)
@@ -150,17 +147,13 @@ def cached_visual(model: Any, model_cfg: Any, cache_dir: str):
     flush the cache when done."""
     import torch
 
-    from ovhhir_core.features import FeatureCache, feature_key
-    from ovhhir_core.model import load_clip
+    from ovhhir_core.training.features import FeatureCache, SampleFeatures
 
     cache = FeatureCache(Path(cache_dir), tag="eval")
+    features = SampleFeatures(model, model_cfg, cache)
 
     def visual_of(sample: Any) -> dict:
-        key = feature_key(sample, model_cfg)
-        if key not in cache:
-            clip = load_clip(sample.streams, num_frames=model_cfg.num_frames, fill=sample.fill)
-            cache.put(key, model.extract_features(clip))
-        feats = {k: v.to(model.device) for k, v in cache.get(key).items()}
+        feats = {k: v.to(model.device) for k, v in features(sample).items()}
         with torch.no_grad():
             return {k: v[0] for k, v in model.embed(feats).items()}
 

@@ -8,8 +8,8 @@ Public API::
     for text in chat.ask("Describe interaction between <p1> and <p2> in <bg>?", GenerationConfig()):
         ...  # the growing answer
 
-Names are imported lazily: ``ovhhir_core.config`` imports ``ovhhir_core.model.config`` and must
-not pay for torch and transformers.
+Names are imported lazily: importing ``ovhhir_core.model.config`` (and every CLI ``--help``)
+must not pay for torch and transformers.
 """
 
 from __future__ import annotations

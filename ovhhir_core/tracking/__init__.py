@@ -5,8 +5,8 @@
 >>> mask = session.add_points(0, "person_1", [(120, 80)], [1])        # (H, W) bool
 >>> for frame_idx, label_map in session.propagate(): ...               # (H, W) uint8, 0 = bg
 
-Names are imported lazily: ``ovhhir_core.config`` imports this package's ``config`` module, and
-loading a preset must not pull in torch, transformers and segment-anything.
+Names are imported lazily: importing this package's ``config`` module must not pull in torch,
+transformers and segment-anything.
 """
 
 from __future__ import annotations

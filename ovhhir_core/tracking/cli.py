@@ -89,16 +89,14 @@ def video_command(subparsers, name: str, summary: str, description: str, func) -
 
 def open_session(args: argparse.Namespace, start: int = 0, end: int | None = None):
     """(preset, device, shared segmenters, a session on ``args.video`` over [start, end))."""
-    from ovhhir_core.config import load_preset, parse_local_paths
-    from ovhhir_core.device import resolve_device
+    from ovhhir_core import cli
     from ovhhir_core.tracking import TrackingSession, load_segmenters
 
-    preset = load_preset(args.preset, parse_local_paths(args.weights), device=args.device)
+    preset, device, _dtype = cli.setup(args)
     if getattr(args, "track_fps", None) is not None:
         preset.tracker.track_fps = args.track_fps or None
     if getattr(args, "tracker_size", None) is not None:
         preset.tracker.input_size = args.tracker_size
-    device = resolve_device(args.device)
     segs = load_segmenters(preset, device)
     return preset, device, segs, TrackingSession(segs, args.video, start=start, end=end)
 

@@ -1,58 +1,9 @@
-"""Configs of the click segmenter (SAM or EdgeTAM) and the video tracker (SAM 2.1 or EdgeTAM)."""
+"""Configs of the click segmenter (SAM), the video tracker (SAM 2.1) and the person detector.
 
-from __future__ import annotations
+Defined in :mod:`ovhhir_core.config.tracking` (every preset section lives under
+``ovhhir_core.config``, which imports no other package); re-exported here for tracking's modules.
+"""
 
-from dataclasses import dataclass, field
-from typing import Any
+from ovhhir_core.config.tracking import DetectorConfig, SamConfig, TrackerConfig
 
-
-@dataclass
-class SamConfig:
-    """Click segmenter: segment-anything (``kind="sam"``) or EdgeTAM's image model
-    (``kind="edgetam"``). ``weights=None`` builds random weights sized by ``arch``."""
-
-    kind: str = "sam"  # sam | edgetam
-    model_type: str = "vit_b"  # vit_b | vit_l | vit_h (ignored for random builds)
-    weights: str | None = "sam_vit_b"
-    local_path: str | None = None
-    arch: dict[str, Any] = field(default_factory=dict)
-    embedding_cache_size: int = 8
-
-
-@dataclass
-class TrackerConfig:
-    """Video tracker from transformers: SAM 2.1 (``kind="sam2"``) or EdgeTAM (``kind="edgetam"``).
-    ``weights=None`` builds random weights from ``arch``."""
-
-    kind: str = "sam2"  # sam2 | edgetam
-    weights: str | None = "sam2.1-hiera-tiny"
-    local_path: str | None = None
-    arch: dict[str, Any] = field(default_factory=dict)
-    max_side: int = 1024  # frames are decoded at most this large before tracking
-    #: frames per second the tracker runs at (None: every frame); streams keep the video's rate
-    track_fps: float | None = None
-    #: the tracker's input side in pixels, a multiple of 64 (None: the model's own, 1024 released)
-    input_size: int | None = None
-
-
-@dataclass
-class DetectorConfig:
-    """Person detector behind the proposals (see ``tracking/detector.py``).
-
-    ``kind``: ``rtdetr`` (transformers RT-DETR, COCO person = ``person_class``) or ``sam3`` (SAM 3
-    prompted with ``text``; gated ``facebook/sam3`` under Meta's SAM License, which is not an
-    open-source licence; never a default). ``weights=None`` builds a random RT-DETR from ``arch``
-    (``RTDetrConfig`` keys; ``backbone_config`` holds ``RTDetrResNetConfig`` keys, so no backbone is
-    fetched). ``image_size``: the square side frames are resized to. ``min_score``: the default
-    confidence threshold; ``max_people``: proposals kept per frame, best first.
-    """
-
-    kind: str = "rtdetr"
-    weights: str | None = "rtdetr-r50vd-coco-o365"
-    local_path: str | None = None
-    arch: dict[str, Any] = field(default_factory=dict)
-    person_class: int = 0
-    image_size: int = 640
-    min_score: float = 0.5
-    max_people: int = 20
-    text: str = "person"
+__all__ = ["DetectorConfig", "SamConfig", "TrackerConfig"]

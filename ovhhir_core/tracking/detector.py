@@ -83,8 +83,10 @@ class PersonDetector:
         source: str,
         trained: bool,
         lock: threading.RLock | None = None,
+        model: torch.nn.Module | None = None,
     ) -> None:
         self._run = run
+        self.model = model  # the network behind ``run`` (parameter counts, benchmarks)
         self.config = config
         self.source = source
         self.trained = trained
@@ -147,7 +149,7 @@ def _rtdetr(cfg: DetectorConfig, device: torch.device, lock) -> PersonDetector:
         return boxes.T, scores
 
     log.info("person detector: %s", source)
-    return PersonDetector(run, cfg, source, trained, lock)
+    return PersonDetector(run, cfg, source, trained, lock, model)
 
 
 def load_detector(

@@ -1,57 +1,23 @@
-"""The ``zeroshot`` section of a preset: which pretrained video-LLM answers, and how it sees a clip.
+"""The ``zeroshot`` preset section and its limits.
 
-``weights`` names an entry of :data:`ovhhir_core.hub.PRETRAINED` (SmolVLM2 or Qwen3-VL); ``None``
-with an ``arch`` builds a random tiny model of the family named there (tests, plumbing); ``None``
-without an ``arch`` means the preset has no zero-shot model (a ``--weights zeroshot=PATH`` local
-copy can still supply one). ``frames`` is the default number of frames sampled uniformly from the
-clip (8-32 in the app), ``three_streams`` also passes the three stream videos (Qwen3-VL only, it
-takes several videos in one prompt), ``max_side`` caps the frames' longer side before marking.
+Defined in :mod:`ovhhir_core.config.zeroshot` (every preset section lives under
+``ovhhir_core.config``, which imports no other package); re-exported here for this package.
 """
 
-from __future__ import annotations
+from ovhhir_core.config.zeroshot import (
+    FAMILIES,
+    MAX_FRAMES,
+    MIN_FRAMES,
+    MULTI_VIDEO_FAMILIES,
+    ZeroShotConfig,
+    check_frames,
+)
 
-from dataclasses import dataclass, field
-from typing import Any
-
-from ovhhir_core.errors import UserError
-
-#: Model families the zero-shot answerer knows how to prompt (transformers ``model_type``).
-FAMILIES = ("smolvlm", "qwen3_vl")
-#: Families that accept several videos in one prompt.
-MULTI_VIDEO_FAMILIES = ("qwen3_vl",)
-#: The frame counts the app offers (the slider's range).
-MIN_FRAMES, MAX_FRAMES = 8, 32
-
-
-@dataclass
-class ZeroShotConfig:
-    """A zero-shot video-LLM answerer (see the module docstring)."""
-
-    weights: str | None = "smolvlm2-500m-video-instruct"
-    local_path: str | None = None
-    arch: dict[str, Any] = field(default_factory=dict)
-    frames: int = 16
-    three_streams: bool = False
-    max_side: int = 512
-
-    def validate(self) -> None:
-        """Raise :class:`UserError` for values no model can use."""
-        if not 1 <= self.frames <= 64:
-            raise UserError(f"zeroshot.frames must be in 1..64, got {self.frames}")
-        if self.max_side < 32:
-            raise UserError(f"zeroshot.max_side must be >= 32, got {self.max_side}")
-        family = self.arch.get("family")
-        if family is not None and family not in FAMILIES:
-            raise UserError(
-                f"zeroshot.arch.family {family!r} is unknown; expected one of {', '.join(FAMILIES)}"
-            )
-
-
-def check_frames(frames: int) -> int:
-    """The frame count asked for, or a :class:`UserError` saying the allowed range."""
-    if not isinstance(frames, int) or not 1 <= frames <= 64:
-        raise UserError(
-            f"frames must be a whole number in 1..64 (the app offers {MIN_FRAMES}-{MAX_FRAMES}), "
-            f"got {frames!r}"
-        )
-    return frames
+__all__ = [
+    "FAMILIES",
+    "MAX_FRAMES",
+    "MIN_FRAMES",
+    "MULTI_VIDEO_FAMILIES",
+    "ZeroShotConfig",
+    "check_frames",
+]

@@ -29,10 +29,6 @@ from .loading import LoadedModel
 SCORE_BATCH = 16
 
 
-def video_token(processor: Any) -> str:
-    return processor.video_token
-
-
 class VideoPrefix:
     """The prompt's opening through the last video placeholder, encoded once."""
 
@@ -46,6 +42,7 @@ class VideoPrefix:
         self.loaded = loaded
         self.text = prefix_text
         kwargs: dict[str, Any] = {"video_metadata": list(metadata), "do_sample_frames": False}
+        kwargs["add_special_tokens"] = False  # the chat template already wrote them
         if loaded.family == "qwen3_vl":
             kwargs["cap_pixels_per_frame"] = True  # the reference per-frame pixel cap
         inputs = loaded.processor(

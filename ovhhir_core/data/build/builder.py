@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +29,14 @@ from typing import Any
 import numpy as np
 
 from ovhhir_core import video
+from ovhhir_core.answerer import TrackedClip
 from ovhhir_core.data.build.describe import Describer, template_describer
 from ovhhir_core.data.build.inputs import InputError, Row, load_masks, read_rows, shard
 from ovhhir_core.data.hhirchat import Sample, append_sample, make_conversations, require_samples
 from ovhhir_core.data.records import write_text_atomic
 from ovhhir_core.data.taxonomy import Category, Taxonomy, load_taxonomy
 from ovhhir_core.errors import UserError
-from ovhhir_core.masking import write_streams
+from ovhhir_core.masking import export_masks_npz, write_streams
 from ovhhir_core.streams import LABEL_VALUES, PERSONS
 
 log = logging.getLogger(__name__)
@@ -240,7 +243,7 @@ class DatasetBuilder:
             fill=self.options.fill,
             resize_labels=True,
         )
-        text, how = self._describe(cat, row.id)
+        text, how = self._describe(cat, row.id, lambda: _clip(paths, labels, self.options.fill))
         extra = {
             "source_label": row.label,
             "video": str(row.video),
@@ -264,12 +267,18 @@ class DatasetBuilder:
         dataset = row.dataset or self.options.dataset
         return self.tax.dataset_name(dataset) if dataset else None
 
-    def _describe(self, cat: Category, sample_id: str) -> tuple[str, str]:
+    def _describe(self, cat: Category, sample_id: str, clip: Callable) -> tuple[str, str]:
+        """The soft label and where it came from. A describer with ``sees_clip`` (one that
+        watches the video, e.g. the zero-shot video-LLM) also gets the sample's clip."""
         reference = self._template(cat, sample_id)
         if self.describer is not None:
-            text = self.describer(cat, reference)
+            if getattr(self.describer, "sees_clip", False):
+                with clip() as tracked:
+                    text = self.describer(cat, reference, tracked)
+            else:
+                text = self.describer(cat, reference)
             if text:
-                return text, "describer"
+                return text, getattr(self.describer, "source", "describer")
             log.warning("the describer gave no text for %s; using a taxonomy template", sample_id)
         return reference, "taxonomy"
 
@@ -326,3 +335,12 @@ __all__ = [
     "Tracker",
     "existing_ids",
 ]
+
+
+@contextmanager
+def _clip(paths: Mapping[str, Path], labels: Mapping[int, np.ndarray], fill: int):
+    """The built sample as a :class:`TrackedClip` with its label maps (in a temporary file)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        masks = export_masks_npz(labels, Path(tmp) / "masks.npz")
+        streams = {k: Path(v) for k, v in paths.items() if k != "overlay"}
+        yield TrackedClip(streams=streams, masks=masks, fill=(fill,) * 3)

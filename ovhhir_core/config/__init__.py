@@ -1,13 +1,21 @@
 """Configuration dataclasses, strict dict/JSON round trip, and named presets.
 
-A preset is a JSON file under ``ovhhir_core/presets/``. Each component config (click segmenter,
-tracker, model, sentence embedder) is a plain dataclass whose defaults are written once, in the
-module that owns the component. Presets only override what differs from those defaults.
+A preset is a JSON file under ``ovhhir_core/presets/``. Each section (click segmenter, tracker,
+model, sentence embedder, zero-shot answerer) is a plain dataclass with its defaults written once;
+the sections live in this package (``config.tracking``, ``config.model``, ``config.zeroshot``) so
+that reading a preset imports no other package of ``ovhhir_core`` (every package may import this
+one, never the reverse; a new section goes here too). Presets only
+override what differs from those defaults, and a preset may ``"extend": "<other preset>"``: it then
+starts from that preset and changes only what it names (see :func:`merge_preset_data`).
 
-Weights of a component are named by ``weights`` (a key of :data:`ovhhir_core.hub.PRETRAINED`, or
-``None`` for a random-weight build of the same architecture, sized by ``arch``) and can be replaced
-by a local file or folder with ``local_path``. At the edge (CLI, app) local paths come from
-``--weights COMPONENT=PATH`` flags or ``OVHHIR_<COMPONENT>_PATH`` environment variables.
+Two words, two meanings:
+
+- ``weights`` (a preset field): the *name* of pretrained weights, a key of
+  :data:`ovhhir_core.hub.PRETRAINED`, or ``None`` for a random-weight build of the same
+  architecture, sized by ``arch`` (see :class:`~ovhhir_core.config.weights.WeightsConfig`).
+- ``local_path`` (a preset field): a local file or folder that replaces those weights. At the edge
+  (CLI, app) it comes from the *local weights path override* ``--weights COMPONENT=PATH`` or from
+  the ``OVHHIR_<COMPONENT>_PATH`` environment variable.
 """
 
 from __future__ import annotations
@@ -22,12 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ovhhir_core.config.model import ModelConfig
+from ovhhir_core.config.tracking import DetectorConfig, SamConfig, TrackerConfig
+from ovhhir_core.config.zeroshot import ZeroShotConfig
 from ovhhir_core.errors import UserError
-from ovhhir_core.model.config import ModelConfig
-from ovhhir_core.tracking.config import DetectorConfig, SamConfig, TrackerConfig
-from ovhhir_core.zeroshot.config import ZeroShotConfig
 
-PRESET_DIR = Path(__file__).parent / "presets"
+PRESET_DIR = Path(__file__).parent.parent / "presets"
 
 #: Components whose weights can be overridden with a local path.
 COMPONENTS = (
@@ -180,7 +188,7 @@ def env_local_paths(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def parse_local_paths(items: list[str] | None) -> dict[str, str]:
-    """Parse ``COMPONENT=PATH`` strings (the CLI's ``--weights`` flags)."""
+    """Parse ``COMPONENT=PATH`` strings: the CLI's local weights path overrides (``--weights``)."""
     out = {}
     for item in items or []:
         comp, sep, path = item.partition("=")
@@ -194,6 +202,75 @@ def parse_local_paths(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _preset_path(name_or_path: str | os.PathLike, base: Path | None = None) -> Path:
+    """The JSON file of a preset name (shipped) or path (relative paths: from ``base``)."""
+    path = Path(name_or_path)
+    if path.suffix != ".json":
+        path = PRESET_DIR / f"{name_or_path}.json"
+        if not path.exists():
+            raise ConfigError(
+                f"unknown preset {str(name_or_path)!r}; available: {', '.join(list_presets())}, "
+                "or the path of a preset JSON file"
+            )
+        return path
+    if base is not None and not path.is_absolute():
+        path = base / path
+    if not path.exists():
+        raise ConfigError(f"preset file {path} does not exist")
+    return path
+
+
+def merge_preset_data(cls: type, base: Mapping[str, Any], over: Mapping[str, Any]) -> dict:
+    """``over`` laid on ``base`` (two dicts for dataclass ``cls``), as ``"extend"`` does.
+
+    Sections (keys whose type is a config dataclass) merge key by key; every other value —
+    numbers, strings, lists, ``null`` and free-form objects such as ``arch`` — replaces the
+    parent's (so ``"arch": {}`` drops an inherited architecture).
+    """
+    hints = _resolve_hints(cls)
+    out = dict(base)
+    for key, value in over.items():
+        section = _section_class(hints.get(key))
+        if section and isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge_preset_data(section, out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _section_class(tp: Any) -> type | None:
+    """The dataclass behind a field type (``X`` or ``X | None``), else None."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        tp = inner[0] if len(inner) == 1 else None
+    return tp if dataclasses.is_dataclass(tp) else None
+
+
+def _read_preset_data(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A preset file's dict with its ``extend`` chain resolved (parents first)."""
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"preset file {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"preset file {path}: expected a JSON object")
+    data.setdefault("name", path.stem)
+    parent = data.pop("extend", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or not parent:
+        raise ConfigError(f"{path.name}: 'extend' must be a preset name or file, got {parent!r}")
+    chain = (*chain, path.resolve())
+    try:
+        parent_path = _preset_path(parent, base=path.parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{path.name} extends {parent!r}, which cannot be read: {exc}") from None
+    if parent_path.resolve() in chain:
+        names = " -> ".join(p.name for p in (*chain, parent_path))
+        raise ConfigError(f"presets extend each other in a cycle: {names}; break the cycle")
+    return merge_preset_data(PresetConfig, _read_preset_data(parent_path, chain), data)
+
+
 def load_preset(
     name_or_path: str | os.PathLike = "tiny",
     local_paths: Mapping[str, str] | None = None,
@@ -203,25 +280,14 @@ def load_preset(
     """Load a named preset (``auto``, ``tiny``, ``offline``, ``cpu``, ``small``, ``paper``) or a
     JSON file path.
 
-    Local paths from the environment are applied first, then ``local_paths`` (they win). An auto
-    preset is resolved here, per component (:mod:`ovhhir_core.autopreset`); ``device`` (a device
-    string such as ``cpu`` or ``cuda:0``; default: what this machine has) picks its target.
+    A preset that says ``"extend": "<name or file>"`` starts from that preset (see
+    :func:`merge_preset_data`). Local paths from the environment are applied first, then
+    ``local_paths`` (they win). An auto preset is resolved here, per component
+    (:mod:`ovhhir_core.autopreset`); ``device`` (a device string such as ``cpu`` or ``cuda:0``;
+    default: what this machine has) picks its target.
     """
-    path = Path(name_or_path)
-    if path.suffix != ".json":
-        path = PRESET_DIR / f"{name_or_path}.json"
-        if not path.exists():
-            raise ConfigError(
-                f"unknown preset {str(name_or_path)!r}; available: {', '.join(list_presets())}, "
-                "or the path of a preset JSON file"
-            )
-    elif not path.exists():
-        raise ConfigError(f"preset file {path} does not exist")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"preset file {path} is not valid JSON: {exc}") from exc
-    preset = from_dict(PresetConfig, data, where=path.name)
+    path = _preset_path(name_or_path)
+    preset = from_dict(PresetConfig, _read_preset_data(path), where=path.name)
     paths = {**(env_local_paths() if use_env else {}), **(local_paths or {})}
     if preset.auto is not None:
         from ovhhir_core.autopreset import resolve_auto, wants_gpu_preset

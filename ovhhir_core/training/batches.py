@@ -1,4 +1,4 @@
-"""Training inputs: per-sample features (from the cache or encoded on line) and the batch order.
+"""The batch order of training, and moving a collated batch to the device.
 
 The batch order is explicit and deterministic: epoch ``e`` visits the samples in
 ``randperm(n, seed + e)``, split round-robin over the processes and cut into batches. Resuming at
@@ -7,16 +7,11 @@ optimizer step ``s`` therefore just skips ``s × grad_accum`` batches, without l
 
 from __future__ import annotations
 
-import logging
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import torch
-
-from ovhhir_core.features import FeatureCache, feature_key, fill_cache
-
-log = logging.getLogger(__name__)
 
 
 def batches_per_epoch(num_samples: int, batch_size: int, world_size: int = 1) -> int:
@@ -56,70 +51,6 @@ def batch_stream(
         for batch in epoch_batches(num_samples, batch_size, epoch, seed, rank, world_size)[skip:]:
             yield epoch, batch
         epoch, skip = epoch + 1, 0
-
-
-class CachedFeatures:
-    """Per-sample features read from a :class:`FeatureCache` (filled beforehand)."""
-
-    def __init__(self, cache: FeatureCache, keys: Sequence[str]):
-        self.cache = cache
-        self.keys = list(keys)
-
-    def __call__(self, index: int) -> dict[str, torch.Tensor]:
-        return self.cache.get(self.keys[index])
-
-
-class OnlineFeatures:
-    """Per-sample features computed now: decode the streams, run the frozen encoders."""
-
-    def __init__(self, model: Any, samples: Sequence[Any], load: Callable[[Any], Any]):
-        self.model = model
-        self.samples = samples
-        self.load = load
-
-    def __call__(self, index: int) -> dict[str, torch.Tensor]:
-        clip = self.load(self.samples[index])
-        with torch.no_grad():
-            return self.model.extract_features(clip)
-
-
-def prepare_cache(
-    model: Any,
-    model_cfg: Any,
-    samples: Sequence[Any],
-    folder: str,
-    load: Callable[[Any], Any],
-    rank: int = 0,
-    world_size: int = 1,
-    extra_key: dict[str, Any] | None = None,
-) -> Iterator[tuple[int, int, FeatureCache | None]]:
-    """Fill the feature cache in ``folder`` with every sample (this process: its round-robin share).
-
-    A generator yielding ``(done, total, None)`` per sample of this process's share and finally
-    ``(total, total, cache)``. Call ``cache.refresh()`` once all processes are done to see the
-    shards the others wrote.
-    """
-    cache = FeatureCache(folder, tag=f"r{rank}")
-    keys = [feature_key(s, model_cfg, extra_key) for s in samples]
-    mine = list(range(rank, len(samples), world_size))
-    was_training = model.training
-    model.eval()
-
-    def extract(sample: Any) -> dict[str, torch.Tensor]:
-        with torch.no_grad():
-            return model.extract_features(load(sample))
-
-    computed = 0
-    try:
-        for done, new in fill_cache(
-            cache, [samples[i] for i in mine], [keys[i] for i in mine], extract
-        ):
-            computed += int(new)
-            yield done, len(mine), None
-    finally:
-        model.train(was_training)
-    log.info("feature cache %s: %d computed, %d reused", folder, computed, len(mine) - computed)
-    yield len(mine), len(mine), cache
 
 
 def to_device(obj: Any, device: torch.device) -> Any:

@@ -1,4 +1,9 @@
-"""A cache of frozen-encoder features, stored as safetensors shards, so epochs skip the encoders.
+"""Frozen-encoder features of dataset samples, and their cache (safetensors shards), shared by
+training and evaluation so that epochs and evaluation runs skip the encoders.
+
+:class:`SampleFeatures` is the one way to get a sample's features: it decodes the sample's streams
+(:func:`sample_clip`), runs the frozen encoders, and reads/writes a :class:`FeatureCache` when one
+is given.
 
 Each sample's features (the flat dict of tensors ``model.extract_features(clip)`` returns) are
 stored under a *key*: a SHA-256 over the sample id, each stream file's resolved path, size and
@@ -21,7 +26,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from ovhhir_core.config import to_dict
+from ovhhir_core.config.model import ModelConfig
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +43,7 @@ log = logging.getLogger(__name__)
 CACHE_VERSION = 1
 
 
-def encoder_signature(model_cfg: Any) -> dict[str, Any]:
+def encoder_signature(model_cfg: ModelConfig) -> dict[str, Any]:
     """The part of a ``ModelConfig`` that determines frozen features (not the trainable branch)."""
     return {
         "person_encoder": to_dict(model_cfg.person_encoder),
@@ -55,7 +61,7 @@ def _file_stamp(path: Path | None) -> list[Any] | None:
     return [str(p), st.st_size, st.st_mtime_ns]
 
 
-def feature_key(sample: Any, model_cfg: Any, extra: dict[str, Any] | None = None) -> str:
+def feature_key(sample: Any, model_cfg: ModelConfig, extra: dict[str, Any] | None = None) -> str:
     """Cache key of one sample (hex SHA-256, 64 chars); see the module docstring for its inputs.
 
     Raises FileNotFoundError when a stream file does not exist.
@@ -176,3 +182,62 @@ def fill_cache(
             yield i, computed
     finally:
         cache.flush()
+
+
+def sample_clip(sample: Any, num_frames: int) -> Any:
+    """Decode a dataset sample's three streams (``num_frames`` frames each) into a model clip,
+    with the fill colour its removed pixels were written with."""
+    from ovhhir_core.model import load_clip
+
+    return load_clip(sample.streams, num_frames=num_frames, fill=sample.fill)
+
+
+class SampleFeatures:
+    """Frozen-encoder features of dataset samples for ``model`` (built from ``model_cfg``).
+
+    With a ``cache``, ``features(sample)`` reads the sample's entry, computing and storing it first
+    on a miss; without one it computes the features every call. Features are computed without
+    gradients, in whatever train/eval mode the model is in (the encoders are frozen).
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        model_cfg: ModelConfig,
+        cache: FeatureCache | None = None,
+        extra_key: dict[str, Any] | None = None,
+    ):
+        self.model = model
+        self.model_cfg = model_cfg
+        self.cache = cache
+        self.extra_key = extra_key
+
+    def key(self, sample: Any) -> str:
+        """The sample's cache key (see :func:`feature_key`)."""
+        return feature_key(sample, self.model_cfg, self.extra_key)
+
+    def compute(self, sample: Any) -> dict[str, torch.Tensor]:
+        """Decode the sample's streams and run the frozen encoders (no cache involved)."""
+        clip = sample_clip(sample, self.model_cfg.num_frames)
+        with torch.no_grad():
+            return self.model.extract_features(clip)
+
+    def __call__(self, sample: Any, key: str | None = None) -> dict[str, torch.Tensor]:
+        """The sample's features; ``key`` saves recomputing its cache key (file stats)."""
+        if self.cache is None:
+            return self.compute(sample)
+        key = key or self.key(sample)
+        if key not in self.cache:
+            self.cache.put(key, self.compute(sample))
+        return self.cache.get(key)
+
+    def fill(self, samples: Sequence[Any], keys: Sequence[str]) -> Iterator[tuple[int, bool]]:
+        """Store every sample the cache lacks, the model in eval mode; see :func:`fill_cache`."""
+        if self.cache is None:
+            raise ValueError("SampleFeatures.fill needs a cache")
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            yield from fill_cache(self.cache, samples, keys, self.compute)
+        finally:
+            self.model.train(was_training)

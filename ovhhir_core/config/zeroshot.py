@@ -1,0 +1,56 @@
+"""The ``zeroshot`` section of a preset: which pretrained video-LLM answers, and how it sees a clip
+(re-exported by ``ovhhir_core.zeroshot.config``).
+
+``weights`` names an entry of :data:`ovhhir_core.hub.PRETRAINED` (SmolVLM2 or Qwen3-VL); ``None``
+with an ``arch`` builds a random tiny model of the family named there (tests, plumbing); ``None``
+without an ``arch`` means the preset has no zero-shot model (a ``--weights zeroshot=PATH`` local
+copy can still supply one). ``frames`` is the default number of frames sampled uniformly from the
+clip (8-32 in the app), ``three_streams`` also passes the three stream videos (Qwen3-VL only, it
+takes several videos in one prompt), ``max_side`` caps the frames' longer side before marking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ovhhir_core.config.weights import WeightsConfig
+from ovhhir_core.errors import UserError
+
+#: Model families the zero-shot answerer knows how to prompt (transformers ``model_type``).
+FAMILIES = ("smolvlm", "qwen3_vl")
+#: Families that accept several videos in one prompt.
+MULTI_VIDEO_FAMILIES = ("qwen3_vl",)
+#: The frame counts the app offers (the slider's range).
+MIN_FRAMES, MAX_FRAMES = 8, 32
+
+
+@dataclass
+class ZeroShotConfig(WeightsConfig):
+    """A zero-shot video-LLM answerer (see the module docstring)."""
+
+    weights: str | None = "smolvlm2-500m-video-instruct"
+    frames: int = 16
+    three_streams: bool = False
+    max_side: int = 512
+
+    def validate(self) -> None:
+        """Raise :class:`UserError` for values no model can use."""
+        if not 1 <= self.frames <= 64:
+            raise UserError(f"zeroshot.frames must be in 1..64, got {self.frames}")
+        if self.max_side < 32:
+            raise UserError(f"zeroshot.max_side must be >= 32, got {self.max_side}")
+        family = self.arch.get("family")
+        if family is not None and family not in FAMILIES:
+            raise UserError(
+                f"zeroshot.arch.family {family!r} is unknown; expected one of {', '.join(FAMILIES)}"
+            )
+
+
+def check_frames(frames: int) -> int:
+    """The frame count asked for, or a :class:`UserError` saying the allowed range."""
+    if not isinstance(frames, int) or not 1 <= frames <= 64:
+        raise UserError(
+            f"frames must be a whole number in 1..64 (the app offers {MIN_FRAMES}-{MAX_FRAMES}), "
+            f"got {frames!r}"
+        )
+    return frames
