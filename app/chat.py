@@ -26,6 +26,7 @@ from app.common import (
     user_errors,
 )
 from app.state import Services, SessionState, on_gpu
+from app.timeline import build_facts_panel
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import ONE_WORD_QUESTION, STREAMS, describe_question
 
@@ -159,6 +160,7 @@ class ChatTab:
     handlers: ChatHandlers
     chatbot: gr.Chatbot
     provenance: gr.Markdown
+    facts: gr.Markdown | None = None  # the measured facts of the tracked clip
 
 
 def build_chat(services: Services, state: gr.State) -> ChatTab:
@@ -190,6 +192,7 @@ def build_chat(services: Services, state: gr.State) -> ChatTab:
             ranking = gr.Dataframe(
                 headers=["rank", "class", "score"], interactive=False, label="Ranked classes"
             )
+            facts = build_facts_panel()
     gen = settings.inputs
     out = [chatbot, question, provenance]
     send_btn.click(ch.ask, [state, question, *gen], out, api_name="ask", **gpu)
@@ -202,4 +205,4 @@ def build_chat(services: Services, state: gr.State) -> ChatTab:
     clear_btn.click(ch.clear, [state], chatbot, api_name="clear_chat")
     classify_in = [state, candidates, method, settings.frames]
     classify_btn.click(ch.classify, classify_in, ranking, api_name="classify", **gpu)
-    return ChatTab(handlers=ch, chatbot=chatbot, provenance=provenance)
+    return ChatTab(handlers=ch, chatbot=chatbot, provenance=provenance, facts=facts)

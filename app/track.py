@@ -14,6 +14,7 @@ import gradio as gr
 
 from app.common import gpu_queue, random_weights_banner
 from app.state import Services
+from app.timeline import build_timeline
 from app.track_handlers import (
     CLICK_KINDS,
     NO_RESULTS,
@@ -38,6 +39,7 @@ class TrackTab:
 
     handlers: TrackHandlers
     changes: list[Any] = field(default_factory=list)
+    timeline: Any = None  # the event after which the timeline of a tracked clip is ready
 
 
 @dataclass
@@ -194,5 +196,6 @@ def build_track(services: Services, state: gr.State) -> TrackTab:
         h.track, [state], [w.status, *w.results], api_name="track", **gpu
     )
     tab.changes.append(tracked)
+    tab.timeline = build_timeline(services, state, tracked, tab.changes[:-1], w.results[0])
     w.buttons["cancel"].click(h.cancel, [state], w.status, queue=False, api_name="cancel")
     return tab

@@ -14,6 +14,7 @@ from app.chat import build_chat
 from app.common import GPU, models_markdown
 from app.review import build_review
 from app.state import Services, delete_session
+from app.timeline import TimelineHandlers
 from app.track import ASSETS, build_track, example_videos
 
 __all__ = ["GPU", "build_demo", "example_videos", "launch_kwargs"]
@@ -85,6 +86,8 @@ def build_demo(services: Services) -> gr.Blocks:
         # A new video, click, trim or tracking run resets the chat about the old result.
         for event in track.changes:
             event.then(chat.handlers.show, [state], chat.chatbot, api_visibility="private")
+        for event in [*track.changes[:-1], track.timeline]:  # the facts follow the timeline
+            event.then(TimelineHandlers.facts, [state], chat.facts, api_visibility="private")
         demo.load(
             lambda: (models_markdown(services), chat.handlers.provenance()),
             None,

@@ -115,9 +115,8 @@ def run(args: argparse.Namespace) -> int:
     if kind == "zeroshot":
         from ovhhir_core.zeroshot import load_zeroshot_answerer
 
-        preset = load_preset(zeroshot_preset or args.preset, local)
-        dtype = resolve_dtype(args.dtype, device)
-        describer = ClipDescriber(load_zeroshot_answerer(preset, device, dtype))
+        answerer_preset = cli.load_preset_arg(args, zeroshot_preset or None)
+        describer = ClipDescriber(load_zeroshot_answerer(answerer_preset, device, dtype))
     elif args.describer:
         from ovhhir_core.model import load_model
 

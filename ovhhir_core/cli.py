@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "ovhhir_core.info",
     "ovhhir_core.tracking.cli",
     "ovhhir_core.tracking.people_cli",
+    "ovhhir_core.timeline_cli",
     "ovhhir_core.chat_cli",
     "ovhhir_core.build_cli",
     "ovhhir_core.training.cli",

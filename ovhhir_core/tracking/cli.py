@@ -6,7 +6,9 @@ Example::
         --frame 12 --start 0 --end 150 --out out/
 
 writes ``person_1.mp4``, ``person_2.mp4``, ``background.mp4``, ``overlay.mp4``, ``masks.zip``
-(indexed PNGs), ``masks.npz`` and an HHIRChat sample (``<id>_p1.mp4`` ... and ``<id>.json``).
+(indexed PNGs), ``masks.npz``, an HHIRChat sample (``<id>_p1.mp4`` ... and ``<id>.json``), and
+the interaction timeline (``timeline.json``, ``timeline.png``; skeletons on the overlay when the
+preset's pose weights are present).
 """
 
 from __future__ import annotations
@@ -231,11 +233,15 @@ def run(args: argparse.Namespace) -> int:
     export_masks_npz(session.labels, out / "masks.npz")
     sample_id = args.sample_id or Path(args.video).stem
     sample = export_hhirchat_sample(streams, out, sample_id, fill=args.fill)
+    from ovhhir_core.timeline.pipeline import track_timeline
+
+    timeline = track_timeline(session.labels, args.video, out, preset, device, start=session.start)
     for name, path in {
         **streams,
         "masks_png": out / "masks.zip",
         "masks_npz": out / "masks.npz",
         "hhirchat": sample,
+        **timeline,
     }.items():
         print(f"{name}: {path}")
     return 0

@@ -1,0 +1,133 @@
+"""The measured-facts answerer: what a user gets when no grounded model can be had.
+
+"Describe" returns a description built only from the clip's timeline (a template over the
+measurements, see :func:`~ovhhir_core.timeline.facts.describe`); any other question gets a plain
+statement that only measurements can be reported, followed by them. Provenance: answerer
+``"facts"``, model ``"timeline measurements"``, grounded (every sentence is a measurement).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from ovhhir_core.answerer import GenerationConfig, Provenance, TrackedClip
+from ovhhir_core.errors import UserError
+from ovhhir_core.streams import ONE_WORD_QUESTION
+from ovhhir_core.timeline.core import Timeline
+from ovhhir_core.timeline.facts import describe, facts_text
+
+log = logging.getLogger(__name__)
+
+MODEL_ID = "timeline measurements"
+NO_MODEL = (
+    "No model that can look at the video is loaded, so I can only report what was measured "
+    "from the tracked masks."
+)
+
+
+def clip_timeline(clip: TrackedClip) -> Timeline | None:
+    """The clip's timeline: the ``timeline.json`` beside its files when there is one, else
+    computed from its masks (fps from the person-1 stream), else None."""
+    from ovhhir_core.timeline.io import TIMELINE_JSON, MaskFile, load_timeline
+
+    beside = [*clip.extra.values(), *([clip.masks] if clip.masks else [])]
+    for path in (Path(p).with_name(TIMELINE_JSON) for p in beside):
+        if path.is_file():
+            return load_timeline(path)
+    if clip.masks is None:
+        return None
+    from ovhhir_core.timeline.core import compute_timeline
+    from ovhhir_core.video import probe
+
+    info = probe(clip.streams["person_1"])
+    return compute_timeline(MaskFile(clip.masks), info.fps, video_size=(info.width, info.height))
+
+
+def is_describe(question: str) -> bool:
+    """True for a request to describe the interaction (not the one-word question)."""
+    q = question.strip().lower()
+    return "describe" in q and q != ONE_WORD_QUESTION.lower() and "one word" not in q
+
+
+class FactsConversation:
+    """A conversation answered from measurements only (see the module docstring)."""
+
+    def __init__(self, provenance: Provenance, timeline: Timeline | None, facts: str | None):
+        self.provenance = provenance
+        self.history: list[dict[str, str]] = []
+        self._timeline = timeline
+        self._facts = facts
+
+    @property
+    def prompt_facts(self) -> str | None:
+        return self._facts
+
+    def _answer(self, question: str) -> str:
+        if self._facts is None:
+            return (
+                NO_MODEL + " This clip has no measurements (no masks or timeline.json): track "
+                "the two people first."
+            )
+        if is_describe(question):
+            if self._timeline is not None:
+                return describe(self._timeline)
+            return "Measured from the tracked masks only (no model looked at the video):\n" + (
+                self._facts
+            )
+        return f"{NO_MODEL} The measurements:\n{self._facts}"
+
+    def ask(self, text: str, gen: GenerationConfig | None = None) -> Iterator[str]:
+        if gen is not None:
+            gen.validate()
+        answer = self._answer(text)
+        self.history += [
+            {"role": "user", "content": text},
+            {"role": "assistant", "content": answer},
+        ]
+        yield answer
+
+    def regenerate(self, gen: GenerationConfig | None = None) -> Iterator[str]:
+        if len(self.history) < 2:
+            raise UserError("nothing to regenerate: ask a question first")
+        question = self.history[-2]["content"]
+        del self.history[-2:]
+        yield from self.ask(question, gen)
+
+    def clear(self) -> None:
+        self.history.clear()
+
+    def score(self, question: str, answers: Sequence[str]) -> list[float]:
+        raise UserError(
+            "the measured-facts answerer has no language model, so it cannot score answers; "
+            "load a model (a trained OV-HHIR checkpoint or the zero-shot backend) to classify"
+        )
+
+
+class FactsAnswerer:
+    """Answerer ``"facts"``: descriptions built only from the measured timeline."""
+
+    name = "facts"
+
+    def __init__(self, preset_name: str, warning: str | None = None):
+        self.preset_name = preset_name
+        self.warning = warning
+
+    def provenance(self, frames: int | None = None, facts: bool = False) -> Provenance:
+        return Provenance(
+            answerer=self.name,
+            model_id=MODEL_ID,
+            preset=self.preset_name,
+            grounded=True,
+            warning=self.warning,
+            facts_in_prompt=False,
+        )
+
+    def open(
+        self, clip: TrackedClip, frames: int = 16, use_facts: bool = True
+    ) -> FactsConversation:
+        """``use_facts`` is ignored: measurements are all this answerer has."""
+        timeline = clip_timeline(clip)
+        facts = clip.facts or (facts_text(timeline) if timeline is not None else None)
+        return FactsConversation(self.provenance(), timeline, facts)
