@@ -26,7 +26,7 @@ from app.common import (
     user_errors,
 )
 from app.state import Services, SessionState, on_gpu
-from app.timeline import build_facts_panel
+from app.timeline import build_facts_panel, clip_facts
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import ONE_WORD_QUESTION, STREAMS, describe_question
 
@@ -66,29 +66,39 @@ class ChatHandlers:
             return ""
         return provenance_markdown(self.services.answerer().provenance())
 
-    def conversation(self, state: SessionState, frames: int) -> Any:
-        """The user's conversation about the tracked clip; reopened when the frame count
-        changes (an ``ovhhir_core.answerer.Conversation``)."""
+    def conversation(self, state: SessionState, frames: int, use_facts: bool = True) -> Any:
+        """The user's conversation about the tracked clip (an
+        ``ovhhir_core.answerer.Conversation``) with its label maps and, when ``use_facts``, the
+        timeline's measured facts in the prompt; reopened when either setting changes."""
         from ovhhir_core.answerer import TrackedClip
 
         streams = {k: state.outputs.get(k) for k in STREAMS}
         if not all(streams.values()):
             fail("Track the two people first (Track tab), then ask about them.")
-        if state.conversation is None or state.conversation_frames != frames:
-            clip = TrackedClip(streams={k: Path(v) for k, v in streams.items()})
-            state.conversation = self.services.answerer().open(clip, frames=frames)
-            state.conversation_frames = frames
+        key = (frames, bool(use_facts))
+        if state.conversation is None or state.conversation_key != key:
+            masks = state.outputs.get("masks")
+            clip = TrackedClip(
+                streams={k: Path(v) for k, v in streams.items()},
+                masks=Path(masks) if masks else None,
+                facts=clip_facts(state),
+            )
+            answerer = self.services.answerer()
+            state.conversation = answerer.open(clip, frames=frames, use_facts=bool(use_facts))
+            state.conversation_key = key
             state.messages = []
         return state.conversation
 
-    def _ask(self, state: SessionState, text: str, *settings: float) -> Iterator[tuple]:
+    def _ask(
+        self, state: SessionState, text: str, use_facts: bool, *settings: float
+    ) -> Iterator[tuple]:
         """Ask ``text`` about the clip; yields ``(messages, textbox, provenance)`` as the answer
-        grows."""
+        grows. ``use_facts``: put the timeline's measured facts into the prompt."""
         text = (text or "").strip()
         if not text:
             fail("Type a question first.")
         gen = GenerationSettings.parse(settings)
-        conversation = self.conversation(state, gen.frames)
+        conversation = self.conversation(state, gen.frames, use_facts)
         shown = provenance_markdown(conversation.provenance)
         head = [*state.messages, {"role": "user", "content": display(text)}]
         messages = [*head, {"role": "assistant", "content": ""}]
@@ -98,14 +108,14 @@ class ChatHandlers:
             yield messages, "", shown
         state.messages = messages
 
-    def _describe(self, state: SessionState, *settings: float) -> Iterator[tuple]:
+    def _describe(self, state: SessionState, use_facts: bool, *settings: float) -> Iterator[tuple]:
         """Ask the paper's question (describe the interaction between <p1> and <p2> in <bg>)."""
         question = describe_question(self.services.preset.model.use_background)
-        yield from self._ask(state, question, *settings)
+        yield from self._ask(state, question, use_facts, *settings)
 
-    def _one_word(self, state: SessionState, *settings: float) -> Iterator[tuple]:
+    def _one_word(self, state: SessionState, use_facts: bool, *settings: float) -> Iterator[tuple]:
         """Ask for the activity in one word (the paper's second question)."""
-        yield from self._ask(state, ONE_WORD_QUESTION, *settings)
+        yield from self._ask(state, ONE_WORD_QUESTION, use_facts, *settings)
 
     def _regenerate(self, state: SessionState, *settings: float) -> Iterator[tuple]:
         """Answer the last question again (new sample); yields ``(messages, provenance)``."""
@@ -133,7 +143,12 @@ class ChatHandlers:
         return state.messages
 
     def _classify(
-        self, state: SessionState, candidates: str, method: str, frames: float
+        self,
+        state: SessionState,
+        candidates: str,
+        method: str,
+        frames: float,
+        use_facts: bool = True,
     ) -> list[list[Any]]:
         """Rank the user's candidate classes (one per line or comma-separated) for the clip.
 
@@ -146,7 +161,7 @@ class ChatHandlers:
         names = list(dict.fromkeys(n for n in names if n))
         if len(names) < 2:
             fail("Give at least two candidate classes (one per line).")
-        conversation = self.conversation(state, int(frames))
+        conversation = self.conversation(state, int(frames), use_facts)
         how = CLASSIFY_METHODS[method]
         embedder = self.services.embedder() if how == "embedding" else None
         ranked = rank_classes(conversation, names, embedder=embedder, method=how)
@@ -182,6 +197,11 @@ def build_chat(services: Services, state: gr.State) -> ChatTab:
                 clear_btn = gr.Button("Clear")
         with gr.Column(scale=1):
             settings = GenerationSettings()
+            use_facts = gr.Checkbox(
+                True,
+                label="Ground answers in the measured facts (timeline text in the prompt)",
+                elem_id="use-facts",
+            )
             candidates = gr.Textbox(
                 ch.default_classes(), lines=6, label="Candidate classes (one per line)"
             )
@@ -195,14 +215,15 @@ def build_chat(services: Services, state: gr.State) -> ChatTab:
             facts = build_facts_panel()
     gen = settings.inputs
     out = [chatbot, question, provenance]
-    send_btn.click(ch.ask, [state, question, *gen], out, api_name="ask", **gpu)
-    question.submit(ch.ask, [state, question, *gen], out, api_visibility="private", **gpu)
-    describe_btn.click(ch.describe, [state, *gen], out, api_name="describe", **gpu)
-    word_btn.click(ch.one_word, [state, *gen], out, api_name="one_word", **gpu)
+    ask_in = [state, question, use_facts, *gen]
+    send_btn.click(ch.ask, ask_in, out, api_name="ask", **gpu)
+    question.submit(ch.ask, ask_in, out, api_visibility="private", **gpu)
+    describe_btn.click(ch.describe, [state, use_facts, *gen], out, api_name="describe", **gpu)
+    word_btn.click(ch.one_word, [state, use_facts, *gen], out, api_name="one_word", **gpu)
     regen_btn.click(
         ch.regenerate, [state, *gen], [chatbot, provenance], api_name="regenerate", **gpu
     )
     clear_btn.click(ch.clear, [state], chatbot, api_name="clear_chat")
-    classify_in = [state, candidates, method, settings.frames]
+    classify_in = [state, candidates, method, settings.frames, use_facts]
     classify_btn.click(ch.classify, classify_in, ranking, api_name="classify", **gpu)
     return ChatTab(handlers=ch, chatbot=chatbot, provenance=provenance, facts=facts)

@@ -153,7 +153,7 @@ class SessionState:
     people: Any = None  # app.track_people.PeopleState: proposals shown, a pending box corner
     outputs: dict[str, Path] = field(default_factory=dict)  # streams, overlay, exports
     conversation: Any = None  # ovhhir_core.answerer.Conversation about the tracked clip
-    conversation_frames: int | None = None
+    conversation_key: tuple | None = None  # (frames, use_facts) it was opened with
     messages: list[dict[str, str]] = field(default_factory=list)  # gr.Chatbot messages
     review: ReviewSet = field(default_factory=ReviewSet)
     cancel_requested: bool = False  # set by the Cancel button, read between tracked frames
@@ -175,7 +175,7 @@ class SessionState:
         """Forget tracking results and the chat that was built on them."""
         self.outputs = {}
         self.conversation = None
-        self.conversation_frames = None
+        self.conversation_key = None
         self.messages = []
 
     def out_dir(self, name: str) -> Path:

@@ -247,6 +247,7 @@ class TrackHandlers:
         export_masks_npz(labels, part / f"{stem}_masks.npz")
         out = publish(part)
         state.outputs = {k: out / Path(p).relative_to(part) for k, p in streams.items()}
+        state.outputs["masks"] = out / f"{stem}_masks.npz"  # label maps for the answerers
         return [
             out / f"{stem}_masks_png.zip",
             out / f"{stem}_masks.npz",

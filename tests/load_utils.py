@@ -84,7 +84,7 @@ def run_session(url: str, clip: LoadClip) -> SessionResult:
         status, overlay, p1, p2, bg, files = timed("track", api="/track")
         result.outputs.update(status=status, overlay=overlay, files=files)
         result.outputs.update(person_1=p1, person_2=p2, background=bg)
-        messages, _, provenance = timed("ask", "What do <p1> and <p2> do?", *GEN, api="/ask")
+        messages, _, provenance = timed("ask", "What do <p1> and <p2> do?", True, *GEN, api="/ask")
         result.outputs.update(answer=messages[-1]["content"], provenance=provenance)
         client.close()
     except Exception as exc:  # noqa: BLE001 - every failure is counted and reported

@@ -34,7 +34,7 @@ def tracked(services, tmp_path):
 
 def test_describe_streams_a_growing_answer_beside_its_provenance(services, tracked):
     ch = ChatHandlers(services)
-    steps = list(ch.describe(tracked, *GEN))
+    steps = list(ch.describe(tracked, True, *GEN))
     first_messages, box, _ = steps[0]
     assert first_messages[-1] == {"role": "assistant", "content": ""} and box == ""
     answers = [msgs[-1]["content"] for msgs, _, _ in steps]
@@ -56,8 +56,8 @@ def test_describe_streams_a_growing_answer_beside_its_provenance(services, track
 
 def test_multi_turn_regenerate_clear(services, tracked):
     ch = ChatHandlers(services)
-    list(ch.describe(tracked, *GEN))
-    messages = list(ch.ask(tracked, "And in <bg>?", *GEN))[-1][0]
+    list(ch.describe(tracked, True, *GEN))
+    messages = list(ch.ask(tracked, "And in <bg>?", True, *GEN))[-1][0]
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
     assert len(tracked.conversation.history) == 4
     regenerated = list(ch.regenerate(tracked, *GEN))[-1][0]
@@ -66,17 +66,17 @@ def test_multi_turn_regenerate_clear(services, tracked):
     assert ch.clear(tracked) == [] and tracked.conversation.history == []
     # a different frame count rebuilds the clip's chat session
     conversation = tracked.conversation
-    list(ch.one_word(tracked, *GEN[:-1], 6))
-    assert tracked.conversation is not conversation and tracked.conversation_frames == 6
+    list(ch.one_word(tracked, True, *GEN[:-1], 6))
+    assert tracked.conversation is not conversation and tracked.conversation_key == (6, True)
     assert tracked.messages[0]["content"] == "Describe the activity in one word."
 
 
 def test_chat_needs_tracking_and_a_question(services, tracked):
     ch = ChatHandlers(services)
     with pytest.raises(gr.Error, match="Track the two people first"):
-        list(ch.describe(services.new_session(), *GEN))
+        list(ch.describe(services.new_session(), True, *GEN))
     with pytest.raises(gr.Error, match="Type a question"):
-        list(ch.ask(tracked, "  ", *GEN))
+        list(ch.ask(tracked, "  ", True, *GEN))
     with pytest.raises(gr.Error, match="Nothing to regenerate"):
         list(ch.regenerate(services.new_session(), *GEN))
 
@@ -121,10 +121,32 @@ def test_auto_backend_answers_with_its_provenance(tracked, tmp_path):
     services = Services(Settings(preset="tiny", device="cpu"), root=tmp_path / "auto")
     try:
         assert services.settings.backend == "auto"
-        messages, _, provenance = list(ChatHandlers(services).describe(tracked, *GEN))[-1]
+        messages, _, provenance = list(ChatHandlers(services).describe(tracked, True, *GEN))[-1]
         answerer = services.answerer()
         assert answerer.name != "ovhhir"  # never the untrained branches under auto
         assert tracked.conversation.provenance.caption() in provenance and messages[-1]["content"]
         assert "answerer" in services.status()
     finally:
         services.close()
+
+
+def test_measured_facts_go_into_the_prompt_only_when_asked(services, tracked, tmp_path):
+    """The facts checkbox: on, the timeline's facts text is in the conversation's prompt (and the
+    provenance says so); off, the conversation is reopened without it."""
+    from ovhhir_core.timeline import compute_timeline, facts_text, write_timeline
+
+    labels = {}
+    for i in range(8):  # two people walking towards each other until they touch
+        lm = np.zeros((32, 48), np.uint8)
+        lm[8:28, 2 + 2 * i : 8 + 2 * i] = 1
+        lm[8:28, 40 - 2 * i : 46 - 2 * i] = 2
+        labels[i] = lm
+    timeline = compute_timeline(labels, fps=8.0)
+    tracked.outputs.update(write_timeline(tmp_path / "tl", timeline, plot=False))
+    list(ChatHandlers(services).describe(tracked, True, *GEN))
+    given = tracked.conversation.prompt_facts
+    assert given and facts_text(timeline) in given
+    assert tracked.conversation.provenance.facts_in_prompt
+    list(ChatHandlers(services).describe(tracked, False, *GEN))
+    assert tracked.conversation.prompt_facts is None
+    assert not tracked.conversation.provenance.facts_in_prompt
