@@ -25,6 +25,7 @@ from app.common import (
     user_errors,
 )
 from app.state import Services, SessionState, on_gpu
+from ovhhir_core.backends import BACKENDS
 from ovhhir_core.review import VERDICTS, ReviewSet, first_question, is_inside, unpack_uploads
 
 log = logging.getLogger(__name__)
@@ -115,8 +116,11 @@ class ReviewHandlers:
     def previous(self, state: SessionState, verdict: str, edited: str, note: str) -> tuple:
         return self.move(state, -1, verdict, edited, note)
 
-    def _run_model(self, state: SessionState, *settings: float) -> tuple[str, str, str]:
-        """Ask the sample's first question; return ``(prediction, cosine similarity to truth,
+    def _run_model(
+        self, state: SessionState, backend: str, *settings: float
+    ) -> tuple[str, str, str]:
+        """Ask the sample's first question with the ``backend`` answerer (``auto|ovhhir|
+        zeroshot``; empty = the app's); return ``(prediction, cosine similarity to truth,
         provenance of the prediction)``."""
         from ovhhir_core.answerer import TrackedClip
         from ovhhir_core.eval.metrics import cosine_similarity
@@ -131,7 +135,8 @@ class ReviewHandlers:
         gen = GenerationSettings.parse(settings)
         streams = {k: Path(v) for k, v in s.streams.items() if v is not None}
         clip = TrackedClip(streams=streams, fill=tuple(s.fill))
-        conversation = self.services.answerer().open(clip, frames=gen.frames)
+        answerer = self.services.answerer(backend or None)
+        conversation = answerer.open(clip, frames=gen.frames)
         last = deque(conversation.ask(question, gen.config), maxlen=1)  # keep the final text
         prediction = last[0].strip() if last else ""
         rec = rv.record(s)
@@ -185,6 +190,12 @@ def _layout(services: Services) -> dict[str, Any]:
             w["provenance"] = gr.Markdown("", elem_id="review-provenance")
             with gr.Accordion("Generation settings", open=False):
                 w["settings"] = GenerationSettings(max_new_tokens=96)
+            w["backend"] = gr.Radio(
+                list(BACKENDS),
+                value=services.settings.backend,
+                label="Answerer to run against the ground truth",
+                elem_id="review-backend",
+            )
     with gr.Row():
         w["verdict"] = gr.Radio(list(VERDICTS), value=VERDICTS[0], label="Verdict")
         w["edited"] = gr.Textbox(label="Answer (edit to correct it)", lines=3)
@@ -215,7 +226,7 @@ def build_review(services: Services, state: gr.State) -> ReviewHandlers:
     w["save"].click(rh.save, edits, w["status"], api_name="review_save")
     w["run"].click(
         rh.run_model,
-        [state, *w["settings"].inputs],
+        [state, w["backend"], *w["settings"].inputs],
         [w["prediction"], w["similarity"], w["provenance"]],
         api_name="review_run",
         **gpu_queue(services),

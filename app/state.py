@@ -88,16 +88,19 @@ class Services:
         lock = self.segmenters().lock  # outside _get: its lock is not re-entrant
         return self._get("detector", lambda: load_detector(self.preset.detector, self.device, lock))
 
-    def answerer(self) -> Any:
-        """The answerer of ``settings.backend`` (``auto|ovhhir|zeroshot``; an
-        ``ovhhir_core.answerer.Answerer``), shared read-only by every user."""
+    def answerer(self, backend: str | None = None) -> Any:
+        """The answerer of ``backend`` (``auto|ovhhir|zeroshot``; default ``settings.backend``;
+        an ``ovhhir_core.answerer.Answerer``), shared read-only by every user."""
         from ovhhir_core.backends import load_answerer
 
-        def build() -> Any:
-            s = self.settings
-            return load_answerer(self.preset, s.backend, self.device, self.dtype, s.checkpoint)
+        s = self.settings
+        backend = backend or s.backend
+        name = "answerer" if backend == s.backend else f"answerer:{backend}"
 
-        return self._get("answerer", build)
+        def build() -> Any:
+            return load_answerer(self.preset, backend, self.device, self.dtype, s.checkpoint)
+
+        return self._get(name, build)
 
     def embedder(self) -> Any:
         """The sentence embedder used for cosine similarity and open-vocabulary ranking."""

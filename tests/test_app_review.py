@@ -65,9 +65,11 @@ def test_open_by_upload_browse_review_and_export(dataset, services):
     assert conv[1]["content"] == "One person pushes the other."
     assert (pred, sim, verdict, edited, note) == ("", "", "unreviewed", conv[1]["content"], "")
 
-    pred, sim, provenance = rh.run_model(state, 0.0, 0.9, 1, 8, 4)
+    pred, sim, provenance = rh.run_model(state, "", 0.0, 0.9, 1, 8, 4)
     assert pred and -1.0 <= float(sim) <= 1.0
     assert "Answered by: OV-HHIR" in provenance and "Not grounded" in provenance
+    pred, sim, provenance = rh.run_model(state, "zeroshot", 0.0, 0.9, 1, 8, 4)
+    assert pred and "Answered by: zero-shot" in provenance  # either answerer, same sample
     shown = rh.next(state, "wrong", "One person shoves the other away.", "too vague")
     assert "Sample 2 of 2" in shown[0]
     shown = rh.next(state, "correct", shown[8], "")
@@ -122,7 +124,7 @@ def test_open_errors_are_messages(dataset, services, tmp_path):
     with pytest.raises(gr.Error, match="Open a dataset first"):
         rh.export(services.new_session(), "correct", "", "")
     with pytest.raises(gr.Error, match="Open a dataset first"):
-        rh.run_model(services.new_session(), 0.0, 0.9, 1, 8, 4)
+        rh.run_model(services.new_session(), "", 0.0, 0.9, 1, 8, 4)
 
 
 def test_example_set_opens(services):

@@ -80,7 +80,7 @@ def test_client_end_to_end_with_missing_llm(served):
     assert "Sample 2 of 3" in shown[0]
     # The LLM's weights are missing: the app says which and how to fix, and keeps working.
     with pytest.raises(AppError, match=r"(?s)component 'llm'.*does not exist.*--weights"):
-        client.predict(0.0, 0.9, 1, 8, 4, api_name="/review_run")
+        client.predict("ovhhir", 0.0, 0.9, 1, 8, 4, api_name="/review_run")
     status = client.predict(api_name="/models_status")
     assert "answerer" in status and "unavailable" in status
     jsonl, table = client.predict("correct", "", "", api_name="/review_export")
