@@ -16,14 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.common import (
-    GenerationSettings,
-    display,
-    fail,
-    gpu_queue,
-    provenance_markdown,
-    user_errors,
-)
+from app import common
 from app.state import Services, SessionState, on_gpu
 from ovhhir_core.backends import BACKENDS
 from ovhhir_core.review import VERDICTS, ReviewSet, first_question, is_inside, unpack_uploads
@@ -38,9 +31,9 @@ class ReviewHandlers:
 
     def __init__(self, services: Services):
         self.services = services
-        self.run_model = user_errors(on_gpu(duration=90)(self._run_model))
+        self.run_model = common.user_errors(on_gpu(duration=90)(self._run_model))
 
-    @user_errors
+    @common.user_errors
     def open(self, state: SessionState, uploads: list[str] | None, path: str) -> tuple:
         """Load a dataset from uploads or from a path under a review root; show sample 0."""
         if uploads:
@@ -49,18 +42,18 @@ class ReviewHandlers:
             source = Path(path.strip()).expanduser()
             roots = self.services.settings.review_roots
             if not roots:
-                fail(
+                common.fail(
                     "Opening by path is off on this server (no --review-root); "
                     "upload the dataset file and its videos instead."
                 )
             if not is_inside(source, roots):
-                fail(f"{source} is not under an allowed folder: {', '.join(roots)}.")
+                common.fail(f"{source} is not under an allowed folder: {', '.join(roots)}.")
         else:
-            fail("Upload a dataset (with its videos, or as a .zip) or give a path.")
+            common.fail("Upload a dataset (with its videos, or as a .zip) or give a path.")
         state.review = ReviewSet.open(source)
         return (state, *self.show(state))
 
-    @user_errors
+    @common.user_errors
     def open_example(self, state: SessionState) -> tuple:
         """Open the synthetic example set shipped in ``assets/review`` (for trying the tab)."""
         state.review = ReviewSet.open(EXAMPLE_SET)
@@ -75,7 +68,10 @@ class ReviewHandlers:
             return ("No dataset open.", None, None, None, [], "", "", VERDICTS[0], "", "")
         rec = rv.records.get(s.id, {})
         conv = [
-            {"role": "user" if t.role == "human" else "assistant", "content": display(t.text)}
+            {
+                "role": "user" if t.role == "human" else "assistant",
+                "content": common.display(t.text),
+            }
             for t in s.conversations
         ]
         label = f" — label **{s.label}**" if s.label else ""
@@ -93,7 +89,7 @@ class ReviewHandlers:
             rec.get("note", ""),
         )
 
-    @user_errors
+    @common.user_errors
     def save(self, state: SessionState, verdict: str, edited: str, note: str) -> str:
         """Keep the annotator's verdict, edited answer and note for the current sample."""
         rv = state.review
@@ -102,7 +98,7 @@ class ReviewHandlers:
         done = rv.save(verdict, edited, note)
         return f"Saved. {done} of {len(rv.samples)} samples reviewed."
 
-    @user_errors
+    @common.user_errors
     def move(self, state: SessionState, step: int, verdict: str, edited: str, note: str) -> tuple:
         """Save the current sample, then go ``step`` samples forward (wrapping around)."""
         if state.review.samples:
@@ -128,11 +124,11 @@ class ReviewHandlers:
         rv = state.review
         s = rv.current
         if s is None:
-            fail("Open a dataset first.")
+            common.fail("Open a dataset first.")
         question = first_question(s)
         if question is None:
-            fail(f"Sample {s.id} has no question.")
-        gen = GenerationSettings.parse(settings)
+            common.fail(f"Sample {s.id} has no question.")
+        gen = common.GenerationSettings.parse(settings)
         streams = {k: Path(v) for k, v in s.streams.items() if v is not None}
         clip = TrackedClip(streams=streams, fill=tuple(s.fill))
         answerer = self.services.answerer(backend or None)
@@ -146,15 +142,15 @@ class ReviewHandlers:
             vecs = self.services.embedder().encode([prediction, s.answer])  # (2, D)
             sim = float(cosine_similarity(vecs[0], vecs[1]))
             rec["similarity"] = sim
-        shown = provenance_markdown(conversation.provenance)
+        shown = common.provenance_markdown(conversation.provenance)
         return prediction, "" if sim is None else f"{sim:.3f}", shown
 
-    @user_errors
+    @common.user_errors
     def export(self, state: SessionState, verdict: str, edited: str, note: str) -> list[str]:
         """Save the current sample, then write ``reviewed.jsonl`` and ``reviewed.csv``."""
         rv = state.review
         if not rv.samples:
-            fail("Open a dataset first.")
+            common.fail("Open a dataset first.")
         rv.save(verdict, edited, note)
         return [str(p) for p in rv.export(state.workdir / "review" / "export")]
 
@@ -189,7 +185,7 @@ def _layout(services: Services) -> dict[str, Any]:
             w["similarity"] = gr.Textbox(label="Cosine similarity to the ground truth")
             w["provenance"] = gr.Markdown("", elem_id="review-provenance")
             with gr.Accordion("Generation settings", open=False):
-                w["settings"] = GenerationSettings(max_new_tokens=96)
+                w["settings"] = common.GenerationSettings(max_new_tokens=96)
             w["backend"] = gr.Radio(
                 list(BACKENDS),
                 value=services.settings.backend,
@@ -229,7 +225,7 @@ def build_review(services: Services, state: gr.State) -> ReviewHandlers:
         [state, w["backend"], *w["settings"].inputs],
         [w["prediction"], w["similarity"], w["provenance"]],
         api_name="review_run",
-        **gpu_queue(services),
+        **common.gpu_queue(services),
     )
     w["export"].click(rh.export, edits, w["exports"], api_name="review_export")
     return rh

@@ -112,28 +112,16 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     """
     env = environ.get
     p = argparse.ArgumentParser(prog="python app.py", description="OV-HHIR Gradio demo.")
-    p.add_argument(
-        "--preset",
-        default=env("OVHHIR_PRESET"),
-        help="preset name or JSON file (env OVHHIR_PRESET; default: auto, the best weights "
-        "this machine can have per component)",
-    )
-    p.add_argument(
-        "--device",
-        default=env("OVHHIR_DEVICE", "auto"),
-        help="auto, cpu, cuda, cuda:1, mps (env OVHHIR_DEVICE)",
-    )
-    p.add_argument(
-        "--dtype",
-        default=env("OVHHIR_DTYPE", "auto"),
-        help="auto, float32, float16, bfloat16 (env OVHHIR_DTYPE)",
-    )
-    p.add_argument(
-        "--checkpoint",
-        default=env("OVHHIR_CHECKPOINT"),
-        help="trained branches: a checkpoint folder written by `train`, or a Hub repo id "
-        "(env OVHHIR_CHECKPOINT)",
-    )
+    for flag, default, what in (
+        ("preset", None, "preset name or JSON file (default: auto, the best weights this machine "
+         "can have per component)"),
+        ("device", "auto", "auto, cpu, cuda, cuda:1, mps"),
+        ("dtype", "auto", "auto, float32, float16, bfloat16"),
+        ("checkpoint", None, "trained branches: a checkpoint folder written by `train`, or a "
+         "Hub repo id"),
+    ):  # fmt: skip
+        name = f"OVHHIR_{flag.upper()}"
+        p.add_argument(f"--{flag}", default=env(name, default), help=f"{what} (env {name})")
     p.add_argument(
         "--backend",
         default=env("OVHHIR_BACKEND", "auto"),
@@ -198,31 +186,19 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "OVHHIR_REVIEW_ROOTS, separated by os.pathsep)",
     )
     caps = Caps()
-    p.add_argument(
-        "--max-upload-mb",
-        type=float,
-        default=float(env("OVHHIR_MAX_UPLOAD_MB", caps.max_upload_mb)),
-        help=f"largest upload in MB (env OVHHIR_MAX_UPLOAD_MB; default {caps.max_upload_mb:g})",
-    )
-    p.add_argument(
-        "--max-duration-s",
-        type=float,
-        default=float(env("OVHHIR_MAX_DURATION_S", caps.max_duration_s)),
-        help=f"longest video in seconds (env OVHHIR_MAX_DURATION_S; default "
-        f"{caps.max_duration_s:g})",
-    )
-    p.add_argument(
-        "--max-frames",
-        type=int,
-        default=int(env("OVHHIR_MAX_FRAMES", caps.max_frames)),
-        help=f"most frames in a video (env OVHHIR_MAX_FRAMES; default {caps.max_frames})",
-    )
-    p.add_argument(
-        "--max-side",
-        type=int,
-        default=int(env("OVHHIR_MAX_SIDE", caps.max_side)),
-        help=f"longest video side in pixels (env OVHHIR_MAX_SIDE; default {caps.max_side})",
-    )
+    for flag, kind, what in (
+        ("max_upload_mb", float, "largest upload in MB"),
+        ("max_duration_s", float, "longest video in seconds"),
+        ("max_frames", int, "most frames in a video"),
+        ("max_side", int, "longest video side in pixels"),
+    ):
+        name, default = f"OVHHIR_{flag.upper()}", getattr(caps, flag)
+        p.add_argument(
+            "--" + flag.replace("_", "-"),
+            type=kind,
+            default=kind(env(name, default)),
+            help=f"{what} (env {name}; default {default:g})",
+        )
     return p
 
 

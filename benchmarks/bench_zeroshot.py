@@ -99,13 +99,23 @@ def sync():
 def say(**kw):
     print("STEP " + json.dumps(kw), flush=True)
 
+import ovhhir_core.zeroshot.answerer as zs_answerer
+token_times = []
+_stream_tokens = zs_answerer.stream_tokens
+
+def timed_tokens(*args, **kwargs):  # token-level times: random weights may decode to no text
+    for token in _stream_tokens(*args, **kwargs):
+        sync(); token_times.append(time.perf_counter())
+        yield token
+
+zs_answerer.stream_tokens = timed_tokens
+
 def turn(conv, question, start):
-    first = None
+    token_times.clear()
     for _ in conv.ask(question, gen):
-        if first is None:
-            sync(); first = time.perf_counter()
-    sync(); end = time.perf_counter()
-    return first - start, (new_tokens - 1) / (end - first)
+        pass
+    first, end = token_times[0], token_times[-1]
+    return first - start, (len(token_times) - 1) / max(end - first, 1e-9)
 
 start = time.perf_counter()
 conv = answerer.open(clip, frames=frames)

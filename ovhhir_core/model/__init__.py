@@ -14,42 +14,22 @@ must not pay for torch and transformers.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ovhhir_core.lazy import lazy_exports
 
+#: module -> the public names it defines, imported on first use
 _EXPORTS = {
-    "OVHHIRAnswerer": "answerer",
-    "UNTRAINED_WARNING": "answerer",
-    "ChatSession": "chat",
-    "default_question": "chat",
-    "deltas": "chat",
-    "CheckpointError": "checkpoint",
-    "read_checkpoint": "checkpoint",
-    "Clip": "clip",
-    "ClipError": "clip",
-    "load_clip": "clip",
-    "BranchConfig": "config",
-    "EncoderConfig": "config",
-    "LLMConfig": "config",
-    "ModelConfig": "config",
-    "GenerationConfig": "generation",
-    "OVHHIRModel": "ovhhir",
-    "collate_features": "branch",
-    "load_model": "ovhhir",
-    "PromptError": "prompt",
+    "answerer": ("OVHHIRAnswerer", "UNTRAINED_WARNING"),
+    "chat": ("ChatSession", "default_question", "deltas"),
+    "checkpoint": ("CheckpointError", "read_checkpoint"),
+    "clip": ("Clip", "ClipError", "load_clip"),
+    "config": ("BranchConfig", "EncoderConfig", "LLMConfig", "ModelConfig"),
+    "generation": ("GenerationConfig",),
+    "ovhhir": ("OVHHIRModel", "load_model"),
+    "branch": ("collate_features",),
+    "prompt": ("PromptError",),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(n for names in _EXPORTS.values() for n in names)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -11,27 +11,18 @@ transformers and segment-anything.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ovhhir_core.lazy import lazy_exports
 
+#: module -> the public names it defines, imported on first use
 _EXPORTS = {
-    "SamConfig": "ovhhir_core.tracking.config",
-    "TrackerConfig": "ovhhir_core.tracking.config",
-    "TrackingError": "ovhhir_core.tracking.errors",
-    "LabelStore": "ovhhir_core.tracking.labels",
-    "Segmenters": "ovhhir_core.tracking.models",
-    "load_segmenters": "ovhhir_core.tracking.models",
-    "TrackingSession": "ovhhir_core.tracking.session",
+    "config": ("SamConfig", "TrackerConfig"),
+    "errors": ("TrackingError",),
+    "labels": ("LabelStore",),
+    "models": ("Segmenters", "load_segmenters"),
+    "session": ("TrackingSession",),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(n for names in _EXPORTS.values() for n in names)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'ovhhir_core.tracking' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
