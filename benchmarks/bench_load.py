@@ -13,6 +13,7 @@ latency grows with the number of sessions; the ratio of wall time to sessions is
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,9 @@ def run_one(sessions: int, frames: int, concurrency: int) -> None:
     from tests.load_utils import figures, make_clips, run_load, serve
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        # this run's uploads in its own folder: the machine-wide /tmp/gradio is shared with
+        # other Gradio servers, whose clean-up would delete our (identically named) clips
+        os.environ["GRADIO_TEMP_DIR"] = str(Path(tmp) / "gradio")
         clips = make_clips(Path(tmp) / "clips", sessions, frames=frames, size=(128, 96))
         demo, services = serve(Path(tmp) / "root", concurrency=concurrency)
         try:

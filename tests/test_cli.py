@@ -102,6 +102,13 @@ CASES = {
         ["--data", "{data}", "--out", "{root}/e", "--device", "banana"],
         ["--data", "{data}", "--out", "{root}/e", "--preset", "nope"],
     ],
+    "timeline": [
+        ["--masks", "{root}/missing.npz", "--fps", "10", "--out", "{root}/tl"],
+        ["--masks", "{root}/bad.json", "--fps", "10", "--out", "{root}/tl"],
+        ["--masks", "{root}/bad.json", "--fps", "x", "--out", "{root}/tl"],
+        ["--masks", "{root}/bad.json", "--fps", "-3", "--out", "{root}/tl"],
+        ["--masks", "{root}/bad.json", "--video", "{root}/missing.mp4", "--out", "{root}/tl"],
+    ],
 }
 
 
