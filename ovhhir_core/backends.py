@@ -92,7 +92,7 @@ def load_answerer(
         "no grounded model could be loaded, so these answers come only from the measurements of "
         f"the tracked masks (zero-shot: {reason.rstrip('.')}). {how}"
     )
-    log.warning("backend auto: %s", warning)
+    log.debug("backend auto: %s", warning)  # shown beside every answer
     return WithWarning(timeline.FactsAnswerer(preset.name), warning)
 
 
