@@ -7,13 +7,12 @@
   the measured facts (``ovhhir_core.timeline.FactsAnswerer``) with a warning that says why and how
   to get a grounded model. Never untrained OV-HHIR.
 
-The zero-shot and timeline packages are imported here, lazily, only when asked for.
+The zero-shot and timeline packages are imported lazily, only when asked for.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 from typing import Any
 
@@ -25,21 +24,6 @@ log = logging.getLogger(__name__)
 BACKENDS = ("auto", "ovhhir", "zeroshot")
 
 
-class BackendUnavailable(UserError, RuntimeError):
-    """An answerer cannot be had here (package or weights missing); the message says why."""
-
-
-def _package(name: str, what: str) -> Any:
-    """Import ``ovhhir_core.<name>``; :class:`BackendUnavailable` when this install lacks it."""
-    full = f"ovhhir_core.{name}"
-    try:
-        return importlib.import_module(full)
-    except ModuleNotFoundError as exc:
-        if exc.name not in (full, "ovhhir_core"):
-            raise
-        raise BackendUnavailable(f"{what} is not available: this install has no {full}") from exc
-
-
 def load_ovhhir(preset: Any, device: Any = "cpu", dtype: Any = None, checkpoint=None) -> Answerer:
     """The OV-HHIR answerer (untrained without ``checkpoint``: its provenance warns)."""
     from ovhhir_core.model import load_model
@@ -49,10 +33,10 @@ def load_ovhhir(preset: Any, device: Any = "cpu", dtype: Any = None, checkpoint=
 
 
 def load_zeroshot(preset: Any, device: Any = "cpu", dtype: Any = None) -> Answerer:
-    """The zero-shot video-LLM answerer (``MissingWeightsError`` / :class:`BackendUnavailable`
-    when it cannot be had)."""
-    zeroshot = _package("zeroshot", "the zero-shot answerer")
-    return zeroshot.load_zeroshot_answerer(preset, device, dtype)
+    """The zero-shot video-LLM answerer (``MissingWeightsError`` when it cannot be had)."""
+    from ovhhir_core.zeroshot import load_zeroshot_answerer
+
+    return load_zeroshot_answerer(preset, device, dtype)
 
 
 def load_answerer(
@@ -75,25 +59,20 @@ def load_answerer(
         return load_zeroshot(preset, device, dtype)
     try:
         return load_zeroshot(preset, device, dtype)
-    except UserError as exc:  # MissingWeightsError, BackendUnavailable, a preset without it
+    except UserError as exc:  # MissingWeightsError, a preset without a zero-shot model
         reason = str(exc)
     how = (
         "To get answers that see the video, supply the zero-shot weights (--weights "
         "zeroshot=PATH or OVHHIR_ZEROSHOT_PATH) or a trained OV-HHIR checkpoint (--checkpoint DIR)."
     )
-    try:
-        timeline = _package("timeline", "the measured-facts answerer")
-    except BackendUnavailable as exc:
-        raise BackendUnavailable(
-            f"no answerer could be loaded: OV-HHIR needs a trained --checkpoint; zero-shot: "
-            f"{reason.rstrip('.')}; {exc}. {how}"
-        ) from exc
+    from ovhhir_core.timeline import FactsAnswerer
+
     warning = (
         "no grounded model could be loaded, so these answers come only from the measurements of "
         f"the tracked masks (zero-shot: {reason.rstrip('.')}). {how}"
     )
     log.debug("backend auto: %s", warning)  # shown beside every answer
-    return WithWarning(timeline.FactsAnswerer(preset.name), warning)
+    return WithWarning(FactsAnswerer(preset.name), warning)
 
 
 def default_frames(preset: Any, answerer: Answerer) -> int:
@@ -107,17 +86,15 @@ def default_frames(preset: Any, answerer: Answerer) -> int:
 
 def track_dir_facts(directory: Any) -> str | None:
     """The facts text of ``DIR/timeline.json`` (``ovhhir_core.timeline``), or None when there is
-    no timeline there or no timeline package in this install."""
+    no timeline there."""
     from pathlib import Path
 
-    try:
-        timeline = _package("timeline", "the timeline")
-    except BackendUnavailable:
-        return None
-    path = Path(directory) / timeline.TIMELINE_JSON
+    from ovhhir_core.timeline import TIMELINE_JSON, facts_text, load_timeline
+
+    path = Path(directory) / TIMELINE_JSON
     if not path.is_file():
         return None
-    return timeline.facts_text(timeline.load_timeline(path))
+    return facts_text(load_timeline(path))
 
 
 class WithWarning:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import numpy as np
 import pytest
 from model_utils import CaptureEmbeds
 
 from ovhhir_core import backends, video
-from ovhhir_core.answerer import Answerer, Conversation, GenerationConfig, Provenance, TrackedClip
+from ovhhir_core.answerer import Answerer, Conversation, GenerationConfig, TrackedClip
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
 from ovhhir_core.hub import MissingWeightsError
@@ -89,43 +86,12 @@ def _no_zeroshot(monkeypatch):
 
 def test_auto_without_checkpoint_or_zeroshot_answers_from_facts(preset, monkeypatch):
     _no_zeroshot(monkeypatch)
-    try:
-        import ovhhir_core.timeline  # noqa: F401
-    except ModuleNotFoundError:  # not in this install: a stand-in with the contract's API
-        fake = types.ModuleType("ovhhir_core.timeline")
-
-        class FactsAnswerer:
-            name = "facts"
-
-            def __init__(self, preset_name):
-                self.preset_name = preset_name
-
-            def provenance(self, frames=None, facts=False):
-                return Provenance("facts", "timeline measurements", self.preset_name, True)
-
-        fake.FactsAnswerer = FactsAnswerer
-        monkeypatch.setitem(sys.modules, "ovhhir_core.timeline", fake)
     answerer = backends.load_answerer(preset, "auto", "cpu")
     assert answerer.name == "facts"
     prov = answerer.provenance()
     assert prov.answerer == "facts" and "untrained" not in prov.model_id
     assert "no grounded model" in prov.warning and "zeroshot" in prov.warning
     assert "--checkpoint" in prov.warning
-
-
-def test_auto_with_nothing_available_says_so_plainly(preset, monkeypatch):
-    _no_zeroshot(monkeypatch)
-    real = backends._package
-
-    def no_timeline(name, what):
-        return real("no_such_package_here", what) if name == "timeline" else real(name, what)
-
-    monkeypatch.setattr(backends, "_package", no_timeline)
-    with pytest.raises(backends.BackendUnavailable) as err:
-        backends.load_answerer(preset, "auto", "cpu")
-    message = str(err.value)
-    assert "no answerer could be loaded" in message and "--checkpoint" in message
-    assert "zeroshot" in message and "not available" in message
 
 
 def test_explicit_zeroshot_errors_propagate_and_unknown_backend_is_refused(preset, monkeypatch):
