@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ovhhir_core.streams import DISPLAY_NAMES
+from ovhhir_core.streams import DISPLAY_NAMES, PERSONS
 from ovhhir_core.timeline.core import Timeline
 
 #: At most this many events are listed in the facts block (the rest are counted).
@@ -83,7 +83,7 @@ def facts_text(timeline: Timeline) -> str:
     meta = timeline.metadata
     n = meta["num_frames"]
     lines = [f"Clip: {meta['duration_s']:.1f} s ({n} frames at {meta['fps']:g} fps)."]
-    seen = [sum(bool(r[p]["visible"]) for r in timeline.frames) for p in ("person_1", "person_2")]
+    seen = [sum(bool(r[p]["visible"]) for r in timeline.frames) for p in PERSONS]
     lines.append(f"Visible: {P1} in {seen[0]}/{n} frames, {P2} in {seen[1]}/{n} frames.")
     first, closest, last = _distances(timeline)
     if first is None:

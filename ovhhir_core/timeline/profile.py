@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ovhhir_core.streams import PERSONS
 from ovhhir_core.timeline.core import Timeline
 from ovhhir_core.timeline.events import MASK_EVENTS
 
@@ -24,7 +25,7 @@ def event_profile(timeline: Timeline) -> np.ndarray:
         events = [e for e in timeline.events if e["kind"] == kind]
         covered = sum(e["end_frame"] - e["start_frame"] + 1 for e in events) / n
         start = (events[0]["start_frame"] - first) / n if events else 0.0
-        alone = float(any(e.get("by") in ("person_1", "person_2") for e in events))
+        alone = float(any(e.get("by") in PERSONS for e in events))
         out += [float(bool(events)), min(1.0, covered), start, alone]
     contacts = sum(e["kind"] == "contact" for e in timeline.events)
     return np.asarray(out + [min(contacts, 3) / 3], np.float64)
