@@ -66,8 +66,20 @@ def davis_palette() -> np.ndarray:
     return palette
 
 
+def _overlay_palette() -> np.ndarray:
+    """(256, 3) uint8: each label value's overlay colour (people in their own colours)."""
+    palette = davis_palette()
+    for value, rgb in OVERLAY_COLOURS.items():
+        palette[value] = rgb
+    return palette
+
+
+#: Computed once: every overlay frame reads it.
+_PALETTE = _overlay_palette()
+
+
 def _colour(value: int) -> tuple[int, int, int]:
-    return OVERLAY_COLOURS.get(value, tuple(int(v) for v in davis_palette()[value % 256]))
+    return tuple(int(v) for v in _PALETTE[value % 256])
 
 
 def overlay_frame(frame: np.ndarray, label_map: np.ndarray, alpha: float = 0.45) -> np.ndarray:
@@ -79,12 +91,12 @@ def overlay_frame(frame: np.ndarray, label_map: np.ndarray, alpha: float = 0.45)
         raise MaskingError(
             f"frame {frame.shape[:2]} and label map {label_map.shape} differ in size"
         )
-    out = frame.astype(np.float32)
-    values = [int(v) for v in np.unique(label_map) if v != 0]
-    for value in values:
-        region = label_map == value
-        out[region] = (1 - alpha) * out[region] + alpha * np.asarray(_colour(value), np.float32)
-    out = out.round().clip(0, 255).astype(np.uint8)
+    values = [int(v) for v in np.flatnonzero(np.bincount(label_map.ravel(), minlength=1)[1:]) + 1]
+    out = frame.copy()
+    if values:  # blend whole frames in uint8 (OpenCV), keep the blend only on labelled pixels
+        colours = cv2.LUT(cv2.merge([label_map] * 3), _PALETTE[:, None, :])  # (H, W, 3)
+        tinted = cv2.addWeighted(frame, 1 - alpha, colours, alpha, 0.0)
+        cv2.copyTo(tinted, (label_map > 0).view(np.uint8), out)
     thickness = max(1, round(max(frame.shape[:2]) / 320))
     for value in values:
         contours, _ = cv2.findContours(
@@ -116,9 +128,10 @@ def _legend(img: np.ndarray, values: list[int]) -> None:
         y += th + base + pad
 
 
-def _masked(frame: np.ndarray, keep: np.ndarray, fill: np.ndarray) -> np.ndarray:
-    out = frame.copy()
-    out[~keep] = fill
+def _masked(frame: np.ndarray, keep: np.ndarray, blank: np.ndarray) -> np.ndarray:
+    """``frame`` where ``keep``, else ``blank`` (a frame of the fill colour)."""
+    out = blank.copy()
+    cv2.copyTo(frame, keep.view(np.uint8), out)  # OpenCV: ~5x faster than boolean indexing
     return out
 
 
@@ -219,10 +232,11 @@ def split_frame(
     person_1 and person_2 (other labelled people, values 3+, stay in it, as in the paper).
     Removed pixels are ``fill``.
     """
-    fill_px = np.asarray(fill, np.uint8)
+    blank = np.empty_like(frame)
+    blank[:, :] = np.asarray(fill, np.uint8)
     persons = {s: label_map == v for s, v in LABEL_VALUES.items()}
     keep = {**persons, BACKGROUND: ~(persons["person_1"] | persons["person_2"])}
-    return {s: _masked(frame, keep[s], fill_px) for s in STREAMS}
+    return {s: _masked(frame, keep[s], blank) for s in STREAMS}
 
 
 def write_streams(
