@@ -102,11 +102,20 @@ def models_markdown(services: Services) -> str:
     lines = [f"Preset **{services.preset.name}** on **{services.device}**."]
     lines += [f"- {describe(e)}" for e in resolution_report(services.preset)]
     for name, status in services.status().items():
-        if status in ("loaded", "not loaded yet"):
+        if status in ("loaded", "loading", "not loaded yet"):
             lines.append(f"- {name}: {status}")
         else:
             lines.append(f"- {name}: **unavailable** — {status}".replace("\n", "\n  "))
     return "\n".join(lines)
+
+
+def loading_markdown(services: Services) -> str:
+    """What is being loaded and downloaded now (refreshed every few seconds), "" when nothing."""
+    from ovhhir_core.downloads import BOARD
+
+    lines = [f"- {p.line()}" for p in BOARD.snapshot()]
+    lines += [f"- loading {name}…" for name, st in services.status().items() if st == "loading"]
+    return "**Downloads and loading**\n" + "\n".join(lines) if lines else ""
 
 
 def provenance_markdown(provenance: Any) -> str:

@@ -59,6 +59,7 @@ class Services:
         self._lock = threading.Lock()
         self._loaded: dict[str, Any] = {}
         self._errors: dict[str, UserError] = {}
+        self._loading: str | None = None  # the model being loaded now (read without the lock)
 
     def _get(self, name: str, build: Callable[[], Any]) -> Any:
         with self._lock:
@@ -67,11 +68,14 @@ class Services:
             if name in self._errors:
                 raise self._errors[name]
             log.info("loading %s (preset %s, device %s)", name, self.preset.name, self.device)
+            self._loading = name
             try:
                 value = build()
             except UserError as exc:
                 self._errors[name] = exc
                 raise
+            finally:
+                self._loading = None
             self._loaded[name] = value
             return value
 
@@ -119,11 +123,15 @@ class Services:
                 log.exception("loading failed")
 
     def status(self) -> dict[str, str]:
-        """``{name: "loaded" | "not loaded yet" | error message}`` for the status panel."""
+        """``{name: "loaded" | "loading" | "not loaded yet" | error message}`` for the status
+        panel."""
         out = {}
+        loading = self._loading
         for name in ("segmenters", "answerer", "embedder"):
             if name in self._loaded:
                 out[name] = "loaded"
+            elif name == loading or (loading or "").startswith(name + ":"):
+                out[name] = "loading"
             elif name in self._errors:
                 out[name] = str(self._errors[name])
             else:

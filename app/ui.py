@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from app.chat import build_chat
-from app.common import GPU, models_markdown
+from app.common import GPU, loading_markdown, models_markdown
 from app.review import build_review
 from app.state import Services, delete_session
 from app.timeline import TimelineHandlers
@@ -51,7 +51,21 @@ def launch_kwargs(services: Services) -> dict[str, Any]:
     }
 
 
+#: Seconds between refreshes of the download and loading lines.
+LOADING_REFRESH_S = 2.0
+
+
 def _models_panel(services: Services) -> gr.Markdown:
+    # Outside the accordion: a download in progress is seen without opening anything.
+    loading_md = gr.Markdown(loading_markdown(services))
+    gr.Timer(LOADING_REFRESH_S).tick(
+        lambda: loading_markdown(services),
+        None,
+        loading_md,
+        queue=False,
+        show_progress="hidden",
+        api_visibility="private",
+    )
     with gr.Accordion("Models", open=False):
         models_md = gr.Markdown(models_markdown(services))
         gr.Button("Refresh status", size="sm").click(

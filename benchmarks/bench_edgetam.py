@@ -4,14 +4,18 @@ Random weights of the published architectures (speed is set by the architecture,
 Times are CPU seconds of this process (all threads) unless marked wall: on a shared machine wall
 time mostly measures the neighbours.
 
-(a) ``tracking``: per tracked frame, EdgeTAM vs SAM 2.1 hiera-tiny at the same input size on the
-    same clip (two objects), and EdgeTAM at 512 px; with the image encoder's share (where time goes).
-(b) ``clicks``: first click (image encode + decode) and later clicks (decode only), EdgeTAM's
-    image model vs SAM ViT-B.
+(a) ``tracking``: per tracked frame, EdgeTAM vs SAM 2.1 hiera-tiny on the same clip (two
+    objects), both at 1024 px and at 512 px; with each part's share of the time (where it goes).
+(b) ``clicks``: the session's very first click, a first click on another frame (image encode +
+    decode) and later clicks (decode only), EdgeTAM's image model vs SAM ViT-B.
 (c) ``e2e``: the ``cpu`` preset's defaults end to end on a 10-second 480p 30 fps clip with two
     people: probe, two clicks, tracking, the four videos written.
+(d) ``gpu`` (not part of ``all``): tracking frames per second (wall) at 480p with the ``small``,
+    ``paper`` and ``cpu`` segmenters on a GPU (``--device cuda``; ``--frames 60`` for a steady
+    figure).
 
     python benchmarks/bench_edgetam.py all          # or: tracking | clicks | e2e
+    python benchmarks/bench_edgetam.py gpu --frames 60
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from tracking_utils import centre, make_clip  # noqa: E402
 from ovhhir_core.config import load_preset  # noqa: E402
 from ovhhir_core.masking import write_streams  # noqa: E402
 from ovhhir_core.tracking import TrackingSession, load_segmenters  # noqa: E402
+from ovhhir_core.tracking.sam2 import HIERA_LARGE_ARCH  # noqa: E402
 
 
 def _preset(name: str, input_size: int | None = None, track_fps: float | None = None):
@@ -42,6 +47,8 @@ def _preset(name: str, input_size: int | None = None, track_fps: float | None = 
     p = load_preset(name, use_env=False)
     for section in (p.sam, p.tracker):
         section.weights, section.local_path, section.arch = None, None, {}
+    if name == "paper":
+        p.tracker.arch = HIERA_LARGE_ARCH
     p.tracker.input_size, p.tracker.track_fps = input_size, track_fps
     return p
 
@@ -58,19 +65,26 @@ class _Timer:
         return time.process_time() - self._t
 
 
-def _track(preset, clip: Path, w: int, h: int, frames: int) -> tuple[float, float]:
-    """(CPU s per tracked frame, image encoder's share) over ``frames`` frames after the first."""
+#: The tracker's parts timed separately (attributes of Sam2VideoModel and EdgeTamVideoModel).
+PARTS = ("vision_encoder", "memory_attention", "memory_encoder", "mask_decoder")
+
+
+def _track(preset, clip: Path, w: int, h: int, frames: int) -> tuple[float, dict[str, float]]:
+    """(CPU s per tracked frame, share of each part) over ``frames`` frames after the first;
+    the parts are :data:`PARTS` and ``rest`` (prompt encoding, pre- and post-processing)."""
     segs = load_segmenters(preset, "cpu")
-    enc = _Timer(segs.tracker.vision_encoder)
+    timers = {part: _Timer(getattr(segs.tracker, part)) for part in PARTS}
     s = TrackingSession(segs, clip, end=frames + 1)
     s.add_points(0, "person_1", [centre(0, 1, w, h)], [1])
     s.add_points(0, "person_2", [centre(0, 2, w, h)], [1])
     stamps = []
     for _ in s.propagate():
-        stamps.append((time.process_time(), enc.total))
-    (t0, e0), (t1, e1) = stamps[0], stamps[-1]
-    per = (t1 - t0) / (len(stamps) - 1)
-    return per, (e1 - e0) / (t1 - t0)
+        stamps.append((time.process_time(), {p: t.total for p, t in timers.items()}))
+    (t0, p0), (t1, p1) = stamps[0], stamps[-1]
+    spent = t1 - t0
+    shares = {p: (p1[p] - p0[p]) / spent for p in PARTS}
+    shares["rest"] = 1 - sum(shares.values())
+    return spent / (len(stamps) - 1), shares
 
 
 def bench_tracking(frames: int = 4) -> None:
@@ -80,39 +94,59 @@ def bench_tracking(frames: int = 4) -> None:
         rows = {
             "SAM 2.1 hiera-tiny, 1024 px": _track(_preset("small"), clip, w, h, frames),
             "EdgeTAM, 1024 px": _track(_preset("cpu", 1024), clip, w, h, frames),
-            "EdgeTAM, 512 px": _track(_preset("cpu", 512), clip, w, h, frames),
+            "SAM 2.1 hiera-tiny, 512 px": _track(_preset("small", 512), clip, w, h, frames),
+            "EdgeTAM, 512 px (cpu default)": _track(_preset("cpu", 512), clip, w, h, frames),
         }
     base = rows["SAM 2.1 hiera-tiny, 1024 px"][0]
-    print(f"(a) tracking, {w}x{h} clip, two objects, {frames} frames (CPU s per frame)")
-    for name, (per, share) in rows.items():
+    same = {"1024": base, "512": rows["SAM 2.1 hiera-tiny, 512 px"][0]}
+    print(f"(a) tracking, {w}x{h} clip, two objects, {frames} frames (CPU s per tracked frame)")
+    print("    shares: vis = image encoder, attn = memory attention, menc = memory encoder, "
+          "dec = mask decoder, rest = prompts, pre/post-processing")
+    for name, (per, shares) in rows.items():
+        size = name.split(", ")[1].split(" ")[0]
+        parts = "  ".join(f"{k[:4]} {v:3.0%}" for k, v in shares.items())
         print(
-            f"    {name:30s} {per:6.2f} s  image encoder {share:4.0%}  speed-up {base / per:4.1f}x"
+            f"    {name:31s} {per:6.2f} s  {parts}  vs tiny@1024 {base / per:4.1f}x"
+            f"  vs tiny@{size} {same[size] / per:4.1f}x"
         )
+    print("    (a bigger input size costs the memory attention most: its self-attention is "
+          "quadratic in the (side/16)^2 feature tokens, per object)")
 
 
-def _click_times(preset, frame_path: Path, w: int, h: int, n: int = 6) -> tuple[float, float]:
+def _click_times(preset, clip: Path, w: int, h: int, n: int = 4) -> tuple[float, float, float]:
+    """CPU s of (the session's very first click, a first click on each later frame (median),
+    a later click on an encoded frame (median)); ``clip`` needs ``n`` frames."""
     segs = load_segmenters(preset, "cpu")
-    s = TrackingSession(segs, frame_path)
+    s = TrackingSession(segs, clip)
     rng = np.random.default_rng(0)
-    times = []
-    for k in range(n):
+
+    def click(frame: int, person: str) -> float:
         x, y = float(rng.uniform(0, w)), float(rng.uniform(0, h))
         t = time.process_time()
-        s.add_points(0, "person_1" if k % 2 == 0 else "person_2", [(x, y)], [1])
-        times.append(time.process_time() - t)
-    return times[0], statistics.median(times[1:])
+        s.add_points(frame, person, [(x, y)], [1])
+        return time.process_time() - t
+
+    firsts, laters = [], []
+    for frame in range(n):
+        firsts.append(click(frame, "person_1"))
+        laters += [click(frame, "person_2"), click(frame, "person_1")]
+    return firsts[0], statistics.median(firsts[1:]), statistics.median(laters)
 
 
 def bench_clicks() -> None:
     w, h = 854, 480
     with tempfile.TemporaryDirectory() as tmp:
-        clip = make_clip(Path(tmp) / "frame.mp4", 1, w, h)
+        clip = make_clip(Path(tmp) / "frames.mp4", 4, w, h)
         sam = _click_times(_preset("small"), clip, w, h)
         edge = _click_times(_preset("cpu"), clip, w, h)
-    print(f"(b) clicks on a {w}x{h} frame (CPU s; first = encode + decode, later = decode only)")
-    print(f"    SAM ViT-B       first {sam[0]:6.2f}  later {sam[1]:.3f}")
-    print(f"    EdgeTAM image   first {edge[0]:6.2f}  later {edge[1]:.3f}")
-    print(f"    first click {sam[0] / edge[0]:.1f}x faster, later clicks {sam[1] / edge[1]:.1f}x")
+    print(f"(b) clicks on {w}x{h} frames (CPU s; first = image encode + decode, later = decode)")
+    print("    columns: very first click, first click on another frame, later click")
+    print(f"    SAM ViT-B       {sam[0]:6.2f}  {sam[1]:6.2f}  {sam[2]:.3f}")
+    print(f"    EdgeTAM image   {edge[0]:6.2f}  {edge[1]:6.2f}  {edge[2]:.3f}")
+    print(
+        f"    EdgeTAM faster: very first {sam[0] / edge[0]:.1f}x, first on a frame "
+        f"{sam[1] / edge[1]:.1f}x, later clicks {sam[2] / edge[2]:.1f}x"
+    )
 
 
 def bench_e2e(seconds: float = 10, fps: float = 30) -> None:
@@ -146,10 +180,35 @@ def bench_e2e(seconds: float = 10, fps: float = 30) -> None:
     print(f"    total {total:.1f} s wall ({time.process_time() - cpu:.1f} s CPU), {done} frames")
 
 
+def bench_gpu(device: str, frames: int) -> None:
+    """Tracking frames per second (wall) at 480p, two people, ``small`` and ``paper`` segmenters."""
+    w, h = 854, 480
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    print(f"(d) tracking fps on {device}, {w}x{h}, two people, {frames} frames after the first")
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = make_clip(Path(tmp) / "clip.mp4", frames + 1, w, h, fps=30)
+        for name in ("small", "paper", "cpu"):
+            segs = load_segmenters(_preset(name), device)
+            s = TrackingSession(segs, clip, end=frames + 1)
+            s.add_points(0, "person_1", [centre(0, 1, w, h)], [1])
+            s.add_points(0, "person_2", [centre(0, 2, w, h)], [1])
+            stamps = []
+            for _ in s.propagate():
+                sync()
+                stamps.append(time.perf_counter())
+            fps = (len(stamps) - 1) / (stamps[-1] - stamps[0])
+            tracker = type(segs.tracker).__name__
+            print(f"    {name:6s} ({tracker}, {segs.tracker.config.image_size} px) {fps:6.1f} fps")
+            del segs, s
+            if device.startswith("cuda"):
+                torch.cuda.empty_cache()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["all", "tracking", "clicks", "e2e"])
-    ap.add_argument("--frames", type=int, default=4, help="tracked frames in (a)")
+    ap.add_argument("what", choices=["all", "tracking", "clicks", "e2e", "gpu"])
+    ap.add_argument("--frames", type=int, default=4, help="tracked frames in (a) and (d)")
+    ap.add_argument("--device", default="cuda", help="device of (d) (gpu)")
     args = ap.parse_args()
     torch.manual_seed(0)
     if args.what in ("all", "tracking"):
@@ -158,6 +217,8 @@ def main() -> None:
         bench_clicks()
     if args.what in ("all", "e2e"):
         bench_e2e()
+    if args.what == "gpu":
+        bench_gpu(args.device, args.frames)
 
 
 if __name__ == "__main__":

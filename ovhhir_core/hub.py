@@ -28,6 +28,7 @@ import urllib.request
 from functools import cache
 from pathlib import Path
 
+from ovhhir_core.downloads import BOARD, progress_bar
 from ovhhir_core.errors import UserError
 from ovhhir_core.pretrained import PRETRAINED, WeightSpec
 from ovhhir_core.weightfiles import (
@@ -123,8 +124,6 @@ def reachable(spec: WeightSpec) -> bool:
 
 def _download_url(spec: WeightSpec, dest: Path) -> None:
     """Download to a temporary name, verify, then rename: a stopped download leaves nothing."""
-    from tqdm import tqdm
-
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
     os.close(fd)
@@ -133,7 +132,7 @@ def _download_url(spec: WeightSpec, dest: Path) -> None:
         with (
             urllib.request.urlopen(spec.url, timeout=CONNECT_TIMEOUT_S * 3) as resp,
             open(tmp, "wb") as out,
-            tqdm(
+            progress_bar(spec.name)(
                 total=spec.size_bytes, unit="B", unit_scale=True, desc=spec.name, file=sys.stderr
             ) as bar,
         ):
@@ -183,21 +182,31 @@ def local_candidate(spec: WeightSpec) -> Path | None:
 
 
 def _download(spec: WeightSpec) -> Path:
-    if spec.source == "url":
-        dest = cache_dir() / spec.filename
-        _download_url(spec, dest)
-        return dest
-    from huggingface_hub import hf_hub_download, snapshot_download
+    """Download ``spec`` with progress on stderr and on :data:`ovhhir_core.downloads.BOARD`."""
+    with BOARD.tracking(spec.name, spec.url or spec.repo_id or spec.name):
+        if spec.source == "url":
+            dest = cache_dir() / spec.filename
+            _download_url(spec, dest)
+            return dest
+        from huggingface_hub import hf_hub_download, snapshot_download
 
-    if spec.source == "hub_file":
-        return Path(hf_hub_download(spec.repo_id, spec.filename, etag_timeout=CONNECT_TIMEOUT_S))
-    path = Path(
-        snapshot_download(
-            spec.repo_id, allow_patterns=spec.allow_patterns, etag_timeout=CONNECT_TIMEOUT_S
+        bar = progress_bar(spec.name)
+        if spec.source == "hub_file":
+            return Path(
+                hf_hub_download(
+                    spec.repo_id, spec.filename, etag_timeout=CONNECT_TIMEOUT_S, tqdm_class=bar
+                )
+            )
+        path = Path(
+            snapshot_download(
+                spec.repo_id,
+                allow_patterns=spec.allow_patterns,
+                etag_timeout=CONNECT_TIMEOUT_S,
+                tqdm_class=bar,
+            )
         )
-    )
-    check_folder(path)
-    return path
+        check_folder(path)
+        return path
 
 
 def _local_path(component: str, weights: str | None, local_path: str) -> Path:

@@ -21,29 +21,12 @@ from tracking_utils import centre, make_clip
 from ovhhir_core import hub
 from ovhhir_core.config import load_preset
 from ovhhir_core.tracking import TrackingSession, load_segmenters
+from ovhhir_core.tracking.sam2 import HIERA_LARGE_ARCH
 from ovhhir_core.weightfiles import WeightsFileError, sha256_of
 
 pytestmark = pytest.mark.slow
 
 W, H, N = 64, 48, 4
-
-#: SAM 2.1 hiera-large's image encoder (sam2's configs/sam2.1/sam2.1_hiera_l.yaml).
-HIERA_LARGE = {
-    "vision_config": {
-        "backbone_config": {
-            "hidden_size": 144,
-            "num_attention_heads": 2,
-            "blocks_per_stage": [2, 6, 36, 4],
-            "embed_dim_per_stage": [144, 288, 576, 1152],
-            "num_attention_heads_per_stage": [2, 4, 8, 16],
-            "global_attention_blocks": [23, 33, 43],
-            "window_size_per_stage": [8, 4, 16, 8],
-            "window_positional_embedding_background_size": [7, 7],
-        },
-        "backbone_channel_list": [1152, 576, 288, 144],
-    }
-}
-
 
 def _save_sam_v1(model_type: str, path):
     from segment_anything import sam_model_registry
@@ -139,7 +122,7 @@ def test_cpu_from_hf_cache_offline(store, clip, offline_caches):
 def test_paper_from_download_caches_offline(store, clip, offline_caches, monkeypatch):
     sam = _save_sam_v1("vit_h", store / "sam_vit_h.pth")
     _in_url_cache(monkeypatch, "sam_vit_h", sam, offline_caches)
-    tracker, n = _save_video_model("sam2", store / "sam2.1-hiera-large", HIERA_LARGE)
+    tracker, n = _save_video_model("sam2", store / "sam2.1-hiera-large", HIERA_LARGE_ARCH)
     assert 220e6 < n < 230e6  # SAM 2.1 hiera-large: 224.4M
     lay_out_hf_cache(offline_caches / "hub", "facebook/sam2.1-hiera-large", tracker)
     _run(load_segmenters(load_preset("paper", use_env=False), "cpu"), clip)

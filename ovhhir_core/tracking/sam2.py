@@ -36,6 +36,24 @@ FrameSource = Callable[[int, int, bool], Iterable[tuple[int, np.ndarray]]]
 in increasing order, or decreasing when ``reverse``."""
 
 
+#: ``arch`` overrides of :func:`tracker_config` for SAM 2.1 hiera-large's image encoder (sam2's
+#: ``configs/sam2.1/sam2.1_hiera_l.yaml``); the default config is hiera-tiny's.
+HIERA_LARGE_ARCH = {
+    "vision_config": {
+        "backbone_config": {
+            "hidden_size": 144,
+            "num_attention_heads": 2,
+            "blocks_per_stage": [2, 6, 36, 4],
+            "embed_dim_per_stage": [144, 288, 576, 1152],
+            "num_attention_heads_per_stage": [2, 4, 8, 16],
+            "global_attention_blocks": [23, 33, 43],
+            "window_size_per_stage": [8, 4, 16, 8],
+            "window_positional_embedding_background_size": [7, 7],
+        },
+        "backbone_channel_list": [1152, 576, 288, 144],
+    }
+}
+
 #: Frames decoded at once for the backward pass (read forward, then reversed).
 _REVERSE_CHUNK = 16
 
