@@ -14,8 +14,13 @@ time mostly measures the neighbours.
     ``paper`` and ``cpu`` segmenters on a GPU (``--device cuda``; ``--frames 60`` for a steady
     figure).
 
+(e) ``agreement`` (not part of ``all``): on your clip with the ``cpu`` preset's real weights, mask IoU
+    per person between tracker input sizes (default 1024 px as the reference vs 512 px): whether
+    the smaller, faster input keeps the masks.
+
     python benchmarks/bench_edgetam.py all          # or: tracking | clicks | e2e
     python benchmarks/bench_edgetam.py gpu --frames 60
+    python benchmarks/bench_edgetam.py agreement --video clip.mp4 --p1 120,200 --p2 400,210
 """
 
 from __future__ import annotations
@@ -65,8 +70,14 @@ class _Timer:
         return time.process_time() - self._t
 
 
-#: The tracker's parts timed separately (attributes of Sam2VideoModel and EdgeTamVideoModel).
-PARTS = ("vision_encoder", "memory_attention", "memory_encoder", "mask_decoder")
+#: The tracker's parts timed separately (attributes of Sam2VideoModel and EdgeTamVideoModel),
+#: with their short names in the printout.
+PARTS = {
+    "vision_encoder": "image-enc",
+    "memory_attention": "mem-attn",
+    "memory_encoder": "mem-enc",
+    "mask_decoder": "decoder",
+}
 
 
 def _track(preset, clip: Path, w: int, h: int, frames: int) -> tuple[float, dict[str, float]]:
@@ -100,11 +111,11 @@ def bench_tracking(frames: int = 4) -> None:
     base = rows["SAM 2.1 hiera-tiny, 1024 px"][0]
     same = {"1024": base, "512": rows["SAM 2.1 hiera-tiny, 512 px"][0]}
     print(f"(a) tracking, {w}x{h} clip, two objects, {frames} frames (CPU s per tracked frame)")
-    print("    shares: vis = image encoder, attn = memory attention, menc = memory encoder, "
-          "dec = mask decoder, rest = prompts, pre/post-processing")
+    print("    shares of the time: image encoder, memory attention, memory encoder, mask decoder, "
+          "rest (prompts, pre- and post-processing)")
     for name, (per, shares) in rows.items():
         size = name.split(", ")[1].split(" ")[0]
-        parts = "  ".join(f"{k[:4]} {v:3.0%}" for k, v in shares.items())
+        parts = "  ".join(f"{PARTS.get(k, k)} {v:3.0%}" for k, v in shares.items())
         print(
             f"    {name:31s} {per:6.2f} s  {parts}  vs tiny@1024 {base / per:4.1f}x"
             f"  vs tiny@{size} {same[size] / per:4.1f}x"
@@ -204,11 +215,52 @@ def bench_gpu(device: str, frames: int) -> None:
                 torch.cuda.empty_cache()
 
 
+def _labels_at(preset, video: Path, points, size: int, frames: int | None) -> dict[int, np.ndarray]:
+    preset.tracker.input_size = size
+    s = TrackingSession(load_segmenters(preset, "cpu"), video, end=frames)
+    for person, point in points.items():
+        s.add_points(0, person, [point], [1])
+    return {f: label_map for f, label_map in s.propagate()}
+
+
+def bench_agreement(video: Path, points, sizes: list[int], frames: int | None, random: bool):
+    """Mask IoU per person between tracker input sizes (the first size is the reference)."""
+    preset = _preset("cpu") if random else load_preset("cpu", use_env=True)
+    preset.tracker.track_fps = None
+    runs = {size: _labels_at(preset, video, points, size, frames) for size in sizes}
+    ref = runs[sizes[0]]
+    weights = "random weights (plumbing only)" if random else "the cpu preset's weights"
+    print(f"(e) mask agreement on {video.name} with {weights}, reference {sizes[0]} px")
+    for size in sizes[1:]:
+        for value, person in enumerate(points, 1):
+            ious = []
+            for f, label_map in runs[size].items():
+                a, b = ref[f] == value, label_map == value
+                union = np.logical_or(a, b).sum()
+                if union:
+                    ious.append(np.logical_and(a, b).sum() / union)
+            if ious:
+                print(
+                    f"    {size} px, {person}: mean IoU {np.mean(ious):.3f}, lowest "
+                    f"{np.min(ious):.3f} over {len(ious)} frames"
+                )
+
+
+def _point(text: str) -> tuple[float, float]:
+    x, y = (float(v) for v in text.split(","))
+    return x, y
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["all", "tracking", "clicks", "e2e", "gpu"])
-    ap.add_argument("--frames", type=int, default=4, help="tracked frames in (a) and (d)")
+    ap.add_argument("what", choices=["all", "tracking", "clicks", "e2e", "gpu", "agreement"])
+    ap.add_argument("--frames", type=int, default=4, help="tracked frames in (a) and (d); frames of (e)")
     ap.add_argument("--device", default="cuda", help="device of (d) (gpu)")
+    ap.add_argument("--video", type=Path, help="(e) agreement: the clip")
+    ap.add_argument("--p1", type=_point, help="(e): X,Y of person 1 on frame 0")
+    ap.add_argument("--p2", type=_point, help="(e): X,Y of person 2 on frame 0")
+    ap.add_argument("--sizes", default="1024,512", help="(e): input sizes, reference first")
+    ap.add_argument("--random", action="store_true", help="(e): random weights (plumbing)")
     args = ap.parse_args()
     torch.manual_seed(0)
     if args.what in ("all", "tracking"):
@@ -219,6 +271,12 @@ def main() -> None:
         bench_e2e()
     if args.what == "gpu":
         bench_gpu(args.device, args.frames)
+    if args.what == "agreement":
+        if not (args.video and args.p1 and args.p2):
+            ap.error("agreement needs --video, --p1 and --p2")
+        sizes = [int(v) for v in args.sizes.split(",")]
+        points = {"person_1": args.p1, "person_2": args.p2}
+        bench_agreement(args.video, points, sizes, args.frames, args.random)
 
 
 if __name__ == "__main__":

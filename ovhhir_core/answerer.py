@@ -139,7 +139,7 @@ class TrackedClip:
         if not streams["background"].is_file():
             del streams["background"]
         masks = directory / MASKS_FILE
-        extra = {p.stem: p for p in directory.iterdir() if p.suffix in (".json", ".mp4", ".png")}
+        extra = {p.name: p for p in directory.iterdir() if p.suffix in (".json", ".mp4", ".png")}
         return cls(streams=streams, masks=masks if masks.is_file() else None, extra=extra)
 
 
