@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from tracking_utils import centre, make_clip  # noqa: E402
 
 from ovhhir_core.config import load_preset  # noqa: E402
+from ovhhir_core.errors import UserError  # noqa: E402
 from ovhhir_core.masking import write_streams  # noqa: E402
 from ovhhir_core.tracking import TrackingSession, load_segmenters  # noqa: E402
 from ovhhir_core.tracking.sam2 import HIERA_LARGE_ARCH  # noqa: E402
@@ -276,7 +277,10 @@ def main() -> None:
             ap.error("agreement needs --video, --p1 and --p2")
         sizes = [int(v) for v in args.sizes.split(",")]
         points = {"person_1": args.p1, "person_2": args.p2}
-        bench_agreement(args.video, points, sizes, args.frames, args.random)
+        try:
+            bench_agreement(args.video, points, sizes, args.frames, args.random)
+        except UserError as exc:  # e.g. the real weights are missing: say so, no traceback
+            sys.exit(f"error: {exc}")
 
 
 if __name__ == "__main__":
