@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -45,11 +46,18 @@ def pid_alive(pid: int) -> bool:
 
 
 def tree_size(path: str | os.PathLike) -> int:
-    """Bytes of all files below ``path`` (0 when it does not exist)."""
-    path = Path(path)
-    if not path.exists():
-        return 0
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    """Bytes of all files below ``path`` (0 when it does not exist). Files and folders removed
+    while it counts (a session ending) are skipped, never an error."""
+    total = 0
+    for folder, _, files in os.walk(path):  # os.walk skips folders that vanish under it
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(folder, name))
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                total += st.st_size
+    return total
 
 
 def sweep_dead(root: str | os.PathLike) -> list[Path]:

@@ -112,8 +112,10 @@ def bench_tracking(frames: int = 4) -> None:
     base = rows["SAM 2.1 hiera-tiny, 1024 px"][0]
     same = {"1024": base, "512": rows["SAM 2.1 hiera-tiny, 512 px"][0]}
     print(f"(a) tracking, {w}x{h} clip, two objects, {frames} frames (CPU s per tracked frame)")
-    print("    shares of the time: image encoder, memory attention, memory encoder, mask decoder, "
-          "rest (prompts, pre- and post-processing)")
+    print(
+        "    shares of the time: image encoder, memory attention, memory encoder, mask decoder, "
+        "rest (prompts, pre- and post-processing)"
+    )
     for name, (per, shares) in rows.items():
         size = name.split(", ")[1].split(" ")[0]
         parts = "  ".join(f"{PARTS.get(k, k)} {v:3.0%}" for k, v in shares.items())
@@ -121,8 +123,10 @@ def bench_tracking(frames: int = 4) -> None:
             f"    {name:31s} {per:6.2f} s  {parts}  vs tiny@1024 {base / per:4.1f}x"
             f"  vs tiny@{size} {same[size] / per:4.1f}x"
         )
-    print("    (a bigger input size costs the memory attention most: its self-attention is "
-          "quadratic in the (side/16)^2 feature tokens, per object)")
+    print(
+        "    (a bigger input size costs the memory attention most: its self-attention is "
+        "quadratic in the (side/16)^2 feature tokens, per object)"
+    )
 
 
 def _click_times(preset, clip: Path, w: int, h: int, n: int = 4) -> tuple[float, float, float]:
@@ -255,7 +259,9 @@ def _point(text: str) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["all", "tracking", "clicks", "e2e", "gpu", "agreement"])
-    ap.add_argument("--frames", type=int, default=4, help="tracked frames in (a) and (d); frames of (e)")
+    ap.add_argument(
+        "--frames", type=int, default=4, help="tracked frames in (a) and (d); frames of (e)"
+    )
     ap.add_argument("--device", default="cuda", help="device of (d) (gpu)")
     ap.add_argument("--video", type=Path, help="(e) agreement: the clip")
     ap.add_argument("--p1", type=_point, help="(e): X,Y of person 1 on frame 0")

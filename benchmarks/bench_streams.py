@@ -64,13 +64,17 @@ def main() -> None:
         ours = _per_frame(lambda f, m: (split_frame(f, m), overlay_frame(f, m)), frame, labels[0])
         ref = _per_frame(_numpy_reference, frame, labels[0])
         print(f"(1) split into {len(STREAMS)} streams + overlay, one {w}x{h} frame (CPU ms)")
-        print(f"    masking: {ours * 1e3:.1f} ms   NumPy reference: {ref * 1e3:.1f} ms   "
-              f"ratio {ref / ours:.1f}x")
+        print(
+            f"    masking: {ours * 1e3:.1f} ms   NumPy reference: {ref * 1e3:.1f} ms   "
+            f"ratio {ref / ours:.1f}x"
+        )
         t = time.perf_counter()
         write_streams(clip, labels, Path(tmp) / "out")
         wall = time.perf_counter() - t
-    print(f"(2) write_streams, {args.frames} frames {w}x{h}: {wall:.1f} s wall, "
-          f"{wall / args.frames * 1e3:.0f} ms per frame for the four videos")
+    print(
+        f"(2) write_streams, {args.frames} frames {w}x{h}: {wall:.1f} s wall, "
+        f"{wall / args.frames * 1e3:.0f} ms per frame for the four videos"
+    )
 
 
 if __name__ == "__main__":

@@ -100,9 +100,7 @@ def test_hub_downloads_hand_the_bar_to_huggingface_hub(board, monkeypatch, tmp_p
     monkeypatch.setattr(hub, "check_folder", lambda path: None)
     hub.resolve_weights("tracker", "edgetam")
     repo = hub.PRETRAINED["edgetam"].repo_id
-    assert seen["during"] == [
-        f"downloading edgetam ({repo}): 3.0 of 4.0 MB (75%), 0 s"
-    ]
+    assert seen["during"] == [f"downloading edgetam ({repo}): 3.0 of 4.0 MB (75%), 0 s"]
     assert board.snapshot()[0].state == "done"
 
 

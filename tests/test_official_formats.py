@@ -28,6 +28,7 @@ from ovhhir_core.weightfiles import WeightsFileError, sha256_of
 
 W, H, N = 64, 48, 4
 
+
 def _save_sam_v1(model_type: str, path):
     from segment_anything import sam_model_registry
 
