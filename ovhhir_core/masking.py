@@ -74,8 +74,7 @@ def _overlay_palette() -> np.ndarray:
     return palette
 
 
-#: Computed once: every overlay frame reads it.
-_PALETTE = _overlay_palette()
+_PALETTE = _overlay_palette()  # computed once: every overlay frame reads it
 
 
 def _colour(value: int) -> tuple[int, int, int]:
@@ -108,23 +107,14 @@ def overlay_frame(frame: np.ndarray, label_map: np.ndarray, alpha: float = 0.45)
 
 
 def _legend(img: np.ndarray, values: list[int]) -> None:
-    scale = max(0.35, img.shape[0] / 720)
+    scale, font, white = max(0.35, img.shape[0] / 720), cv2.FONT_HERSHEY_SIMPLEX, (255, 255, 255)
     pad = max(2, round(6 * scale))
     y = pad
     for value in values:
         text = LEGEND.get(value, f"#{value}")
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        (_, th), base = cv2.getTextSize(text, font, scale, 1)
         cv2.rectangle(img, (pad, y), (pad + th, y + th), _colour(value), -1)
-        cv2.putText(
-            img,
-            text,
-            (2 * pad + th, y + th),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            scale,
-            (255, 255, 255),
-            1,
-            cv2.LINE_AA,
-        )
+        cv2.putText(img, text, (2 * pad + th, y + th), font, scale, white, 1, cv2.LINE_AA)
         y += th + base + pad
 
 
