@@ -100,18 +100,22 @@ def _package_path(spec: WeightSpec) -> Path | None:
 
 
 def _host(spec: WeightSpec) -> str:
-    if spec.url:
-        return urllib.parse.urlparse(spec.url).hostname or ""
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    return urllib.parse.urlparse(endpoint).hostname or "huggingface.co"
+    """``host:port`` that ``spec`` downloads from ("" for a file:// URL); the Hub's is
+    ``HF_ENDPOINT``'s (a mirror may listen on any port)."""
+    url = urllib.parse.urlparse(spec.url or os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    if not url.hostname:
+        return ""
+    return f"{url.hostname}:{url.port or (80 if url.scheme == 'http' else 443)}"
 
 
 @cache
 def _reachable(host: str) -> bool:
+    """Whether ``host:port`` accepts a connection within :data:`CONNECT_TIMEOUT_S` ("": yes)."""
     if not host:  # a file:// URL
         return True
+    name, port = host.rsplit(":", 1)
     try:
-        socket.create_connection((host, 443), timeout=CONNECT_TIMEOUT_S).close()
+        socket.create_connection((name, int(port)), timeout=CONNECT_TIMEOUT_S).close()
         return True
     except OSError:
         return False

@@ -6,6 +6,7 @@ import hashlib
 import threading
 
 import pytest
+from hub_server import fake_hub
 
 from ovhhir_core import downloads, hub
 from ovhhir_core.downloads import DownloadBoard, progress_bar
@@ -74,34 +75,73 @@ def test_url_download_posts_its_bytes(board, monkeypatch, tmp_path):
     )
 
 
-def test_hub_downloads_hand_the_bar_to_huggingface_hub(board, monkeypatch, tmp_path):
-    """The bar class reaches ``snapshot_download`` and what it counts reaches the board while
-    the download runs (checked from inside the fake download, as the app's timer would)."""
-    import huggingface_hub
+@pytest.fixture(scope="module")
+def edgetam_folder(tmp_path_factory):
+    """A saved EdgeTAM video model (the published architecture, random weights)."""
+    import torch
+    from transformers import EdgeTamVideoModel
 
-    seen = {}
+    from ovhhir_core.tracking.edgetam import published_config
 
-    def fake_snapshot(repo_id, *, local_files_only=False, tqdm_class=None, **kwargs):
-        if local_files_only:
-            raise FileNotFoundError("not cached")
-        bar = tqdm_class(total=4_000_000, unit="B", unit_scale=True)
-        bar.update(3_000_000)
-        seen["during"] = [p.line() for p in board.active()]
-        bar.close()
-        folder = tmp_path / "snap"
-        folder.mkdir()
-        (folder / "config.json").write_text("{}")
-        (folder / "model.safetensors").write_bytes(b"x")
-        return str(folder)
+    folder = tmp_path_factory.mktemp("edgetam")
+    torch.manual_seed(0)
+    EdgeTamVideoModel(published_config()).save_pretrained(folder)
+    return folder
 
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot)
-    monkeypatch.setattr(hub, "_reachable", lambda host: True)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.setattr(hub, "check_folder", lambda path: None)
-    hub.resolve_weights("tracker", "edgetam")
+
+@pytest.fixture
+def hub_cache(monkeypatch, tmp_path):
+    from hub_utils import use_hub_cache
+
+    use_hub_cache(monkeypatch, tmp_path / "hub")
+    return tmp_path / "hub"
+
+
+def test_hub_download_shows_progress_then_loads(board, hub_cache, edgetam_folder, monkeypatch):
+    """The real huggingface_hub client against a local Hub: halfway through the weights file
+    the board says how far it is (what the app's panel shows); the download then loads."""
+    import torch
+
+    from ovhhir_core.config import load_preset
+    from ovhhir_core.tracking.edgetam import build_edgetam_tracker
+
     repo = hub.PRETRAINED["edgetam"].repo_id
-    assert seen["during"] == [f"downloading edgetam ({repo}): 3.0 of 4.0 MB (75%), 0 s"]
+    seen = {}
+    with fake_hub(monkeypatch, repo, edgetam_folder, file="model.safetensors") as server:
+
+        def watch():
+            server.halfway.wait(30)
+            seen["halfway"] = [p.line() for p in board.active()]
+            server.resume.set()
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        path = hub.resolve_weights("tracker", "edgetam")
+        watcher.join(30)
+    (line,) = seen["halfway"]
+    assert line.startswith(f"downloading edgetam ({repo}): ")
+    assert 0 < board.snapshot()[0].total and "(0%)" not in line and "(100%)" not in line
     assert board.snapshot()[0].state == "done"
+    cfg = load_preset("cpu", use_env=False).tracker
+    model, _ = build_edgetam_tracker(cfg, torch.device("cpu"))
+    assert type(model).__name__ == "EdgeTamVideoModel"
+    assert path == hub.resolve_weights("tracker", "edgetam")  # now from the cache
+
+
+def test_a_download_stopped_halfway_leaves_nothing_to_load(
+    board, hub_cache, edgetam_folder, monkeypatch
+):
+    repo = hub.PRETRAINED["edgetam"].repo_id
+    with fake_hub(monkeypatch, repo, edgetam_folder, file="model.safetensors", cut=True):
+        with pytest.raises(hub.MissingWeightsError) as err:
+            hub.resolve_weights("tracker", "edgetam")
+    msg = str(err.value)
+    assert "'tracker' (edgetam)" in msg and f"download from {repo}" in msg
+    assert board.snapshot()[0].state == "failed"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # a later run, without network
+    assert hub.local_candidate(hub.PRETRAINED["edgetam"]) is None
+    with pytest.raises(hub.MissingWeightsError, match="HF_HUB_OFFLINE"):
+        hub.resolve_weights("tracker", "edgetam")
 
 
 def test_app_shows_downloads_and_loading(board, tmp_path):
