@@ -31,7 +31,7 @@ class Progress:
     started: float = 0.0
 
     def line(self) -> str:
-        """e.g. ``downloading edgetam (yonigozlan/EdgeTAM-hf): 12.5 of 55.1 MB (23%)``."""
+        """e.g. ``downloading edgetam (yonigozlan/EdgeTAM-hf): 12.5 of 55.1 MB (23%), 4 s``."""
         what = f"{self.name} ({self.source})"
         if self.state == "failed":
             return f"download of {what} failed: {self.error}"
