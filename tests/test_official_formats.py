@@ -6,7 +6,7 @@ ViTPose-B, ViT-B/16 and RT-DETR r50vd are loaded through the code path a downloa
 (``--weights COMPONENT=PATH``; the Hugging Face cache layout and the URL download cache with
 ``HF_HUB_OFFLINE=1``), then one click and 4 tracked frames run with the ``small``, ``cpu`` and
 ``paper`` segmenters. The ``paper`` test is slow (SAM ViT-H is 2.5 GB and its 1024 px encode takes
-minutes on a CPU; about 6 of the module's 8 minutes on 2 cores): ``pytest -m slow`` runs it; the
+minutes on a CPU; 5–6 of the module's 8 minutes on 2 cores): ``pytest -m slow`` runs it; the
 rest runs by default.
 """
 
