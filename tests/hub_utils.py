@@ -25,3 +25,27 @@ def use_hub_cache(monkeypatch, hub_cache: Path) -> None:
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hub_cache))
     monkeypatch.setenv("HF_HUB_CACHE", str(hub_cache))
+
+
+def url_weights(monkeypatch, tmp_path: Path, name: str, payload: bytes, filename: str, sha256=None):
+    """Put ``name`` in the pretrained table as a file:// download of ``payload`` saved as
+    ``filename`` (checksum ``sha256``, default the payload's own), with the download cache under
+    ``tmp_path / "cache"`` and downloads allowed; returns the spec."""
+    import hashlib
+
+    from ovhhir_core import hub
+
+    src = tmp_path / f"{name}.src"
+    src.write_bytes(payload)
+    spec = hub.WeightSpec(
+        name,
+        "url",
+        url=src.as_uri(),
+        filename=filename,
+        sha256=sha256 or hashlib.sha256(payload).hexdigest(),
+        size_bytes=len(payload),
+    )
+    monkeypatch.setitem(hub.PRETRAINED, name, spec)
+    monkeypatch.setenv("OVHHIR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    return spec

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
+from hub_utils import url_weights
 
 from ovhhir_core import config, hub
 from ovhhir_core.config import ConfigError, PresetConfig
@@ -164,20 +164,8 @@ def test_failed_download_of_gated_model_mentions_token(monkeypatch, tmp_path):
 
 def test_url_download_verifies_checksum(monkeypatch, tmp_path):
     payload = b"checkpoint bytes" * 100
-    src = tmp_path / "src.pth"
-    src.write_bytes(payload)
-    good = hub.WeightSpec(
-        "test-good",
-        "url",
-        url=src.as_uri(),
-        filename="good.pth",
-        sha256=hashlib.sha256(payload).hexdigest(),
-    )
-    bad = hub.WeightSpec("test-bad", "url", url=src.as_uri(), filename="bad.pth", sha256="0" * 64)
-    monkeypatch.setitem(hub.PRETRAINED, "test-good", good)
-    monkeypatch.setitem(hub.PRETRAINED, "test-bad", bad)
-    monkeypatch.setenv("OVHHIR_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    url_weights(monkeypatch, tmp_path, "test-good", payload, "good.pth")
+    url_weights(monkeypatch, tmp_path, "test-bad", payload, "bad.pth", sha256="0" * 64)
     assert not hub.is_available_locally("test-good")
     path = hub.resolve_weights("sam", "test-good")
     assert path.read_bytes() == payload and hub.is_available_locally("test-good")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 
 import pytest
 from hub_server import fake_hub
+from hub_utils import url_weights
 
 from ovhhir_core import downloads, hub
 from ovhhir_core.downloads import DownloadBoard, progress_bar
@@ -52,19 +52,7 @@ def test_a_failed_download_says_why(board):
 
 def test_url_download_posts_its_bytes(board, monkeypatch, tmp_path):
     payload = b"weights" * 50_000
-    src = tmp_path / "src.pth"
-    src.write_bytes(payload)
-    spec = hub.WeightSpec(
-        "test-url",
-        "url",
-        url=src.as_uri(),
-        filename="w.pth",
-        sha256=hashlib.sha256(payload).hexdigest(),
-        size_bytes=len(payload),
-    )
-    monkeypatch.setitem(hub.PRETRAINED, "test-url", spec)
-    monkeypatch.setenv("OVHHIR_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    url_weights(monkeypatch, tmp_path, "test-url", payload, "w.pth")
     hub.resolve_weights("sam", "test-url")
     (item,) = board.snapshot()
     assert (item.name, item.state, item.done, item.total) == (
