@@ -13,7 +13,6 @@ time mostly measures the neighbours.
 (d) ``gpu`` (not part of ``all``): tracking frames per second (wall) at 480p with the ``small``,
     ``paper`` and ``cpu`` segmenters on a GPU (``--device cuda``; ``--frames 60`` for a steady
     figure).
-
 (e) ``agreement`` (not part of ``all``): on your clip with the ``cpu`` preset's real weights, mask IoU
     per person between tracker input sizes (default 1024 px as the reference vs 512 px): whether
     the smaller, faster input keeps the masks.
@@ -71,6 +70,20 @@ class _Timer:
         return time.process_time() - self._t
 
 
+def _two_people(segs, clip: Path, points: dict, end: int | None = None) -> TrackingSession:
+    """A session on ``clip`` (frames [0, ``end``)) with one click per person on frame 0;
+    ``points``: ``{"person_1": (x, y), "person_2": (x, y)}``."""
+    s = TrackingSession(segs, clip, end=end)
+    for person, point in points.items():
+        s.add_points(0, person, [point], [1])
+    return s
+
+
+def _centres(w: int, h: int) -> dict[str, tuple[float, float]]:
+    """Where the two figures of a :func:`make_clip` clip stand on frame 0."""
+    return {"person_1": centre(0, 1, w, h), "person_2": centre(0, 2, w, h)}
+
+
 #: The tracker's parts timed separately (attributes of Sam2VideoModel and EdgeTamVideoModel),
 #: with their short names in the printout.
 PARTS = {
@@ -86,9 +99,7 @@ def _track(preset, clip: Path, w: int, h: int, frames: int) -> tuple[float, dict
     the parts are :data:`PARTS` and ``rest`` (prompt encoding, pre- and post-processing)."""
     segs = load_segmenters(preset, "cpu")
     timers = {part: _Timer(getattr(segs.tracker, part)) for part in PARTS}
-    s = TrackingSession(segs, clip, end=frames + 1)
-    s.add_points(0, "person_1", [centre(0, 1, w, h)], [1])
-    s.add_points(0, "person_2", [centre(0, 2, w, h)], [1])
+    s = _two_people(segs, clip, _centres(w, h), end=frames + 1)
     stamps = []
     for _ in s.propagate():
         stamps.append((time.process_time(), {p: t.total for p, t in timers.items()}))
@@ -176,9 +187,7 @@ def bench_e2e(seconds: float = 10, fps: float = 30) -> None:
         marks = {}
         segs = load_segmenters(preset, "cpu")
         marks["load models"] = time.perf_counter()
-        s = TrackingSession(segs, clip)
-        s.add_points(0, "person_1", [centre(0, 1, w, h)], [1])
-        s.add_points(0, "person_2", [centre(0, 2, w, h)], [1])
+        s = _two_people(segs, clip, _centres(w, h))
         marks["probe + two clicks"] = time.perf_counter()
         done = sum(1 for _ in s.propagate())
         marks["tracking"] = time.perf_counter()
@@ -197,7 +206,8 @@ def bench_e2e(seconds: float = 10, fps: float = 30) -> None:
 
 
 def bench_gpu(device: str, frames: int) -> None:
-    """Tracking frames per second (wall) at 480p, two people, ``small`` and ``paper`` segmenters."""
+    """Tracking frames per second (wall) at 480p, two people, with the ``small``, ``paper`` and
+    ``cpu`` segmenters."""
     w, h = 854, 480
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     print(f"(d) tracking fps on {device}, {w}x{h}, two people, {frames} frames after the first")
@@ -205,9 +215,7 @@ def bench_gpu(device: str, frames: int) -> None:
         clip = make_clip(Path(tmp) / "clip.mp4", frames + 1, w, h, fps=30)
         for name in ("small", "paper", "cpu"):
             segs = load_segmenters(_preset(name), device)
-            s = TrackingSession(segs, clip, end=frames + 1)
-            s.add_points(0, "person_1", [centre(0, 1, w, h)], [1])
-            s.add_points(0, "person_2", [centre(0, 2, w, h)], [1])
+            s = _two_people(segs, clip, _centres(w, h), end=frames + 1)
             stamps = []
             for _ in s.propagate():
                 sync()
@@ -222,9 +230,7 @@ def bench_gpu(device: str, frames: int) -> None:
 
 def _labels_at(preset, video: Path, points, size: int, frames: int | None) -> dict[int, np.ndarray]:
     preset.tracker.input_size = size
-    s = TrackingSession(load_segmenters(preset, "cpu"), video, end=frames)
-    for person, point in points.items():
-        s.add_points(0, person, [point], [1])
+    s = _two_people(load_segmenters(preset, "cpu"), video, points, end=frames)
     return {f: label_map for f, label_map in s.propagate()}
 
 
