@@ -6,6 +6,8 @@ what was asked for, what this machine has and what to pass instead.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from ovhhir_core.errors import UserError
@@ -59,6 +61,26 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     elif device.type not in ("cpu", "cuda", "mps"):
         raise DeviceError(f"device {str(name)!r} is not supported; use auto, cpu, cuda or mps")
     return device
+
+
+def cpu_native_bf16() -> bool:
+    """True when this CPU computes bfloat16 matmuls natively (AVX-512 BF16 or AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
+
+
+def fast_dtype(device: torch.device) -> torch.dtype:
+    """The reduced precision ``dtype: auto`` gives the parts that tolerate it (tracker, click
+    model, a video-LLM's vision side): bfloat16 where the hardware computes it natively (CUDA
+    with bf16, CPUs with AVX-512 BF16 or AMX), else float32."""
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+    if device.type == "cpu" and cpu_native_bf16():
+        return torch.bfloat16
+    return torch.float32
 
 
 def resolve_dtype(name: str | None, device: torch.device) -> torch.dtype:
