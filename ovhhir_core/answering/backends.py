@@ -16,7 +16,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from ovhhir_core.answerer import Answerer, Provenance, TrackedClip
+from ovhhir_core.answering.base import Answerer, Provenance, TrackedClip
 from ovhhir_core.errors import UserError
 
 log = logging.getLogger(__name__)
