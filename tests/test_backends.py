@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from model_utils import CaptureEmbeds
 
-from ovhhir_core import backends, video
-from ovhhir_core.answerer import Answerer, Conversation, GenerationConfig, TrackedClip
+from ovhhir_core import video
+from ovhhir_core.answering import Answerer, Conversation, GenerationConfig, TrackedClip, backends
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
 from ovhhir_core.hub import MissingWeightsError

@@ -117,6 +117,8 @@ def test_repetition_penalty_divides_positive_and_multiplies_negative_logits():
     logits = torch.tensor([[2.0, -2.0, 1.0]])
     out = penalize_repetition(logits, torch.tensor([[0, 1, 1]]), 2.0)
     assert out.tolist() == [[1.0, -4.0, 1.0]]
+    beyond = penalize_repetition(logits, torch.tensor([[7, 2]]), 2.0)  # 7: not an output token
+    assert beyond.tolist() == [[2.0, -2.0, 0.5]]
     lm = ToyLM(vocab=3, table={(0,): [5.0, 4.0, 0.0], (0, 0): [5.0, 4.0, 0.0]})
     gen = GenerationConfig(temperature=0, max_new_tokens=1, repetition_penalty=1.5)
     assert run(lm, gen, prompt=(0,)) == [1]  # token 0 is in the prompt: 5 / 1.5 < 4

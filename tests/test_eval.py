@@ -201,7 +201,7 @@ class Scripted:
     answered with it; descriptions are the reference text. Counts its calls."""
 
     def __init__(self, truth: str, description: str):
-        from ovhhir_core.answerer import Provenance
+        from ovhhir_core.answering import Provenance
 
         self.truth, self.description = truth, description
         self.provenance = Provenance("scripted", "rules", "none", grounded=True, frames=4)

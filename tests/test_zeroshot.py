@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ovhhir_core.answerer import Answerer, Conversation, GenerationConfig, TrackedClip
+from ovhhir_core.answering import Answerer, Conversation, GenerationConfig, TrackedClip
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
 from ovhhir_core.hub import MissingWeightsError

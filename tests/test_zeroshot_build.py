@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ovhhir_core.answerer import GenerationConfig
+from ovhhir_core.answering import GenerationConfig
 from ovhhir_core.build_cli import ClipDescriber
 from ovhhir_core.config import load_preset
 from ovhhir_core.data.build import BuildOptions, DatasetBuilder

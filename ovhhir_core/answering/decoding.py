@@ -36,12 +36,16 @@ Step = Callable[[torch.Tensor, Any], torch.Tensor]
 
 
 def penalize_repetition(logits: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.Tensor:
-    """(B, V) logits with the tokens of ``seen`` (B, S) made less likely (rule 1)."""
+    """(B, V) logits with the tokens of ``seen`` (B, S) made less likely (rule 1); ids the
+    logits do not cover (placeholder tokens beyond the output vocabulary) are ignored."""
     if penalty == 1.0 or seen.shape[1] == 0:
         return logits
-    picked = logits.gather(1, seen)  # (B, S)
+    vocab = logits.shape[1]
+    seen = seen.clamp(max=vocab)  # ids >= V land in one extra column, dropped below
+    padded = torch.nn.functional.pad(logits, (0, 1))  # (B, V + 1)
+    picked = padded.gather(1, seen)  # (B, S)
     picked = torch.where(picked < 0, picked * penalty, picked / penalty)
-    return logits.scatter(1, seen, picked)
+    return padded.scatter(1, seen, picked)[:, :vocab]
 
 
 def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
