@@ -1,8 +1,8 @@
 """The answerer boundary: what every answerer shares, and which one answers.
 
 - ``base``: the tracked clip, the generation settings, the provenance shown beside every answer,
-  the ``Answerer`` / ``Conversation`` interface and :class:`BaseConversation` (history, ``ask``,
-  ``regenerate``, ``clear``, input checks);
+  the ``Answerer`` interface and the :class:`Conversation` every answerer's conversations
+  subclass (history, ``ask``, ``regenerate``, ``clear``, input checks);
 - ``decoding``: sampling filters, the token loop over a ``step(ids, cache) -> logits`` function,
   beam search and text streaming, shared by the OV-HHIR and the zero-shot answerers;
 - ``backends``: ``--backend auto|ovhhir|zeroshot``, which answerer answers.
@@ -18,7 +18,6 @@ from ovhhir_core.lazy import lazy_exports
 _EXPORTS = {
     "base": (
         "Answerer",
-        "BaseConversation",
         "Conversation",
         "GenerationConfig",
         "Provenance",

@@ -8,7 +8,7 @@ The app, the CLI, evaluation and the review tab talk to answerers only through t
     scores = conversation.score(ONE_WORD_QUESTION, ["Hugging.", "Punching."])
     conversation.provenance.caption()                    # what wrote the answers, always shown
 
-Every conversation is a :class:`BaseConversation`: it owns the history, ``ask``, ``regenerate``,
+Every conversation is a :class:`Conversation`: it owns the history, ``ask``, ``regenerate``,
 ``clear``, the input checks and the provenance; an answerer supplies only how it streams an answer
 (``_stream``) and how it scores candidates (``_score``). Implementations:
 ``ovhhir_core.model.answerer`` (the OV-HHIR branches; grounded only with a trained checkpoint),
@@ -154,34 +154,6 @@ class TrackedClip:
         return cls(streams=streams, masks=masks if masks.is_file() else None, extra=extra)
 
 
-@runtime_checkable
-class Conversation(Protocol):
-    """A multi-turn conversation about one clip; the clip is encoded once, at ``open``.
-
-    ``history`` is a list of ``{"role": "user"|"assistant", "content": str}``.
-    """
-
-    provenance: Provenance
-    history: list[dict[str, str]]
-
-    @property
-    def prompt_facts(self) -> str | None:
-        """The facts text given in the prompt (None when none was), for "see the text given"."""
-
-    def ask(self, text: str, gen: GenerationConfig | None = None) -> Iterator[str]:
-        """Ask ``text``; yields the GROWING answer. ``<p1>`` ``<p2>`` ``<bg>`` may appear."""
-
-    def regenerate(self, gen: GenerationConfig | None = None) -> Iterator[str]:
-        """Drop the last answer and answer the last question again (growing text)."""
-
-    def clear(self) -> None:
-        """Forget the turns; keep the encoded clip."""
-
-    def score(self, question: str, answers: Sequence[str]) -> list[float]:
-        """Mean per-token log-probability (<= 0) of each answer as the reply to ``question``
-        about this clip (history not included); batched."""
-
-
 def check_question(text: str) -> str:
     """``text`` when it is a question that can be asked, else a :class:`UserError`."""
     if not isinstance(text, str) or not text.strip():
@@ -189,9 +161,11 @@ def check_question(text: str) -> str:
     return text
 
 
-class BaseConversation:
-    """What every :class:`Conversation` shares: the history, ``ask``, ``regenerate``, ``clear``,
-    the input checks and the provenance.
+class Conversation:
+    """A multi-turn conversation about one clip (encoded once, at ``open``): what every
+    answerer's conversation shares, i.e. the history (``{"role": "user"|"assistant",
+    "content": str}`` messages), ``ask``, ``regenerate``, ``clear``, the input checks and the
+    provenance.
 
     An answerer's conversation subclasses this and supplies :meth:`_stream` (the growing answer
     to the history, whose last message is the user's) and :meth:`_score`. Bad input (an empty

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 
 import torch
 
-from ovhhir_core.answering.base import BaseConversation, GenerationConfig, Provenance
+from ovhhir_core.answering.base import Conversation, GenerationConfig, Provenance
 from ovhhir_core.errors import UserError
 from ovhhir_core.model.clip import Clip
 from ovhhir_core.model.ovhhir import OVHHIRModel
@@ -39,9 +39,9 @@ def with_facts(question: str, facts: str | None) -> str:
     return f"{FACTS_HEADER}\n{facts.strip()}\n\n{question}"
 
 
-class ChatSession(BaseConversation):
+class ChatSession(Conversation):
     """A conversation about one clip (or none: plain text chat); history, ``ask``,
-    ``regenerate`` and ``clear`` come from :class:`~ovhhir_core.answering.BaseConversation`.
+    ``regenerate`` and ``clear`` come from :class:`~ovhhir_core.answering.Conversation`.
 
     ``visual`` may be given instead of a clip: ``{stream: (Q, D)}`` from ``model.embed_clip``.
     ``facts``: a text put into the prompt before the first user question (see :func:`with_facts`).

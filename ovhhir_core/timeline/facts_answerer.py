@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ovhhir_core.answering.base import (
-    BaseConversation,
+    Conversation,
     GenerationConfig,
     Provenance,
     TrackedClip,
@@ -65,9 +65,9 @@ def is_describe(question: str) -> bool:
     return "describe" in q and q != ONE_WORD_QUESTION.lower() and "one word" not in q
 
 
-class FactsConversation(BaseConversation):
+class FactsConversation(Conversation):
     """A conversation answered from measurements only (see the module docstring); history,
-    ``ask``, ``regenerate``, ``clear`` and the input checks come from :class:`BaseConversation`."""
+    ``ask``, ``regenerate``, ``clear`` and the input checks come from :class:`Conversation`."""
 
     def __init__(self, provenance: Provenance, timeline: Timeline | None, facts: str | None):
         super().__init__(provenance, facts)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from ovhhir_core.answering.base import BaseConversation, GenerationConfig, Provenance, TrackedClip
+from ovhhir_core.answering.base import Conversation, GenerationConfig, Provenance, TrackedClip
 from ovhhir_core.answering.decoding import stream_text
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import BACKGROUND, PERSONS
@@ -86,9 +86,9 @@ class ZeroShotAnswerer:
         return ZeroShotConversation(self, sampled, three_streams, facts)
 
 
-class ZeroShotConversation(BaseConversation):
+class ZeroShotConversation(Conversation):
     """One user's conversation about one clip; the video is encoded once, here. History,
-    ``ask``, ``regenerate`` and ``clear`` come from :class:`BaseConversation`."""
+    ``ask``, ``regenerate`` and ``clear`` come from :class:`Conversation`."""
 
     def __init__(
         self,
