@@ -40,7 +40,7 @@ if int(threads) > 0:
 device = resolve_device(device_name)
 sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 t0 = time.perf_counter()
-model = load_model(load_preset(preset, use_env=False), device, resolve_dtype(dtype_name, device))
+model = load_model(load_preset(preset), device, resolve_dtype(dtype_name, device))
 load_s = time.perf_counter() - t0
 
 rng = np.random.default_rng(0)

@@ -21,7 +21,7 @@ QUESTION = "Describe interaction between <p1> and <p2> in <bg>?"
 
 @pytest.fixture(scope="module")
 def preset():
-    return load_preset("tiny", use_env=False)
+    return load_preset("tiny")
 
 
 @pytest.fixture(scope="module")

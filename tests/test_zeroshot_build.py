@@ -38,7 +38,7 @@ class Recorder(ClipDescriber):
 
 
 def test_zeroshot_describer_watches_the_built_clip(source, tmp_path):
-    answerer = load_zeroshot_answerer(load_preset("tiny", use_env=False))
+    answerer = load_zeroshot_answerer(load_preset("tiny"))
     gen = GenerationConfig(temperature=0, max_new_tokens=10, repetition_penalty=1.0)
     describer = Recorder(answerer, gen)
     out = tmp_path / "d.jsonl"

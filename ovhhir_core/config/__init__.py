@@ -15,7 +15,9 @@ Two words, two meanings:
   architecture, sized by ``arch`` (see :class:`~ovhhir_core.config.weights.WeightsConfig`).
 - ``local_path`` (a preset field): a local file or folder that replaces those weights. At the edge
   (CLI, app) it comes from the *local weights path override* ``--weights COMPONENT=PATH`` or from
-  the ``OVHHIR_<COMPONENT>_PATH`` environment variable.
+  the ``OVHHIR_<COMPONENT>_PATH`` environment variable: the edge reads the environment once
+  (:func:`env_local_paths` over the mapping it is given) and passes the paths to
+  :func:`load_preset`, which never reads the environment itself.
 """
 
 from __future__ import annotations
@@ -176,9 +178,9 @@ def list_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.json"))
 
 
-def env_local_paths(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Local-path overrides from ``OVHHIR_<COMPONENT>_PATH`` environment variables."""
-    environ = os.environ if environ is None else environ
+def env_local_paths(environ: Mapping[str, str]) -> dict[str, str]:
+    """Local-path overrides from the ``OVHHIR_<COMPONENT>_PATH`` variables of ``environ`` (the
+    edge passes ``os.environ``; a test passes a dict)."""
     out = {}
     for comp in COMPONENTS:
         value = environ.get(f"OVHHIR_{comp.upper()}_PATH")
@@ -274,27 +276,26 @@ def _read_preset_data(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any
 def load_preset(
     name_or_path: str | os.PathLike = "tiny",
     local_paths: Mapping[str, str] | None = None,
-    use_env: bool = True,
     device: str | None = None,
 ) -> PresetConfig:
     """Load a named preset (``auto``, ``tiny``, ``offline``, ``cpu``, ``small``, ``paper``) or a
     JSON file path.
 
     A preset that says ``"extend": "<name or file>"`` starts from that preset (see
-    :func:`merge_preset_data`). Local paths from the environment are applied first, then
-    ``local_paths`` (they win). An auto preset is resolved here, per component
+    :func:`merge_preset_data`). ``local_paths`` (``{component: path}``, from the edge's
+    ``--weights`` flags and environment) replace the components' weights. An auto preset is resolved here, per component
     (:mod:`ovhhir_core.autopreset`); ``device`` (a device string such as ``cpu`` or ``cuda:0``;
     default: what this machine has) picks its target.
     """
     path = _preset_path(name_or_path)
     preset = from_dict(PresetConfig, _read_preset_data(path), where=path.name)
-    paths = {**(env_local_paths() if use_env else {}), **(local_paths or {})}
+    paths = dict(local_paths or {})
     if preset.auto is not None:
         from ovhhir_core.autopreset import resolve_auto, wants_gpu_preset
 
         return resolve_auto(
             preset,
-            lambda name: load_preset(name, paths, use_env=False),
+            lambda name: load_preset(name, paths),
             COMPONENTS,
             wants_gpu_preset(device),
         )
