@@ -1,8 +1,9 @@
 """Configuration dataclasses, strict dict/JSON round trip, and named presets.
 
 A preset is a JSON file under ``ovhhir_core/presets/``. Each section (click segmenter, tracker,
-model, sentence embedder, zero-shot answerer) is a plain dataclass with its defaults written once;
-the sections live in this package (``config.tracking``, ``config.model``, ``config.zeroshot``) so
+model, sentence embedder, zero-shot answerer, timeline thresholds) is a plain dataclass with its
+defaults written once; the sections live in this package (``config.tracking``, ``config.model``,
+``config.zeroshot``, ``config.timeline``) so
 that reading a preset imports no other package of ``ovhhir_core`` (every package may import this
 one, never the reverse; a new section goes here too). Presets only
 override what differs from those defaults, and a preset may ``"extend": "<other preset>"``: it then
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ovhhir_core.config.model import ModelConfig
+from ovhhir_core.config.timeline import TimelineConfig
 from ovhhir_core.config.tracking import DetectorConfig, SamConfig, TrackerConfig
 from ovhhir_core.config.zeroshot import ZeroShotConfig
 from ovhhir_core.errors import UserError
@@ -86,6 +88,8 @@ class PresetConfig:
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
+    #: thresholds of the interaction timeline (its own preset's, also for an auto preset)
+    timeline: TimelineConfig = field(default_factory=TimelineConfig)
     #: set in an auto preset's file; resolved away by :func:`load_preset`
     auto: AutoConfig | None = None
     #: what an auto preset's components resolved to (see ``autopreset.resolution_report``)
@@ -161,7 +165,12 @@ def from_dict(cls: type, data: Mapping[str, Any] | None, where: str | None = Non
             f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(names))}"
         )
     kwargs = {k: _convert(hints[k], v, f"{where}.{k}") for k, v in data.items()}
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except UserError as exc:  # a section's own check of its values
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def to_dict(obj: Any) -> dict[str, Any]:
@@ -273,6 +282,12 @@ def _read_preset_data(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any
     return merge_preset_data(PresetConfig, _read_preset_data(parent_path, chain), data)
 
 
+def preset_timeline(name_or_path: str | os.PathLike) -> TimelineConfig:
+    """The ``timeline`` section of a preset (name or file), without resolving its weights."""
+    path = _preset_path(name_or_path)
+    return from_dict(PresetConfig, _read_preset_data(path), where=path.name).timeline
+
+
 def load_preset(
     name_or_path: str | os.PathLike = "tiny",
     local_paths: Mapping[str, str] | None = None,
@@ -293,10 +308,12 @@ def load_preset(
     if preset.auto is not None:
         from ovhhir_core.autopreset import resolve_auto, wants_gpu_preset
 
-        return resolve_auto(
+        resolved = resolve_auto(
             preset,
             lambda name: load_preset(name, paths),
             COMPONENTS,
             wants_gpu_preset(device),
         )
+        resolved.timeline = preset.timeline  # not a component: the auto preset's own section
+        return resolved
     return preset.with_local_paths(paths) if paths else preset
