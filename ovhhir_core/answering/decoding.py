@@ -152,10 +152,10 @@ def beam_search(
         logp = penalize_repetition(logits.float(), seen, gen.repetition_penalty).log_softmax(-1)
         total = (sums[:, None] + logp).view(-1)  # (K * V)
         vocab = logp.shape[1]
-        order = total.argsort(descending=True)
+        # enough candidates for `beams` open ones even if every beam's stop tokens rank first
+        values, order = total.topk(min(total.numel(), beams * (1 + len(stops))))
         keep: list[tuple[int, int, float]] = []  # (beam, token, summed log-probability)
-        for flat in order.tolist():
-            value = float(total[flat])
+        for value, flat in zip(values.tolist(), order.tolist(), strict=True):
             if value == float("-inf") or len(keep) == beams:
                 break
             beam, token = divmod(flat, vocab)
