@@ -7,8 +7,8 @@
 
 The answer streams to stdout; what wrote it (the provenance caption) and any warning go to
 stderr, once. With ``--track-dir`` the timeline's facts (``DIR/timeline.json``) go into the
-prompt unless ``--no-facts``. This module sits beside the model package because it chooses among
-answerers (:mod:`ovhhir_core.answering`), which import the model package.
+prompt unless ``--no-facts``. The answerer is chosen by
+:func:`ovhhir_core.answering.backends.load_answerer`.
 """
 
 from __future__ import annotations
