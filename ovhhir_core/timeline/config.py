@@ -2,7 +2,7 @@
 
 Defined in :mod:`ovhhir_core.config.timeline` (every preset section lives under
 ``ovhhir_core.config``, which imports no other package); re-exported here for this package,
-with the window helper the measurements use.
+with the window function the measurements use.
 """
 
 from __future__ import annotations
