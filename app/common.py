@@ -82,7 +82,7 @@ def video_info_markdown(info: Any) -> str:
 
 def random_weights_banner(services: Services) -> str:
     """A red warning when the click segmenter or tracker has random weights, else ""."""
-    from ovhhir_core.autopreset import GETTING_WEIGHTS, random_segmentation
+    from ovhhir_core.weights.autopreset import GETTING_WEIGHTS, random_segmentation
 
     parts = random_segmentation(services.preset)
     if not parts:
@@ -97,7 +97,7 @@ def random_weights_banner(services: Services) -> str:
 def models_markdown(services: Services) -> str:
     """The model status panel: what each component resolved to, what is loaded, and for anything
     missing what to do."""
-    from ovhhir_core.autopreset import describe, resolution_report
+    from ovhhir_core.weights.autopreset import describe, resolution_report
 
     lines = [f"Preset **{services.preset.name}** on **{services.device}**."]
     lines += [f"- {describe(e)}" for e in resolution_report(services.preset)]
@@ -111,7 +111,7 @@ def models_markdown(services: Services) -> str:
 
 def loading_markdown(services: Services) -> str:
     """What is being loaded and downloaded now (refreshed every few seconds), "" when nothing."""
-    from ovhhir_core.downloads import BOARD
+    from ovhhir_core.weights.downloads import BOARD
 
     lines = [f"- {p.line()}" for p in BOARD.snapshot()]
     lines += [f"- loading {name}…" for name, st in services.status().items() if st == "loading"]

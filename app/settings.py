@@ -5,7 +5,7 @@ overridden with ``--weights COMPONENT=PATH`` (repeatable) or ``OVHHIR_<COMPONENT
 
 Default preset: ``auto`` — per component, the best weights this machine can have (real ones when
 cached or downloadable, else the packaged offline models, else random; see
-``ovhhir_core.autopreset``).
+``ovhhir_core.weights.autopreset``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ovhhir_core.answering import BACKENDS
-from ovhhir_core.cli import WEIGHTS_HELP
+from ovhhir_core.commands.cli import WEIGHTS_HELP
 from ovhhir_core.errors import UserError
 
 
@@ -94,7 +94,7 @@ class Settings:
 
 
 def default_preset() -> str:
-    """``auto``: resolved per component when the preset loads (``ovhhir_core.autopreset``)."""
+    """``auto``: resolved per component when the preset loads (``ovhhir_core.weights.autopreset``)."""
     return "auto"
 
 

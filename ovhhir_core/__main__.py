@@ -1,5 +1,5 @@
 import sys
 
-from ovhhir_core.cli import main
+from ovhhir_core.commands.cli import main
 
 sys.exit(main())

@@ -33,7 +33,7 @@ def url_weights(monkeypatch, tmp_path: Path, name: str, payload: bytes, filename
     ``tmp_path / "cache"`` and downloads allowed; returns the spec."""
     import hashlib
 
-    from ovhhir_core import hub
+    from ovhhir_core.weights import hub
 
     src = tmp_path / f"{name}.src"
     src.write_bytes(payload)

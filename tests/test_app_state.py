@@ -39,7 +39,7 @@ def test_reset_video_forgets_outputs_but_keeps_review(tmp_path):
 
 
 def test_missing_weights_are_remembered_and_reported(tmp_path):
-    from ovhhir_core.hub import MissingWeightsError
+    from ovhhir_core.weights.hub import MissingWeightsError
 
     services = Services(
         Settings(preset="tiny", device="cpu", weights={"sam": str(tmp_path / "missing.pth")}),

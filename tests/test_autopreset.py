@@ -7,9 +7,9 @@ import torch
 from hub_utils import lay_out_hf_cache, use_hub_cache
 from tracking_utils import edgetam_micro_preset
 
-from ovhhir_core import hub
-from ovhhir_core.autopreset import random_segmentation, resolution_report
 from ovhhir_core.config import load_preset
+from ovhhir_core.weights import hub
+from ovhhir_core.weights.autopreset import random_segmentation, resolution_report
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_weights_flags_count_as_real(empty_cache, edgetam_folder):
 
 
 def test_info_prints_what_auto_resolved_to(empty_cache, capsys):
-    from ovhhir_core.cli import main
+    from ovhhir_core.commands.cli import main
 
     assert main(["info", "--device", "cpu"]) == 0
     out = capsys.readouterr().out

@@ -10,10 +10,10 @@ from ovhhir_core import video
 from ovhhir_core.answering import Answerer, Conversation, GenerationConfig, TrackedClip, backends
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
-from ovhhir_core.hub import MissingWeightsError
 from ovhhir_core.model import load_clip, load_model
 from ovhhir_core.model.answerer import UNTRAINED_WARNING, OVHHIRAnswerer
 from ovhhir_core.streams import MASKS_FILE, TRACK_FILES
+from ovhhir_core.weights.hub import MissingWeightsError
 
 GREEDY = GenerationConfig(temperature=0, max_new_tokens=4)
 QUESTION = "Describe interaction between <p1> and <p2> in <bg>?"

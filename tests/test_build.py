@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from ovhhir_core import video
-from ovhhir_core.build_cli import LLMDescriber, PromptTracker
+from ovhhir_core.commands.build import LLMDescriber, PromptTracker
 from ovhhir_core.data.build import BuildOptions, DatasetBuilder, existing_ids
 from ovhhir_core.data.build.describe import clean_description, template_describer
 from ovhhir_core.data.build.inputs import (
@@ -271,7 +271,7 @@ def test_clean_description():
 
 
 def test_cli_in_process(source, tmp_path, capsys):
-    from ovhhir_core.cli import main
+    from ovhhir_core.commands.cli import main
 
     out = tmp_path / "cli.jsonl"
     assert (

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from ovhhir_core import cli
+from ovhhir_core.commands import cli
 from ovhhir_core.data.hhirchat import load_dataset
 from ovhhir_core.data.synthetic import make_dataset
 

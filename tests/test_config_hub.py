@@ -8,9 +8,11 @@ import json
 import pytest
 from hub_utils import url_weights
 
-from ovhhir_core import cli, config, hub
+from ovhhir_core import config
+from ovhhir_core.commands import cli
 from ovhhir_core.config import ConfigError, PresetConfig
 from ovhhir_core.errors import UserError
+from ovhhir_core.weights import hub
 
 
 @pytest.mark.parametrize("name", ["tiny", "offline", "small", "paper"])

@@ -8,8 +8,8 @@ import pytest
 from hub_server import fake_hub
 from hub_utils import url_weights
 
-from ovhhir_core import downloads, hub
-from ovhhir_core.downloads import DownloadBoard, progress_bar
+from ovhhir_core.weights import downloads, hub
+from ovhhir_core.weights.downloads import DownloadBoard, progress_bar
 
 
 @pytest.fixture

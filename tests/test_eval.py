@@ -391,7 +391,7 @@ def test_evaluation_loop_with_open_set(tiny, synth):
 
 @pytest.mark.offline_models
 def test_evaluate_cli_with_a_chosen_backend_and_a_comparison(synth_path, tmp_path):
-    from ovhhir_core.eval import cli as evaluate_cli
+    from ovhhir_core.commands import evaluate as evaluate_cli
 
     other = _results()
     other["meta"] = {"answerer_caption": "zero-shot · a video-LLM · preset tiny"}

@@ -365,7 +365,7 @@ def test_an_empty_dataset_is_an_error_naming_the_file(tmp_path, content):
 
 @pytest.mark.parametrize("command", ["train", "evaluate"])
 def test_train_and_evaluate_refuse_an_empty_dataset(tmp_path, capsys, command):
-    from ovhhir_core.cli import main
+    from ovhhir_core.commands.cli import main
 
     (tmp_path / "empty.json").write_text("[]")
     args = [command, "--data", str(tmp_path / "empty.json"), "--out", str(tmp_path / "o")]

@@ -9,9 +9,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from ovhhir_core import hub
 from ovhhir_core.errors import UserError
-from ovhhir_core.weightfiles import IncompleteWeightsError, WeightsFileError, check_path
+from ovhhir_core.weights import hub
+from ovhhir_core.weights.weightfiles import IncompleteWeightsError, WeightsFileError, check_path
 
 
 def _folder(tmp_path, name="model"):

@@ -9,9 +9,10 @@ import shutil
 import numpy as np
 import pytest
 
-from ovhhir_core import cli, video
+from ovhhir_core import video
 from ovhhir_core.answering import backends
-from ovhhir_core.chat_cli import run_chat
+from ovhhir_core.commands import cli
+from ovhhir_core.commands.chat import run_chat
 from ovhhir_core.config import load_preset
 from ovhhir_core.model import ChatSession, GenerationConfig, load_clip, load_model
 from ovhhir_core.model.answerer import UNTRAINED_WARNING

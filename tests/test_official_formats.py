@@ -20,11 +20,11 @@ import torch
 from hub_utils import lay_out_hf_cache, use_hub_cache
 from tracking_utils import centre, make_clip
 
-from ovhhir_core import hub
 from ovhhir_core.config import load_preset
 from ovhhir_core.tracking import TrackingSession, load_segmenters
 from ovhhir_core.tracking.sam2 import HIERA_LARGE_ARCH
-from ovhhir_core.weightfiles import WeightsFileError, sha256_of
+from ovhhir_core.weights import hub
+from ovhhir_core.weights.weightfiles import WeightsFileError, sha256_of
 
 W, H, N = 64, 48, 4
 

@@ -11,14 +11,14 @@ import pytest
 import torch
 from tracking_utils import boxes, centre, make_clip, micro_preset, micro_segmenters
 
-from ovhhir_core.cli import main
+from ovhhir_core.commands.cli import main
 from ovhhir_core.config import load_preset, to_json
-from ovhhir_core.hub import MissingWeightsError
 from ovhhir_core.tracking import TrackingError, TrackingSession
 from ovhhir_core.tracking.config import DetectorConfig
 from ovhhir_core.tracking.detector import Detection, load_detector, select
 from ovhhir_core.tracking.proposals import SessionProposals, draw_proposals, pick
 from ovhhir_core.video import read_frame
+from ovhhir_core.weights.hub import MissingWeightsError
 
 W, H, N = 64, 48, 6
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ovhhir_core.cli import main
+from ovhhir_core.commands.cli import main
 from ovhhir_core.config import ConfigError, TimelineConfig, load_preset, preset_timeline
 from ovhhir_core.data.synthetic import render_clip, write_clip
 from ovhhir_core.errors import UserError

@@ -8,9 +8,9 @@ import torch
 from tracking_utils import centre, edgetam_micro_preset, make_clip, micro_preset
 
 from ovhhir_core.config import load_preset
-from ovhhir_core.hub import WeightsFileError
 from ovhhir_core.tracking import TrackingSession, load_segmenters
 from ovhhir_core.tracking.edgetam import published_config
+from ovhhir_core.weights.hub import WeightsFileError
 
 W, H, N = 64, 48, 5
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from tracking_utils import centre, make_clip, micro_preset, micro_segmenters
 
-from ovhhir_core.cli import main
+from ovhhir_core.commands.cli import main
 from ovhhir_core.config import to_json
 from ovhhir_core.masking import load_masks_npz, load_masks_png_zip
 from ovhhir_core.tracking import TrackingError, TrackingSession

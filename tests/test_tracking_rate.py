@@ -7,7 +7,7 @@ import pytest
 import torch
 from tracking_utils import centre, edgetam_micro_preset, make_clip, micro_preset
 
-from ovhhir_core.cli import main
+from ovhhir_core.commands.cli import main
 from ovhhir_core.config import to_json
 from ovhhir_core.tracking import TrackingError, TrackingSession, load_segmenters, rate
 from ovhhir_core.tracking.edgetam import published_config

@@ -156,8 +156,8 @@ def test_bad_input_gives_clear_errors(segs, clip):
 
 def test_real_weight_paths_offline_give_clear_errors(monkeypatch, tmp_path):
     from ovhhir_core.config import load_preset
-    from ovhhir_core.hub import MissingWeightsError
     from ovhhir_core.tracking import load_segmenters
+    from ovhhir_core.weights.hub import MissingWeightsError
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("OVHHIR_CACHE", str(tmp_path))

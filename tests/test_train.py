@@ -11,12 +11,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from ovhhir_core.commands import train as T
 from ovhhir_core.config import load_preset
 from ovhhir_core.data.hhirchat import load_dataset
 from ovhhir_core.data.synthetic import make_dataset
 from ovhhir_core.model import collate_features, load_clip, load_model
 from ovhhir_core.training import TrainConfig, TrainError, train
-from ovhhir_core.training import cli as T
 from ovhhir_core.training.features import FeatureCache, SampleFeatures, feature_key
 from ovhhir_core.training.state import STATE_FILE
 
@@ -236,7 +236,7 @@ def preset4_file(tmp_path_factory):
 
 
 def test_evaluate_loads_the_trained_checkpoint(trained, data, tmp_path, preset4_file):
-    from ovhhir_core.eval import cli as evaluate_cli
+    from ovhhir_core.commands import evaluate as evaluate_cli
 
     out, cache = trained
     rc = evaluate_cli.main(

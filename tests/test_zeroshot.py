@@ -11,8 +11,8 @@ import torch
 from ovhhir_core.answering import Answerer, Conversation, GenerationConfig, TrackedClip
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
-from ovhhir_core.hub import MissingWeightsError
 from ovhhir_core.streams import DESCRIBE_QUESTION, ONE_WORD_QUESTION
+from ovhhir_core.weights.hub import MissingWeightsError
 from ovhhir_core.zeroshot import load_zeroshot_answerer
 from ovhhir_core.zeroshot.frames import sample_clip
 from tests.zeroshot_utils import GREY, P1_RGB, P2_RGB, make_track_dir, person_labels

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ovhhir_core.answering import GenerationConfig
-from ovhhir_core.build_cli import ClipDescriber
+from ovhhir_core.commands.build import ClipDescriber
 from ovhhir_core.config import load_preset
 from ovhhir_core.data.build import BuildOptions, DatasetBuilder
 from ovhhir_core.data.hhirchat import load_dataset
@@ -57,7 +57,7 @@ def test_zeroshot_describer_watches_the_built_clip(source, tmp_path):
 
 
 def test_cli_describer_zeroshot_on_a_preset_without_one_says_so(source, tmp_path, capsys):
-    from ovhhir_core.cli import main
+    from ovhhir_core.commands.cli import main
 
     out = tmp_path / "cli.jsonl"
     args = ["build-dataset", str(source), "--out", str(out), "--no-progress"]

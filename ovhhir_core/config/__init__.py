@@ -12,7 +12,7 @@ starts from that preset and changes only what it names (see :func:`merge_preset_
 Two words, two meanings:
 
 - ``weights`` (a preset field): the *name* of pretrained weights, a key of
-  :data:`ovhhir_core.hub.PRETRAINED`, or ``None`` for a random-weight build of the same
+  :data:`ovhhir_core.weights.hub.PRETRAINED`, or ``None`` for a random-weight build of the same
   architecture, sized by ``arch`` (see :class:`~ovhhir_core.config.weights.WeightsConfig`).
 - ``local_path`` (a preset field): a local file or folder that replaces those weights. At the edge
   (CLI, app) it comes from the *local weights path override* ``--weights COMPONENT=PATH`` or from
@@ -69,7 +69,7 @@ class EmbedderConfig:
 @dataclass
 class AutoConfig:
     """An ``auto`` preset: take each component from the first of these presets that can have it
-    (:mod:`ovhhir_core.autopreset`)."""
+    (:mod:`ovhhir_core.weights.autopreset`)."""
 
     gpu: str = "small"  # target with a CUDA GPU
     cpu: str = "cpu"  # target without one
@@ -299,14 +299,14 @@ def load_preset(
     A preset that says ``"extend": "<name or file>"`` starts from that preset (see
     :func:`merge_preset_data`). ``local_paths`` (``{component: path}``, from the edge's
     ``--weights`` flags and environment) replace the components' weights. An auto preset is resolved here, per component
-    (:mod:`ovhhir_core.autopreset`); ``device`` (a device string such as ``cpu`` or ``cuda:0``;
+    (:mod:`ovhhir_core.weights.autopreset`); ``device`` (a device string such as ``cpu`` or ``cuda:0``;
     default: what this machine has) picks its target.
     """
     path = _preset_path(name_or_path)
     preset = from_dict(PresetConfig, _read_preset_data(path), where=path.name)
     paths = dict(local_paths or {})
     if preset.auto is not None:
-        from ovhhir_core.autopreset import resolve_auto, wants_gpu_preset
+        from ovhhir_core.weights.autopreset import resolve_auto, wants_gpu_preset
 
         resolved = resolve_auto(
             preset,

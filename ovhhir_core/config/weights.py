@@ -10,7 +10,7 @@ from typing import Any
 class WeightsConfig:
     """Which weights a component loads.
 
-    ``weights``: the name of pretrained weights, a key of :data:`ovhhir_core.hub.PRETRAINED`;
+    ``weights``: the name of pretrained weights, a key of :data:`ovhhir_core.weights.hub.PRETRAINED`;
     ``None`` builds random weights of the same architecture, sized by ``arch`` (overrides of the
     architecture's config). ``local_path``: a local file or folder loaded instead of the named
     weights (the CLI's local weights path override ``--weights COMPONENT=PATH``, or

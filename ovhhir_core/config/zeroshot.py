@@ -1,7 +1,7 @@
 """The ``zeroshot`` section of a preset: which pretrained video-LLM answers, and how it sees a clip
 (re-exported by ``ovhhir_core.zeroshot.config``).
 
-``weights`` names an entry of :data:`ovhhir_core.hub.PRETRAINED` (SmolVLM2 or Qwen3-VL); ``None``
+``weights`` names an entry of :data:`ovhhir_core.weights.hub.PRETRAINED` (SmolVLM2 or Qwen3-VL); ``None``
 with an ``arch`` builds a random tiny model of the family named there (tests, plumbing); ``None``
 without an ``arch`` means the preset has no zero-shot model (a ``--weights zeroshot=PATH`` local
 copy can still supply one). ``frames`` is the default number of frames sampled uniformly from the

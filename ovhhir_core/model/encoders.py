@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ovhhir_core import hub
 from ovhhir_core.model.clip import Box, Clip, ClipError
 from ovhhir_core.model.config import EncoderConfig
 from ovhhir_core.streams import PERSONS
+from ovhhir_core.weights import hub
 
 log = logging.getLogger(__name__)
 

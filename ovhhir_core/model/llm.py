@@ -19,10 +19,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ovhhir_core import hub
 from ovhhir_core.errors import UserError
 from ovhhir_core.model.config import LLMConfig
 from ovhhir_core.streams import TOKENS
+from ovhhir_core.weights import hub
 
 log = logging.getLogger(__name__)
 

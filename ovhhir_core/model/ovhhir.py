@@ -298,7 +298,7 @@ def load_model(
     """Build the model of a :class:`ModelConfig` (or a whole PresetConfig) and load a checkpoint.
 
     ``dtype`` None = float32. Weights of each component come through
-    :func:`ovhhir_core.hub.resolve_weights`; a ``checkpoint`` (dir or Hub repo id) is loaded
+    :func:`ovhhir_core.weights.hub.resolve_weights`; a ``checkpoint`` (dir or Hub repo id) is loaded
     strictly (:class:`~ovhhir_core.model.checkpoint.CheckpointError` on mismatch).
     """
     if hasattr(cfg, "model") and isinstance(cfg.model, ModelConfig):

@@ -14,13 +14,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ovhhir_core.hub import MissingWeightsError
 from ovhhir_core.streams import PERSONS, TRACK_FILES
 from ovhhir_core.timeline.config import TimelineConfig
 from ovhhir_core.timeline.core import Timeline, compute_timeline, iter_labels
 from ovhhir_core.timeline.io import write_timeline
 from ovhhir_core.timeline.pose import SKELETON, PoseEstimator, load_pose, run_pose
 from ovhhir_core.video import VideoWriter, iter_frames, probe
+from ovhhir_core.weights.hub import MissingWeightsError
 
 log = logging.getLogger(__name__)
 

@@ -73,7 +73,7 @@ class PoseEstimator:
 def load_pose(encoder_cfg: Any, device: str = "cpu") -> PoseEstimator | None:
     """ViTPose from a person-encoder config (``kind``, ``weights``, ``arch``, ``local_path``).
 
-    None when the encoder is not a ViTPose; :class:`~ovhhir_core.hub.MissingWeightsError` when
+    None when the encoder is not a ViTPose; :class:`~ovhhir_core.weights.hub.MissingWeightsError` when
     its weights cannot be had.
     """
     if getattr(encoder_cfg, "kind", None) != "vitpose":
@@ -94,7 +94,7 @@ def load_pose(encoder_cfg: Any, device: str = "cpu") -> PoseEstimator | None:
         processor = VitPoseImageProcessor(size={"height": h, "width": w})
         model_id, trained = f"tiny ViTPose ({h}x{w} input)", False
     else:
-        from ovhhir_core.hub import resolve_weights
+        from ovhhir_core.weights.hub import resolve_weights
 
         path = resolve_weights("person_encoder", encoder_cfg.weights, encoder_cfg.local_path)
         model = VitPoseForPoseEstimation.from_pretrained(path)

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ovhhir_core.hub import resolve_weights
 from ovhhir_core.tracking.config import DetectorConfig
 from ovhhir_core.tracking.errors import TrackingError
+from ovhhir_core.weights.hub import resolve_weights
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def load_detector(
 ) -> PersonDetector:
     """Build (or load) the preset's person detector on ``device``.
 
-    Missing weights raise :class:`ovhhir_core.hub.MissingWeightsError` naming ``detector``.
+    Missing weights raise :class:`ovhhir_core.weights.hub.MissingWeightsError` naming ``detector``.
     """
     if cfg.kind not in KINDS:
         raise TrackingError(f"unknown detector.kind {cfg.kind!r}; use one of {', '.join(KINDS)}")

@@ -25,10 +25,10 @@ import torch
 from transformers import EdgeTamConfig, EdgeTamModel, EdgeTamVideoConfig, EdgeTamVideoModel
 
 import ovhhir_core.tracking.sam2_adapter as sam2_adapter
-from ovhhir_core.hub import load_checked_config, resolve_weights
 from ovhhir_core.tracking.clicks import CachedClickSegmenter
 from ovhhir_core.tracking.config import SamConfig, TrackerConfig
 from ovhhir_core.tracking.sam2 import load_video_model, local_processor, merge_overrides, sized
+from ovhhir_core.weights.hub import load_checked_config, resolve_weights
 
 log = logging.getLogger(__name__)
 

@@ -47,8 +47,8 @@ def load_segmenters(preset, device: torch.device) -> Segmenters:
     sections say (SAM / SAM 2.1, or EdgeTAM for both).
 
     ``preset`` is a :class:`ovhhir_core.config.PresetConfig`. Real weights resolve through
-    :func:`ovhhir_core.hub.resolve_weights` (local paths, cache, lazy download); a missing
-    checkpoint raises :class:`ovhhir_core.hub.MissingWeightsError`.
+    :func:`ovhhir_core.weights.hub.resolve_weights` (local paths, cache, lazy download); a missing
+    checkpoint raises :class:`ovhhir_core.weights.hub.MissingWeightsError`.
     """
     device = torch.device(device)
     if preset.sam.kind == "edgetam":

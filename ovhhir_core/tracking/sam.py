@@ -17,10 +17,10 @@ from segment_anything.build_sam import _build_sam
 from segment_anything.modeling import Sam
 
 import ovhhir_core.tracking.sam_adapter as sam_adapter
-from ovhhir_core.hub import resolve_weights
 from ovhhir_core.tracking.clicks import CachedClickSegmenter, ClickResult
 from ovhhir_core.tracking.config import SamConfig
 from ovhhir_core.tracking.errors import TrackingError
+from ovhhir_core.weights.hub import resolve_weights
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def build_sam(cfg: SamConfig, device: torch.device) -> Sam:
 
     ``cfg.weights=None`` (and no ``local_path``) builds random weights: the ``arch`` overrides of
     ``_build_sam`` if given, else the ``model_type`` architecture. Otherwise the original ``.pth``
-    checkpoint is resolved through :func:`ovhhir_core.hub.resolve_weights` and loaded strictly.
+    checkpoint is resolved through :func:`ovhhir_core.weights.hub.resolve_weights` and loaded strictly.
     """
     sam_adapter.check_version()
     if cfg.model_type not in sam_model_registry:

@@ -25,9 +25,9 @@ import torch.nn.functional as F
 from transformers import Sam2VideoConfig, Sam2VideoModel, Sam2VideoProcessor
 
 import ovhhir_core.tracking.sam2_adapter as sam2_adapter
-from ovhhir_core.hub import resolve_weights
 from ovhhir_core.tracking.config import TrackerConfig
 from ovhhir_core.tracking.errors import TrackingError
+from ovhhir_core.weights.hub import resolve_weights
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def build_tracker(
     """The SAM 2.1 video model (eval, on ``device``) and its processor.
 
     ``cfg.weights=None`` (and no ``local_path``) builds random weights from ``cfg.arch``;
-    otherwise the Hub snapshot from :func:`ovhhir_core.hub.resolve_weights` is loaded.
+    otherwise the Hub snapshot from :func:`ovhhir_core.weights.hub.resolve_weights` is loaded.
     """
     sam2_adapter.check_version()
     if cfg.weights is None and cfg.local_path is None:

@@ -15,9 +15,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ovhhir_core.hub import resolve_weights
 from ovhhir_core.tracking.config import DetectorConfig
 from ovhhir_core.tracking.errors import TrackingError
+from ovhhir_core.weights.hub import resolve_weights
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def sam3_runner(
     the instances of ``cfg.text`` on an (H, W, 3) uint8 RGB frame.
 
     There is no random build: without weights this raises
-    :class:`ovhhir_core.hub.MissingWeightsError` naming the ``detector`` component.
+    :class:`ovhhir_core.weights.hub.MissingWeightsError` naming the ``detector`` component.
     """
     if cfg.weights is None and cfg.local_path is None:
         raise TrackingError(

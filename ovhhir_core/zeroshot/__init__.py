@@ -24,7 +24,7 @@ __all__ = ["ZeroShotConfig", "load_zeroshot_answerer"]
 def load_zeroshot_answerer(preset: Any, device: Any = "cpu", dtype: Any = None):
     """The zero-shot answerer of ``preset`` (its ``zeroshot`` section) on ``device``.
 
-    Raises :class:`~ovhhir_core.hub.MissingWeightsError` when the weights cannot be had.
+    Raises :class:`~ovhhir_core.weights.hub.MissingWeightsError` when the weights cannot be had.
     """
     from .answerer import ZeroShotAnswerer
     from .loading import load_model

@@ -1,9 +1,9 @@
 """Loading a zero-shot video-LLM: Hub weights (lazily), a local copy, or a random tiny build.
 
-``load_model(cfg, device, dtype)`` resolves ``cfg.weights`` through :mod:`ovhhir_core.hub`
+``load_model(cfg, device, dtype)`` resolves ``cfg.weights`` through :mod:`ovhhir_core.weights.hub`
 (component ``zeroshot``: ``--weights zeroshot=PATH`` / ``OVHHIR_ZEROSHOT_PATH`` win), loads it with
 ``AutoModelForImageTextToText`` and ``AutoProcessor``, and raises
-:class:`~ovhhir_core.hub.MissingWeightsError` when the weights cannot be had. Nothing is imported
+:class:`~ovhhir_core.weights.hub.MissingWeightsError` when the weights cannot be had. Nothing is imported
 or loaded before it is called.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovhhir_core.errors import UserError
-from ovhhir_core.hub import PRETRAINED, MissingWeightsError, resolve_weights
+from ovhhir_core.weights.hub import PRETRAINED, MissingWeightsError, resolve_weights
 
 from .config import FAMILIES, ZeroShotConfig
 

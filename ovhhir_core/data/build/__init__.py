@@ -5,7 +5,7 @@
 - ``inputs``: rows from a folder or a CSV, person prompts, mask files;
 - ``describe``: soft labels from the taxonomy's templates or a chat LLM.
 
-The command itself (``ovhhir_core.build_cli``) wires the tracking models and the LLM in, so this
+The command itself (``ovhhir_core.commands.build``) wires the tracking models and the LLM in, so this
 package never imports ``ovhhir_core.tracking`` (whose ``track`` command writes HHIRChat samples).
 """
 

@@ -1,5 +1,5 @@
 """Soft labels for built samples: the taxonomy's templates; the describer protocol a chat LLM
-implements (``ovhhir_core.build_cli.LLMDescriber``) and the clean-up of its text."""
+implements (``ovhhir_core.commands.build.LLMDescriber``) and the clean-up of its text."""
 
 from __future__ import annotations
 

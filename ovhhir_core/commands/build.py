@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def register(subparsers) -> None:
-    from ovhhir_core import cli
+    from ovhhir_core.commands import cli
 
     p = subparsers.add_parser(
         "build-dataset",
@@ -86,7 +86,7 @@ def _label_map(path: str | None) -> dict[str, str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ovhhir_core import cli
+    from ovhhir_core.commands import cli
     from ovhhir_core.data.build import BuildOptions, DatasetBuilder
     from ovhhir_core.data.build.inputs import parse_shard
 

@@ -22,7 +22,7 @@ COMPARE_HELP = "another run's results.json: also write comparison.md with both r
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    from ovhhir_core.cli import command_parser, count
+    from ovhhir_core.commands.cli import command_parser, count
 
     p = command_parser(parser, "evaluate", DESCRIPTION)
     p.add_argument("--data", required=True, help="HHIRChat .json/.jsonl file to evaluate on")
@@ -86,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     """CLI entry: load preset, model, data and embedder; evaluate; write the report."""
     from tqdm.auto import tqdm
 
-    from ovhhir_core import cli
     from ovhhir_core.answering.backends import default_frames, load_answerer
+    from ovhhir_core.commands import cli
     from ovhhir_core.data.hhirchat import load_dataset
     from ovhhir_core.eval.embedder import load_embedder
     from ovhhir_core.eval.report import write_comparison, write_report
@@ -164,6 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     """In-process entry: ``main(["--data", f, "--checkpoint", d, "--out", o])``."""
     import sys
 
-    from ovhhir_core import cli
+    from ovhhir_core.commands import cli
 
     return cli.main(["evaluate", *(sys.argv[1:] if argv is None else argv)])

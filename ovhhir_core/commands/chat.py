@@ -31,7 +31,7 @@ def _fill(text: str) -> tuple[int, int, int]:
 
 
 def _add_args(parser: argparse.ArgumentParser) -> None:
-    from ovhhir_core import cli
+    from ovhhir_core.commands import cli
 
     cli.add_common_args(parser)
     clip = parser.add_argument_group("clip (a track folder, or three stream videos)")
@@ -105,9 +105,9 @@ def _clip(args: argparse.Namespace):
 def _open(args: argparse.Namespace):
     """(conversation, clip, generation config): preset, answerer, clip, then one line on stderr
     saying what answers (and the warning, when there is one)."""
-    from ovhhir_core import cli
     from ovhhir_core.answering.backends import default_frames, load_answerer
     from ovhhir_core.answering.base import GenerationConfig
+    from ovhhir_core.commands import cli
 
     fields = [f.name for f in dataclasses.fields(GenerationConfig)]
     gen = GenerationConfig(**{n: getattr(args, n) for n in fields if hasattr(args, n)})

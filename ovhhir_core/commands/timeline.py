@@ -36,7 +36,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ovhhir_core import cli
+    from ovhhir_core.commands import cli
     from ovhhir_core.config.timeline import settings_help
 
     about = "measure an interaction from a masks file: timeline.json, timeline.png, facts"
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     config = preset_timeline(args.preset).with_settings(args.set)  # bad values fail first
     masks = MaskFile(args.masks)
     if args.video is not None:
-        from ovhhir_core.cli import load_preset_arg
+        from ovhhir_core.commands.cli import load_preset_arg
         from ovhhir_core.device import resolve_device
         from ovhhir_core.timeline.pipeline import pose_estimator, video_timeline
 

@@ -1,7 +1,7 @@
 """The table of known pretrained checkpoints: Hub ids, URLs, sizes, SHA-256, licences.
 
 Facts come from the project's weights reference (Hub repo pages, release READMEs). A preset names a
-checkpoint by its key here; :mod:`ovhhir_core.hub` finds or downloads it.
+checkpoint by its key here; :mod:`ovhhir_core.weights.hub` finds or downloads it.
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ import argparse
 import importlib.metadata
 import platform
 
-from ovhhir_core import config, hub
-from ovhhir_core.autopreset import resolution_report
-from ovhhir_core.cli import add_weights_arg, local_paths_arg
+from ovhhir_core import config
+from ovhhir_core.commands.cli import add_weights_arg, local_paths_arg
 from ovhhir_core.device import resolve_device
+from ovhhir_core.weights import hub
+from ovhhir_core.weights.autopreset import resolution_report
 
 PACKAGES = (
     "torch",

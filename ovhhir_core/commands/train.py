@@ -14,7 +14,7 @@ DESCRIPTION = "Train the branches (Q-Formers, queries, positions, projections) o
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    from ovhhir_core.cli import command_parser
+    from ovhhir_core.commands.cli import command_parser
 
     p = command_parser(parser, "train", DESCRIPTION)
     p.add_argument("--data", required=True, help="HHIRChat .json/.jsonl file to train on")
@@ -80,7 +80,7 @@ def register(subparsers: Any) -> None:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The :class:`TrainConfig` the parsed flags ask for (preset loaded, overrides applied)."""
-    from ovhhir_core.cli import load_preset_arg
+    from ovhhir_core.commands.cli import load_preset_arg
 
     return TrainConfig(
         data=args.data,
@@ -159,6 +159,6 @@ def main(argv: list[str] | None = None) -> int:
     """In-process entry (tests, scripts): ``main(["--data", f, "--out", d, ...])``."""
     import sys
 
-    from ovhhir_core import cli
+    from ovhhir_core.commands import cli
 
     return cli.main(["train", *(sys.argv[1:] if argv is None else argv)])

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ovhhir_core import hub
+from ovhhir_core.weights import hub
 
 log = logging.getLogger(__name__)
 

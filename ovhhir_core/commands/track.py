@@ -78,7 +78,7 @@ _PERSON_FLAGS = (
 
 def video_command(subparsers, name: str, summary: str, description: str, func) -> Any:
     """Add subcommand ``name`` taking a video, with the shared model flags; returns its parser."""
-    from ovhhir_core import cli
+    from ovhhir_core.commands import cli
 
     p = subparsers.add_parser(name, help=summary, description=description)
     p.add_argument("video", type=Path, help="input video")
@@ -89,7 +89,7 @@ def video_command(subparsers, name: str, summary: str, description: str, func) -
 
 def open_session(args: argparse.Namespace, start: int = 0, end: int | None = None):
     """(preset, device, shared segmenters, a session on ``args.video`` over [start, end))."""
-    from ovhhir_core import cli
+    from ovhhir_core.commands import cli
     from ovhhir_core.tracking import TrackingSession, load_segmenters
 
     preset, device, _dtype = cli.setup(args)

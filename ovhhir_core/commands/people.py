@@ -27,7 +27,7 @@ DESCRIPTION = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ovhhir_core.tracking.cli import video_command
+    from ovhhir_core.commands.track import video_command
 
     p = video_command(subparsers, "people", SUMMARY, DESCRIPTION, run)
     p.add_argument("--frame", type=int, default=0, help="frame to look at (default 0)")
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ovhhir_core.tracking.cli import open_proposals, open_session
+    from ovhhir_core.commands.track import open_proposals, open_session
 
     preset, device, segs, session = open_session(args)
     proposals = open_proposals(preset, device, segs, session)

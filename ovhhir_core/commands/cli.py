@@ -1,9 +1,10 @@
 """``python -m ovhhir_core``: one entry point, one subcommand per job.
 
-Each subcommand lives beside the code it drives and exposes ``register(subparsers)``, which adds
-its parser and sets ``func`` (called with the parsed args; returns an exit code). Commands that
-load models take the common flags (:func:`add_common_args`) and turn them into a preset, a device
-and a dtype with :func:`setup` (or :func:`load_preset_arg` for the preset alone). A
+Each subcommand is a module of :mod:`ovhhir_core.commands`, listed in :data:`COMMAND_MODULES`,
+that exposes ``register(subparsers)``, which adds its parser and sets ``func`` (called with the
+parsed args; returns an exit code). Commands that load models take the common flags
+(:func:`add_common_args`) and turn them into a preset, a device and a dtype with :func:`setup`
+(or :func:`load_preset_arg` for the preset alone). A
 :class:`~ovhhir_core.errors.UserError` raised anywhere below prints as one ``error:`` line.
 """
 
@@ -18,14 +19,14 @@ from typing import Any, NamedTuple
 
 #: Modules that provide subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES = [
-    "ovhhir_core.info",
-    "ovhhir_core.tracking.cli",
-    "ovhhir_core.tracking.people_cli",
-    "ovhhir_core.timeline_cli",
-    "ovhhir_core.chat_cli",
-    "ovhhir_core.build_cli",
-    "ovhhir_core.training.cli",
-    "ovhhir_core.eval.cli",
+    "ovhhir_core.commands.info",
+    "ovhhir_core.commands.track",
+    "ovhhir_core.commands.people",
+    "ovhhir_core.commands.timeline",
+    "ovhhir_core.commands.chat",
+    "ovhhir_core.commands.build",
+    "ovhhir_core.commands.train",
+    "ovhhir_core.commands.evaluate",
 ]
 
 

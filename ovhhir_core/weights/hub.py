@@ -11,7 +11,7 @@ local file or folder for a component, trying in order
 
 and raises :class:`MissingWeightsError` naming the component, what was tried and how to supply it.
 A file or folder that is truncated or fails its checksum is refused with a
-:class:`~ovhhir_core.weightfiles.WeightsFileError` naming the file (:mod:`ovhhir_core.weightfiles`).
+:class:`~ovhhir_core.weights.weightfiles.WeightsFileError` naming the file (:mod:`ovhhir_core.weights.weightfiles`).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ import urllib.request
 from functools import cache
 from pathlib import Path
 
-from ovhhir_core.downloads import BOARD, progress_bar
 from ovhhir_core.errors import UserError
-from ovhhir_core.pretrained import PRETRAINED, WeightSpec
-from ovhhir_core.weightfiles import (
+from ovhhir_core.weights.downloads import BOARD, progress_bar
+from ovhhir_core.weights.pretrained import PRETRAINED, WeightSpec
+from ovhhir_core.weights.weightfiles import (
     IncompleteWeightsError,
     WeightsFileError,
     check_checksum,
@@ -186,7 +186,7 @@ def local_candidate(spec: WeightSpec) -> Path | None:
 
 
 def _download(spec: WeightSpec) -> Path:
-    """Download ``spec`` with progress on stderr and on :data:`ovhhir_core.downloads.BOARD`."""
+    """Download ``spec`` with progress on stderr and on :data:`ovhhir_core.weights.downloads.BOARD`."""
     with BOARD.tracking(spec.name, spec.url or spec.repo_id or spec.name):
         if spec.source == "url":
             dest = cache_dir() / spec.filename
