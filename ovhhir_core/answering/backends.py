@@ -29,7 +29,7 @@ BACKENDS = ("auto", "ovhhir", "zeroshot")
 #: What builds each answerer (and reads a track folder's facts): ``module:name``, imported on use.
 BUILDERS = {
     "ovhhir": "ovhhir_core.model.answerer:load_ovhhir_answerer",
-    "zeroshot": "ovhhir_core.zeroshot:load_zeroshot_answerer",
+    "zeroshot": "ovhhir_core.zeroshot.answerer:load_zeroshot_answerer",
     "facts": "ovhhir_core.timeline.facts_answerer:FactsAnswerer",
     "track_dir_facts": "ovhhir_core.timeline.facts_answerer:track_dir_facts",
 }

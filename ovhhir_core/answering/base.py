@@ -12,9 +12,9 @@ Every conversation is a :class:`Conversation`: it owns the history, ``ask``, ``r
 ``clear``, the input checks and the provenance; an answerer supplies only how it streams an answer
 (``_stream``) and how it scores candidates (``_score``). Implementations:
 ``ovhhir_core.model.answerer`` (the OV-HHIR branches; grounded only with a trained checkpoint),
-``ovhhir_core.zeroshot`` (a pretrained video-LLM that sees the clip with both people marked) and
-``ovhhir_core.timeline.facts_answerer`` (a description built only from the measured timeline
-facts). :func:`ovhhir_core.answering.backends.load_answerer` picks one
+``ovhhir_core.zeroshot.answerer`` (a pretrained video-LLM that sees the clip with both people
+marked) and ``ovhhir_core.timeline.facts_answerer`` (a description built only from the measured
+timeline facts). :func:`ovhhir_core.answering.backends.load_answerer` picks one
 (``auto|ovhhir|zeroshot``); :mod:`ovhhir_core.answering.decoding` is the token loop the two
 language models share.
 

@@ -7,20 +7,17 @@ Public names::
 ``python -m ovhhir_core evaluate`` (:mod:`ovhhir_core.commands.evaluate`, over :mod:`ovhhir_core.eval.evaluate`) runs the whole evaluation.
 """
 
-from ovhhir_core.eval.classify import (
-    ClassMatch,
-    map_answer_to_class,
-    nearest_class,
-    rank_classes,
-)
-from ovhhir_core.eval.metrics import cosine_similarity, macro_f1, mean_std
+from __future__ import annotations
 
-__all__ = [
-    "ClassMatch",
-    "cosine_similarity",
-    "macro_f1",
-    "map_answer_to_class",
-    "mean_std",
-    "nearest_class",
-    "rank_classes",
-]
+from ovhhir_core.lazy import lazy_exports
+
+#: module -> the public names it defines, imported on first use
+_EXPORTS = {
+    "classify": ("ClassMatch", "map_answer_to_class", "nearest_class", "rank_classes"),
+    "metrics": ("cosine_similarity", "macro_f1", "mean_std"),
+}
+
+__all__ = sorted(n for names in _EXPORTS.values() for n in names)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

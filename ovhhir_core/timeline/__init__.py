@@ -12,31 +12,21 @@ measured-facts answerer used when no grounded model is available::
     print(facts_text(timeline))
 """
 
-from ovhhir_core.timeline.config import TimelineConfig
-from ovhhir_core.timeline.core import SCHEMA, Timeline, compute_timeline
-from ovhhir_core.timeline.facts import describe, facts_text
-from ovhhir_core.timeline.facts_answerer import FactsAnswerer
-from ovhhir_core.timeline.io import (
-    TIMELINE_JSON,
-    TIMELINE_PNG,
-    MaskFile,
-    load_timeline,
-    write_timeline,
-)
-from ovhhir_core.timeline.measure import TimelineError
+from __future__ import annotations
 
-__all__ = [
-    "SCHEMA",
-    "TIMELINE_JSON",
-    "TIMELINE_PNG",
-    "FactsAnswerer",
-    "MaskFile",
-    "Timeline",
-    "TimelineConfig",
-    "TimelineError",
-    "compute_timeline",
-    "describe",
-    "facts_text",
-    "load_timeline",
-    "write_timeline",
-]
+from ovhhir_core.lazy import lazy_exports
+
+#: module -> the public names it defines, imported on first use
+_EXPORTS = {
+    "config": ("TimelineConfig",),
+    "core": ("SCHEMA", "Timeline", "compute_timeline"),
+    "facts": ("describe", "facts_text"),
+    "facts_answerer": ("FactsAnswerer",),
+    "io": ("TIMELINE_JSON", "TIMELINE_PNG", "MaskFile", "load_timeline", "write_timeline"),
+    "measure": ("TimelineError",),
+}
+
+__all__ = sorted(n for names in _EXPORTS.values() for n in names)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

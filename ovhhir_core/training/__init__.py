@@ -7,26 +7,24 @@
 Modules: ``config`` (:class:`TrainConfig`, :class:`TrainError`), ``loop`` (:func:`train`, the run
 split into named steps), ``batches`` (deterministic, resumable batch order), ``state`` (checkpoints
 with optimizer/RNG state, gradient sync, loss curve), ``features`` (the frozen-feature cache,
-shared with evaluation), ``cli`` (flags → TrainConfig).
+shared with evaluation). The command's flags → :class:`TrainConfig` live in
+:mod:`ovhhir_core.commands.train`.
 
-The loop (and torch) is imported on the first :func:`train` call, so ``--help`` stays fast.
+Names are imported lazily: the loop (and torch) only when :func:`train` is first used, so
+``--help`` stays fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from ovhhir_core.lazy import lazy_exports
 
-from ovhhir_core.training.config import TrainConfig, TrainError
+#: module -> the public names it defines, imported on first use
+_EXPORTS = {
+    "config": ("TrainConfig", "TrainError"),
+    "loop": ("train",),
+}
 
-if TYPE_CHECKING:
-    from ovhhir_core.training.loop import TrainEvent
-
-__all__ = ["TrainConfig", "TrainError", "train"]
+__all__ = sorted(n for names in _EXPORTS.values() for n in names)
 
 
-def train(cfg: TrainConfig) -> Iterator[TrainEvent]:
-    """Run training as ``cfg`` says: :func:`ovhhir_core.training.loop.train`."""
-    from ovhhir_core.training.loop import train as run_training
-
-    return run_training(cfg)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -8,26 +8,23 @@ pretrained weights are loaded.
 
 Modules: ``config`` (the preset section), ``loading`` (weights, random tiny builds via ``tiny``),
 ``frames`` (sampling and rebuilding the clip), ``marks``, ``prompts``, ``engine`` (the encoded
-video prefix, decoding, scoring) and ``answerer``. Importing this package loads no model and no
-transformers code.
+video prefix, the model step over it, scoring; the decoding loop itself is the shared one of
+:mod:`ovhhir_core.answering.decoding`) and ``answerer`` (the conversations and
+:func:`load_zeroshot_answerer`). Names are imported lazily: importing this package loads no model
+and no transformers code.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from ovhhir_core.lazy import lazy_exports
 
-from .config import ZeroShotConfig
+#: module -> the public names it defines, imported on first use
+_EXPORTS = {
+    "answerer": ("ZeroShotAnswerer", "load_zeroshot_answerer"),
+    "config": ("ZeroShotConfig",),
+}
 
-__all__ = ["ZeroShotConfig", "load_zeroshot_answerer"]
+__all__ = sorted(n for names in _EXPORTS.values() for n in names)
 
 
-def load_zeroshot_answerer(preset: Any, device: Any = "cpu", dtype: Any = None):
-    """The zero-shot answerer of ``preset`` (its ``zeroshot`` section) on ``device``.
-
-    Raises :class:`~ovhhir_core.weights.hub.MissingWeightsError` when the weights cannot be had.
-    """
-    from .answerer import ZeroShotAnswerer
-    from .loading import load_model
-
-    cfg = preset.zeroshot
-    return ZeroShotAnswerer(load_model(cfg, device, dtype), cfg, preset.name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from ovhhir_core.answering.base import Conversation, GenerationConfig, Provenance, TrackedClip
 from ovhhir_core.answering.decoding import stream_text
@@ -153,3 +154,14 @@ class ZeroShotConversation(Conversation):
         question_ids = self._text_ids([{"role": "user", "content": question}])
         answer_ids = [tokenizer(a, add_special_tokens=False)["input_ids"] for a in answers]
         return score_answers(self.prefix, question_ids, answer_ids)
+
+
+def load_zeroshot_answerer(preset: Any, device: Any = "cpu", dtype: Any = None) -> ZeroShotAnswerer:
+    """The zero-shot answerer of ``preset`` (its ``zeroshot`` section) on ``device``.
+
+    Raises :class:`~ovhhir_core.weights.hub.MissingWeightsError` when the weights cannot be had.
+    """
+    from .loading import load_model
+
+    cfg = preset.zeroshot
+    return ZeroShotAnswerer(load_model(cfg, device, dtype), cfg, preset.name)

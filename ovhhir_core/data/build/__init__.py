@@ -9,13 +9,23 @@ The command itself (``ovhhir_core.commands.build``) wires the tracking models an
 package never imports ``ovhhir_core.tracking`` (whose ``track`` command writes HHIRChat samples).
 """
 
-from ovhhir_core.data.build.builder import (
-    BuildEvent,
-    BuildOptions,
-    BuildReport,
-    DatasetBuilder,
-    Tracker,
-    existing_ids,
-)
+from __future__ import annotations
 
-__all__ = ["BuildEvent", "BuildOptions", "BuildReport", "DatasetBuilder", "Tracker", "existing_ids"]
+from ovhhir_core.lazy import lazy_exports
+
+#: module -> the public names it defines, imported on first use
+_EXPORTS = {
+    "builder": (
+        "BuildEvent",
+        "BuildOptions",
+        "BuildReport",
+        "DatasetBuilder",
+        "Tracker",
+        "existing_ids",
+    ),
+}
+
+__all__ = sorted(n for names in _EXPORTS.values() for n in names)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -7,26 +7,26 @@
 ``from ovhhir_core.data.synthetic import make_dataset`` is the public entry point.
 """
 
-from ovhhir_core.data.synthetic.generator import (
-    CLASSES,
-    SOURCE,
-    Pair,
-    SyntheticClip,
-    SyntheticError,
-    iter_specs,
-    make_dataset,
-    render_clip,
-    write_clip,
-)
+from __future__ import annotations
 
-__all__ = [
-    "CLASSES",
-    "SOURCE",
-    "Pair",
-    "SyntheticClip",
-    "SyntheticError",
-    "iter_specs",
-    "make_dataset",
-    "render_clip",
-    "write_clip",
-]
+from ovhhir_core.lazy import lazy_exports
+
+#: module -> the public names it defines, imported on first use
+_EXPORTS = {
+    "generator": (
+        "CLASSES",
+        "SOURCE",
+        "Pair",
+        "SyntheticClip",
+        "SyntheticError",
+        "iter_specs",
+        "make_dataset",
+        "render_clip",
+        "write_clip",
+    ),
+}
+
+__all__ = sorted(n for names in _EXPORTS.values() for n in names)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
