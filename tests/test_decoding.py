@@ -14,6 +14,7 @@ import torch
 
 from ovhhir_core.answering import GenerationConfig
 from ovhhir_core.answering.decoding import (
+    Prefilled,
     beam_search,
     filter_logits,
     generate_tokens,
@@ -165,7 +166,9 @@ def test_wide_beam_search_finds_the_exhaustive_best(seed):
     lm, stop = ToyLM(vocab=4, seed=seed, scale=2.0), 3
     gen = GenerationConfig(num_beams=64, temperature=0, max_new_tokens=3, repetition_penalty=1.0)
     cache, logits = lm.start([1])
-    assert beam_search(lm.step, cache, logits, gen, [stop]) == _exhaustive(lm, [1], stop, 3)
+    assert beam_search(Prefilled(lm.step, cache, logits, [stop]), gen) == _exhaustive(
+        lm, [1], stop, 3
+    )
 
 
 def test_two_beams_find_an_answer_greedy_misses():

@@ -33,7 +33,7 @@ _EXPORTS = {
         "load_zeroshot",
         "track_dir_facts",
     ),
-    "decoding": ("beam_search", "generate_tokens", "sample_tokens", "stream_text"),
+    "decoding": ("Prefilled", "beam_search", "generate_tokens", "sample_tokens", "stream_text"),
 }
 
 __all__ = sorted(n for names in _EXPORTS.values() for n in names)

@@ -25,7 +25,7 @@ is): see :func:`beam_search`. It cannot stream, the answer arrives when the sear
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -89,20 +89,22 @@ def _seen(context_ids: Sequence[int], device: torch.device) -> torch.Tensor:
     return torch.tensor([list(context_ids)], dtype=torch.long, device=device).view(1, -1)
 
 
-@torch.no_grad()  # on a generator: off while it runs, not between yields
-def sample_tokens(
-    step: Step,
-    cache: Any,
-    logits: torch.Tensor,
-    gen: GenerationConfig,
-    stop_ids: Sequence[int],
-    context_ids: Sequence[int] = (),
-) -> Iterator[int]:
-    """New token ids one by one (greedy or sampled); a stop id ends the answer unyielded.
+class Prefilled(NamedTuple):
+    """What the caller hands over once it has run the prompt: the model's ``step``, the ``cache``
+    the prompt filled, the prompt's next-token ``logits`` (1, V), the ``stop_ids`` that end an
+    answer and the prompt's text ids ``context_ids`` (they count for the repetition penalty)."""
 
-    ``logits`` (1, V): the prompt's next-token logits; ``context_ids``: the prompt's text ids
-    (they count for the repetition penalty).
-    """
+    step: Step
+    cache: Any
+    logits: torch.Tensor
+    stop_ids: Sequence[int]
+    context_ids: Sequence[int] = ()
+
+
+@torch.no_grad()  # on a generator: off while it runs, not between yields
+def sample_tokens(start: Prefilled, gen: GenerationConfig) -> Iterator[int]:
+    """New token ids one by one (greedy or sampled); a stop id ends the answer unyielded."""
+    step, cache, logits, stop_ids, context_ids = start
     stops = {int(i) for i in stop_ids}
     rng = make_generator(gen, logits.device)
     seen = _seen(context_ids, logits.device)  # (1, S)
@@ -123,14 +125,7 @@ def hypothesis_score(logprob_sum: float, length: int) -> float:
 
 
 @torch.no_grad()
-def beam_search(
-    step: Step,
-    cache: Any,
-    logits: torch.Tensor,
-    gen: GenerationConfig,
-    stop_ids: Sequence[int],
-    context_ids: Sequence[int] = (),
-) -> list[int]:
+def beam_search(start: Prefilled, gen: GenerationConfig) -> list[int]:
     """The best answer's token ids (stop token excluded) by beam search with ``gen.num_beams``.
 
     At every step each kept beam is extended by every token; an extension by a stop token is a
@@ -139,6 +134,7 @@ def beam_search(
     finished one with the best :func:`hypothesis_score`. ``cache`` must offer
     ``batch_repeat_interleave(n)`` and ``reorder_cache(beam_idx)`` (transformers' caches do).
     """
+    step, cache, logits, stop_ids, context_ids = start
     beams, device = gen.num_beams, logits.device
     stops = {int(i) for i in stop_ids}
     cache.batch_repeat_interleave(beams)
@@ -194,10 +190,11 @@ def generate_tokens(
     """New token ids after a prompt: :func:`sample_tokens`, or :func:`beam_search` when
     ``gen.num_beams > 1`` (then all at once, at the end). Bad settings raise ``UserError``."""
     gen.validate()
+    start = Prefilled(step, cache, logits, stop_ids, context_ids)
     if gen.num_beams > 1:
-        yield from beam_search(step, cache, logits, gen, stop_ids, context_ids)
+        yield from beam_search(start, gen)
     else:
-        yield from sample_tokens(step, cache, logits, gen, stop_ids, context_ids)
+        yield from sample_tokens(start, gen)
 
 
 def stream_text(

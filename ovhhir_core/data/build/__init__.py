@@ -5,8 +5,8 @@
 - ``inputs``: rows from a folder or a CSV, person prompts, mask files;
 - ``describe``: soft labels from the taxonomy's templates or a chat LLM.
 
-The command itself (``ovhhir_core.commands.build``) wires the tracking models and the LLM in, so this
-package never imports ``ovhhir_core.tracking`` (whose ``track`` command writes HHIRChat samples).
+The command itself (``ovhhir_core.commands.build``) wires the tracking models and the LLM in, so
+this package never imports ``ovhhir_core.tracking`` (whose ``track`` command writes HHIRChat samples).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ _EXPORTS = {
         "Tracker",
         "existing_ids",
     ),
+    "describe": ("clean_description", "template_describer"),
+    "inputs": ("InputError", "parse_shard", "read_rows"),
 }
 
 __all__ = sorted(n for names in _EXPORTS.values() for n in names)

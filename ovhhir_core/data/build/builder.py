@@ -327,16 +327,6 @@ def existing_ids(path: Path) -> set[str]:
     return ids
 
 
-__all__ = [
-    "BuildEvent",
-    "BuildOptions",
-    "BuildReport",
-    "DatasetBuilder",
-    "Tracker",
-    "existing_ids",
-]
-
-
 @contextmanager
 def _clip(paths: Mapping[str, Path], labels: Mapping[int, np.ndarray], fill: int):
     """The built sample as a :class:`TrackedClip` with its label maps (in a temporary file)."""
