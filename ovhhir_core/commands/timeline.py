@@ -22,8 +22,8 @@ from ovhhir_core.errors import UserError
 
 DESCRIPTION = (
     "Per-frame measurements of the two tracked people (distance, gap, approach speed, motion, "
-    "occlusion), events (approach, contact, separation, walk_together, pass_by, follow) and, "
-    "with --video and pose weights, keypoints and pose events."
+    "occlusion), the interaction events they make (approach, contact, ...) and, with --video "
+    "and pose weights, keypoints and pose events."
 )
 
 

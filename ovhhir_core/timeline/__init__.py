@@ -2,7 +2,7 @@
 
 Per-frame measurements of the two people and their pair (distance in body heights, gap between
 the masks, approach speed, who closes the distance, same-way or opposite-way motion, occlusion),
-events (approach, contact, separation, walk_together, pass_by, follow, and pose events), the
+events (the kinds from the masks are :data:`.events.MASK_EVENTS`; pose events besides), the
 ``timeline.json`` / ``timeline.png`` outputs, a facts text for answerers' prompts, and the
 measured-facts answerer used when no grounded model is available::
 
@@ -10,6 +10,11 @@ measured-facts answerer used when no grounded model is available::
     timeline = compute_timeline(labels, fps=25.0)
     write_timeline("out/", timeline)        # timeline.json + timeline.png
     print(facts_text(timeline))
+
+A new event kind is its detector and its name in ``MASK_EVENTS`` (``events.py``), its sentence
+(``facts.py``; without one it reads as its name), and its test; the plot gives a kind without a
+colour of its own (``plot.COLOURS``) the pose colour, and its thresholds, if it needs new ones,
+go in :class:`~ovhhir_core.config.timeline.TimelineConfig`.
 """
 
 from __future__ import annotations
