@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hhirchat_utils import make_record, write_records
 
 from ovhhir_core.data.hhirchat import (
     DatasetError,
@@ -20,38 +21,11 @@ from ovhhir_core.streams import DESCRIBE_QUESTION as DEFAULT_QUESTION
 from ovhhir_core.streams import ONE_WORD_QUESTION
 
 
-def _record(i: int = 0, **over):
-    rec = {
-        "id": str(i),
-        "p1": f"v/{i}_p1.mp4",
-        "p2": f"v/{i}_p2.mp4",
-        "bg": f"v/{i}_bg.mp4",
-        "conversations": [
-            {"from": "human", "value": DEFAULT_QUESTION},
-            {"from": "gpt", "value": "A person swings a punch at another person."},
-            {"from": "human", "value": ONE_WORD_QUESTION},
-            {"from": "gpt", "value": "Punching."},
-        ],
-        "label": "Punching",
-        "source": "UT-Interaction",
-    }
-    rec.update(over)
-    return rec
-
-
-def _write(path: Path, records, jsonl: bool = False) -> Path:
-    if jsonl:
-        path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    else:
-        path.write_text(json.dumps(records))
-    return path
-
-
 @pytest.mark.parametrize("suffix", [".json", ".jsonl"])
 def test_round_trip(tmp_path, suffix):
-    src = _write(
+    src = write_records(
         tmp_path / f"in{suffix}",
-        [_record(0), _record(1, bg=None, note="kept")],
+        [make_record(0), make_record(1, bg=None, note="kept")],
         jsonl=suffix == ".jsonl",
     )
     samples = load_dataset(src)
@@ -73,7 +47,7 @@ def test_round_trip(tmp_path, suffix):
 
 
 def test_save_into_other_folder_rewrites_relative_paths(tmp_path):
-    samples = load_dataset(_write(tmp_path / "a.json", [_record(0)]))
+    samples = load_dataset(write_records(tmp_path / "a.json", [make_record(0)]))
     out = save_dataset(samples, tmp_path / "v" / "b.jsonl")
     assert json.loads(out.read_text())["p1"] == "0_p1.mp4"
     assert load_dataset(out)[0].p1 == samples[0].p1
@@ -100,7 +74,7 @@ def test_append_sample_builds_jsonl(tmp_path):
 
 @pytest.mark.parametrize("bad", ["../secret.mp4", "v/../../secret.mp4", "/etc/passwd"])
 def test_path_escape_refused(tmp_path, bad):
-    path = _write(tmp_path / "d.json", [_record(0), _record(1, p2=bad)])
+    path = write_records(tmp_path / "d.json", [make_record(0), make_record(1, p2=bad)])
     with pytest.raises(DatasetError) as info:
         load_dataset(path)
     msg = str(info.value)
@@ -109,7 +83,7 @@ def test_path_escape_refused(tmp_path, bad):
 
 
 def test_absolute_path_inside_root_is_fine(tmp_path):
-    path = _write(tmp_path / "d.json", [_record(0, p1=str(tmp_path / "v" / "a.mp4"))])
+    path = write_records(tmp_path / "d.json", [make_record(0, p1=str(tmp_path / "v" / "a.mp4"))])
     assert load_dataset(path)[0].p1 == (tmp_path / "v" / "a.mp4").resolve()
 
 
@@ -119,7 +93,7 @@ def test_symlink_escape_refused(tmp_path):
     root = tmp_path / "root"
     root.mkdir()
     (root / "link").symlink_to(outside)
-    path = _write(root / "d.json", [_record(0, p1="link/a.mp4")])
+    path = write_records(root / "d.json", [make_record(0, p1="link/a.mp4")])
     with pytest.raises(DatasetError, match="escapes"):
         load_dataset(path)
 
@@ -127,32 +101,34 @@ def test_symlink_escape_refused(tmp_path):
 @pytest.mark.parametrize(
     "record, field, needle",
     [
-        ({k: v for k, v in _record(3).items() if k != "id"}, "id", "missing"),
-        (_record(3, id=[1]), "id", "string or integer"),
-        (_record(3, p1=5), "p1", "string path"),
-        ({k: v for k, v in _record(3).items() if k != "p2"}, "p2", "missing"),
-        (_record(3, conversations=[]), "conversations", "empty"),
-        (_record(3, conversations="hi"), "conversations", "list"),
+        ({k: v for k, v in make_record(3).items() if k != "id"}, "id", "missing"),
+        (make_record(3, id=[1]), "id", "string or integer"),
+        (make_record(3, p1=5), "p1", "string path"),
+        ({k: v for k, v in make_record(3).items() if k != "p2"}, "p2", "missing"),
+        (make_record(3, conversations=[]), "conversations", "empty"),
+        (make_record(3, conversations="hi"), "conversations", "list"),
         (
-            _record(3, conversations=[{"from": "robot", "value": "x"}]),
+            make_record(3, conversations=[{"from": "robot", "value": "x"}]),
             "conversations[0].from",
             "unknown role",
         ),
         (
-            _record(3, conversations=[{"from": "gpt", "value": 3}]),
+            make_record(3, conversations=[{"from": "gpt", "value": 3}]),
             "conversations[0].value",
             "string",
         ),
         (
-            _record(3, conversations=[{"from": "human", "value": "hi"}]),
+            make_record(3, conversations=[{"from": "human", "value": "hi"}]),
             "conversations",
             "no gpt turn",
         ),
-        (_record(3, label=7), "label", "string"),
+        (make_record(3, label=7), "label", "string"),
     ],
 )
 def test_errors_name_file_index_field(tmp_path, record, field, needle):
-    path = _write(tmp_path / "d.json", [_record(0), _record(1), _record(2), record])
+    path = write_records(
+        tmp_path / "d.json", [make_record(0), make_record(1), make_record(2), record]
+    )
     with pytest.raises(DatasetError) as info:
         load_dataset(path)
     err = info.value
@@ -162,7 +138,7 @@ def test_errors_name_file_index_field(tmp_path, record, field, needle):
 
 
 def test_duplicate_ids(tmp_path):
-    path = _write(tmp_path / "d.json", [_record(0), _record(1), _record(0)])
+    path = write_records(tmp_path / "d.json", [make_record(0), make_record(1), make_record(0)])
     with pytest.raises(DatasetError, match="duplicate id") as info:
         load_dataset(path)
     assert info.value.index == 2 and info.value.field == "id" and "sample 0" in str(info.value)
@@ -170,14 +146,16 @@ def test_duplicate_ids(tmp_path):
 
 def test_jsonl_bad_line_has_line_number(tmp_path):
     path = tmp_path / "d.jsonl"
-    path.write_text(json.dumps(_record(0)) + "\n\n" + '{"id": "1", "p1": \n')
+    path.write_text(json.dumps(make_record(0)) + "\n\n" + '{"id": "1", "p1": \n')
     with pytest.raises(DatasetError) as info:
         load_dataset(path)
     assert info.value.line == 3 and "line 3" in str(info.value)
 
 
 def test_jsonl_field_error_has_line_and_index(tmp_path):
-    path = _write(tmp_path / "d.jsonl", [_record(0), _record(1, p1=None)], jsonl=True)
+    path = write_records(
+        tmp_path / "d.jsonl", [make_record(0), make_record(1, p1=None)], jsonl=True
+    )
     with pytest.raises(DatasetError) as info:
         load_dataset(path)
     assert info.value.line == 2 and info.value.index == 1 and info.value.field == "p1"
@@ -199,7 +177,7 @@ def test_bad_json_and_wrong_top_level(tmp_path):
 
 
 def test_check_files(tmp_path):
-    path = _write(tmp_path / "d.json", [_record(0, bg=None)])
+    path = write_records(tmp_path / "d.json", [make_record(0, bg=None)])
     assert load_dataset(path)  # not checked by default
     with pytest.raises(DatasetError, match="does not exist") as info:
         load_dataset(path, check_files=True)
@@ -211,14 +189,14 @@ def test_check_files(tmp_path):
 
 
 def test_human_turn_without_placeholders_is_fine(tmp_path):
-    rec = _record(
+    rec = make_record(
         0,
         conversations=[
             {"from": "human", "value": "What happens?"},
             {"from": "gpt", "value": "A hug."},
         ],
     )
-    s = load_dataset(_write(tmp_path / "d.json", [rec]))[0]
+    s = load_dataset(write_records(tmp_path / "d.json", [rec]))[0]
     assert s.answer == "A hug." and s.one_word is None
 
 
@@ -241,7 +219,7 @@ def test_videochat_format_read_as_single_stream(tmp_path):
             "conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}],
         },
     ]
-    samples = load_dataset(_write(tmp_path / "vc.json", recs))
+    samples = load_dataset(write_records(tmp_path / "vc.json", recs))
     a = (tmp_path / "clips/a.mp4").resolve()
     assert samples[0].p1 == samples[0].p2 == samples[0].bg == a
     assert samples[0].extra["single_stream"] is True
@@ -260,10 +238,12 @@ def test_videochat_format_read_as_single_stream(tmp_path):
     ]
     with pytest.raises(DatasetError, match="escapes"):
         load_dataset(
-            _write(tmp_path / "e.json", [{"video": "../x.mp4", "QA": [{"q": "a", "a": "b"}]}])
+            write_records(
+                tmp_path / "e.json", [{"video": "../x.mp4", "QA": [{"q": "a", "a": "b"}]}]
+            )
         )
     with pytest.raises(DatasetError) as info:
-        load_dataset(_write(tmp_path / "f.json", [{"video": "x.mp4", "QA": [{"q": "a"}]}]))
+        load_dataset(write_records(tmp_path / "f.json", [{"video": "x.mp4", "QA": [{"q": "a"}]}]))
     assert info.value.field == "QA[0].a"
 
 
@@ -275,7 +255,7 @@ def test_make_conversations_one_word_punctuation():
 
 
 def test_fill_is_recorded_validated_and_round_trips(tmp_path):
-    rec = _record(0)
+    rec = make_record(0)
     (tmp_path / "a.json").write_text(json.dumps([rec]))
     assert load_dataset(tmp_path / "a.json")[0].fill == (0, 0, 0)  # absent: black
     for fill, want in ((255, (255, 255, 255)), ([0, 128, 255], (0, 128, 255))):
@@ -291,84 +271,3 @@ def test_fill_is_recorded_validated_and_round_trips(tmp_path):
             load_dataset(tmp_path / "d.json")
     with pytest.raises(DatasetError, match="fill"):
         Sample("x", Path("a"), Path("b"), None, [], fill=300)
-
-
-@pytest.mark.parametrize(
-    ("turns", "field", "message"),
-    [
-        ([("gpt", "Punching."), ("human", "What?")], "conversations[0].from", "start"),
-        ([("human", "a"), ("human", "b"), ("gpt", "c")], "conversations[1].from", "alternates"),
-        ([("human", "a"), ("gpt", "b"), ("gpt", "c")], "conversations[2].from", "alternates"),
-        ([("human", "What do <p1> and <p3> do?"), ("gpt", "x")], "conversations[0].value", "<p3>"),
-        ([("human", "<video> then <p1>"), ("gpt", "x")], "conversations[0].value", "<video>"),
-    ],
-)
-def test_conversations_alternate_from_a_human_turn_with_known_placeholders(
-    tmp_path, turns, field, message
-):
-    rec = _record(0, conversations=[{"from": r, "value": t} for r, t in turns])
-    with pytest.raises(DatasetError) as info:
-        load_dataset(_write(tmp_path / "d.json", [rec]))
-    assert info.value.field == field and message in str(info.value)
-    if "placeholder" in str(info.value):
-        assert "<p1> <p2> <bg>" in str(info.value)  # names the known ones
-
-
-def test_placeholders_in_answers_and_plain_angle_brackets_are_fine(tmp_path):
-    turns = [("human", "Is 2 < 3 and 4 > 1 for <p1>?"), ("gpt", "Yes, <p1> waves.")]
-    rec = _record(0, conversations=[{"from": r, "value": t} for r, t in turns])
-    assert load_dataset(_write(tmp_path / "d.json", [rec]))[0].answer == "Yes, <p1> waves."
-
-
-def test_videochat_import_is_checked_too(tmp_path):
-    (tmp_path / "v.mp4").write_bytes(b"")
-    qa = [{"q": "What happens?", "a": "A hug."}, {"q": "And <p3>?", "a": "Nothing."}]
-    with pytest.raises(DatasetError) as info:
-        load_dataset(_write(tmp_path / "d.json", [{"video": "v.mp4", "QA": qa}]))
-    assert info.value.field == "QA[1].q" and "<p1> <p2> <bg>" in str(info.value)
-    llama = {"video": "v.mp4", "conversations": [{"from": "gpt", "value": "Hi."}]}
-    with pytest.raises(DatasetError) as info:
-        load_dataset(_write(tmp_path / "e.json", [llama]))
-    assert info.value.field == "conversations[0].from"
-
-
-@pytest.mark.parametrize("field", ["label", "source", "note", "conversations[1].value"])
-def test_text_over_the_cap_is_refused_naming_the_field(tmp_path, field):
-    from ovhhir_core.data.validation import MAX_TEXT_CHARS
-
-    big = "x" * (MAX_TEXT_CHARS + 1)
-    rec = _record(0)
-    if field.startswith("conversations"):
-        rec["conversations"][1]["value"] = big
-    else:
-        rec[field] = big
-    with pytest.raises(DatasetError) as info:
-        load_dataset(_write(tmp_path / "d.jsonl", [rec], jsonl=True))
-    assert info.value.field == field and f"{MAX_TEXT_CHARS:,}" in str(info.value)
-    rec = _record(0, label="y" * MAX_TEXT_CHARS)  # at the cap: accepted
-    assert load_dataset(_write(tmp_path / "e.json", [rec]))[0].label == "y" * MAX_TEXT_CHARS
-
-
-@pytest.mark.parametrize("content", ["[]", "", "\n\n"])
-def test_an_empty_dataset_is_an_error_naming_the_file(tmp_path, content):
-    from ovhhir_core.data.hhirchat import require_samples
-
-    path = tmp_path / ("empty.json" if content == "[]" else "empty.jsonl")
-    path.write_text(content)
-    with pytest.raises(DatasetError, match="empty.json.*no samples"):
-        load_dataset(path)
-    assert load_dataset(path, allow_empty=True) == []
-    with pytest.raises(DatasetError, match="x.json: holds no samples to train on"):
-        require_samples([], "x.json", "to train on")
-    assert require_samples([1], "x.json") == [1]
-
-
-@pytest.mark.parametrize("command", ["train", "evaluate"])
-def test_train_and_evaluate_refuse_an_empty_dataset(tmp_path, capsys, command):
-    from ovhhir_core.commands.cli import main
-
-    (tmp_path / "empty.json").write_text("[]")
-    args = [command, "--data", str(tmp_path / "empty.json"), "--out", str(tmp_path / "o")]
-    assert main(args) == 1
-    err = capsys.readouterr().err
-    assert "empty.json" in err and "no samples" in err and "Traceback" not in err
