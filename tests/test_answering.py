@@ -94,3 +94,17 @@ def test_the_facts_answerer_refuses_an_empty_question_at_once():
         conv.ask("  ")
     assert conv.history == []
     assert "Person 1 approaches" in list(conv.ask("What happens?"))[-1]
+
+
+def test_the_provenance_caption_names_answerer_model_frames_preset_and_warns():
+    grounded = Provenance(
+        "zeroshot", "HuggingFaceTB/SmolVLM2-500M-Video-Instruct", "small", True, 16
+    )
+    assert grounded.caption() == (
+        "zero-shot · HuggingFaceTB/SmolVLM2-500M-Video-Instruct · 16 frames · preset small"
+    )
+    untrained = Provenance("ovhhir", "tiny (random weights)", "tiny", False, facts_in_prompt=True)
+    assert untrained.caption() == (
+        "OV-HHIR · tiny (random weights) · preset tiny · timeline facts in prompt · NOT GROUNDED"
+    )
+    assert PROVENANCE.caption().startswith("toy · echo (no model)")  # unknown names stay as given
