@@ -3,11 +3,13 @@
 "Describe" returns a description built only from the clip's timeline (a template over the
 measurements, see :func:`~ovhhir_core.timeline.facts.describe`); any other question gets a plain
 statement that only measurements can be reported, followed by them. Provenance: answerer
-``"facts"``, model ``"timeline measurements"``, grounded (every sentence is a measurement).
+``"facts"``, model ``"timeline measurements"``, grounded (every sentence is a measurement) unless
+the masks came from random segmenter weights: then not grounded, and the answers say so first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -16,7 +18,7 @@ from ovhhir_core.answerer import GenerationConfig, Provenance, TrackedClip
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import ONE_WORD_QUESTION
 from ovhhir_core.timeline.core import Timeline
-from ovhhir_core.timeline.facts import describe, facts_text
+from ovhhir_core.timeline.facts import describe, facts_text, random_masks_note
 
 log = logging.getLogger(__name__)
 
@@ -130,4 +132,9 @@ class FactsAnswerer:
         """``use_facts`` is ignored: measurements are all this answerer has."""
         timeline = clip_timeline(clip)
         facts = clip.facts or (facts_text(timeline) if timeline is not None else None)
-        return FactsConversation(self.provenance(), timeline, facts)
+        provenance = self.provenance()
+        note = random_masks_note(timeline) if timeline is not None else None
+        if note:  # measurements of random masks say nothing about the video
+            warning = " ".join(w for w in (note, provenance.warning) if w)
+            provenance = dataclasses.replace(provenance, grounded=False, warning=warning)
+        return FactsConversation(provenance, timeline, facts)
