@@ -23,8 +23,8 @@ from ovhhir_core.timeline.pipeline import segmenter_provenance, track_timeline
 from ovhhir_core.timeline.plot import _title
 
 RANDOM_MASKS = "The masks were made by a segmenter with RANDOM weights"
-RANDOM_SEG = {"model": "sam edgetam (RANDOM weights)", "trained": False, "preset": "cpu"}
-TRAINED_SEG = {"model": "sam edgetam (yonigozlan/EdgeTAM-hf)", "trained": True, "preset": "cpu"}
+RANDOM_SEG = {"model": "sam: edgetam, untrained", "trained": False, "preset": "cpu"}
+TRAINED_SEG = {"model": "sam: edgetam, yonigozlan/EdgeTAM-hf", "trained": True, "preset": "cpu"}
 RANDOM_POSE = {"model": "ViTPose (random)", "trained": False, "keypoints": []}
 LIMB_TOUCH = {
     "kind": "limb_touch",
@@ -60,7 +60,7 @@ def _with(timeline, segmenter=None, pose=None, extra_events=()):
 def test_facts_and_description_say_the_masks_are_random(measured):
     random = _with(measured, RANDOM_SEG)
     text = facts_text(random)
-    assert text.startswith(f"WARNING: {RANDOM_MASKS} (sam edgetam (RANDOM weights), preset cpu)")
+    assert text.startswith(f"WARNING: {RANDOM_MASKS} (sam: edgetam, untrained; preset cpu)")
     assert "noise, not facts about the video" in text
     said = describe(random)
     assert said.startswith(RANDOM_MASKS) and "they touch" in said
@@ -88,7 +88,7 @@ def test_the_facts_answer_from_random_masks_says_so_and_is_not_grounded(measured
 
 def test_plot_title_and_event_rows_name_random_weights(measured):
     random = _with(measured, RANDOM_SEG, RANDOM_POSE, [LIMB_TOUCH])
-    assert _title(random).startswith("masks from RANDOM segmenter weights (sam edgetam")
+    assert _title(random).startswith("masks from RANDOM segmenter weights (sam: edgetam")
     rows = event_rows(random)
     assert rows[0][2].startswith(f"WARNING: {RANDOM_MASKS}")
     assert len(rows) == len(random.events) + 1
@@ -113,10 +113,10 @@ def test_timeline_json_records_what_made_the_masks(clip, tmp_path):
     paths = track_timeline(labels, video, tmp_path / "a", tiny, pose=False)
     seg = load_timeline(paths["timeline_json"]).metadata["segmenter"]
     assert seg["trained"] is False and seg["preset"] == "tiny"
-    assert seg["model"] == "sam sam (RANDOM weights), tracker sam2 (RANDOM weights)"
+    assert seg["model"] == "sam: sam, untrained; tracker: sam2, untrained"
     cpu = load_preset("cpu", {"sam": tmp_path, "tracker": tmp_path}, use_env=False)
     assert segmenter_provenance(cpu) == {
-        "model": f"sam edgetam ({tmp_path}), tracker edgetam ({tmp_path})",
+        "model": f"sam: edgetam, {tmp_path}; tracker: edgetam, {tmp_path}",
         "trained": True,
         "preset": "cpu",
     }

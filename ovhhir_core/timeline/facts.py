@@ -70,7 +70,7 @@ def random_masks_note(timeline: Timeline) -> str | None:
     if seg.get("trained", True):
         return None
     return (
-        f"The masks were made by a segmenter with RANDOM weights ({seg.get('model', 'unknown')}, "
+        f"The masks were made by a segmenter with RANDOM weights ({seg.get('model', 'unknown')}; "
         f"preset {seg.get('preset', '?')}), so these measurements are noise, not facts about "
         "the video."
     )

@@ -56,11 +56,11 @@ def segmenter_provenance(preset: Any) -> dict[str, Any] | None:
         if cfg.local_path:
             ident = str(cfg.local_path)
         elif cfg.weights is None:
-            ident, trained = "RANDOM weights", False
+            ident, trained = "untrained", False
         else:
             ident = (spec.repo_id or spec.filename or cfg.weights) if spec else cfg.weights
-        parts.append(f"{name} {cfg.kind} ({ident})")
-    return {"model": ", ".join(parts), "trained": trained, "preset": preset.name}
+        parts.append(f"{name}: {cfg.kind}, {ident}")
+    return {"model": "; ".join(parts), "trained": trained, "preset": preset.name}
 
 
 def video_timeline(
