@@ -139,3 +139,22 @@ def test_the_fallback_warning_is_one_sentence_with_the_fix(monkeypatch):
         "OVHHIR_ZEROSHOT_PATH) or a trained OV-HHIR checkpoint (--checkpoint DIR)."
     )
     assert "(None)" not in warning and "\n" not in warning and warning.count(".") == 1
+
+
+def test_masks_of_a_track_folder_keep_their_provenance(clip, tmp_path, capsys):
+    import json
+
+    from ovhhir_core.cli import main
+    from ovhhir_core.masking import export_masks_npz
+
+    video, _ = write_clip(clip, tmp_path / "src")
+    write_streams(video, dict(enumerate(clip.labels)), tmp_path)
+    export_masks_npz(dict(enumerate(clip.labels)), tmp_path / "masks.npz")
+    (tmp_path / "track.json").write_text(json.dumps({"fill": [0, 0, 0], "segmenter": RANDOM_SEG}))
+    conv = FactsAnswerer("cpu").open(TrackedClip.from_track_dir(tmp_path))  # no timeline.json
+    assert list(conv.ask(DESCRIBE_QUESTION))[-1].startswith(RANDOM_MASKS)
+    argv = ["timeline", "--masks", str(tmp_path / "masks.npz"), "--fps", "6", "--out"]
+    assert main([*argv, str(tmp_path / "again")]) == 0
+    assert f"WARNING: {RANDOM_MASKS}" in capsys.readouterr().out
+    again = load_timeline(tmp_path / "again" / "timeline.json")
+    assert again.metadata["segmenter"] == RANDOM_SEG

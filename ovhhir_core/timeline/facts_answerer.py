@@ -32,7 +32,7 @@ NO_MODEL = (
 def clip_timeline(clip: TrackedClip) -> Timeline | None:
     """The clip's timeline: the ``timeline.json`` beside its files when there is one, else
     computed from its masks (fps from the person-1 stream), else None."""
-    from ovhhir_core.timeline.io import TIMELINE_JSON, MaskFile, load_timeline
+    from ovhhir_core.timeline.io import TIMELINE_JSON, MaskFile, load_timeline, segmenter_beside
 
     beside = [*clip.extra.values(), *([clip.masks] if clip.masks else [])]
     for path in (Path(p).with_name(TIMELINE_JSON) for p in beside):
@@ -44,7 +44,11 @@ def clip_timeline(clip: TrackedClip) -> Timeline | None:
     from ovhhir_core.video import probe
 
     info = probe(clip.streams["person_1"])
-    return compute_timeline(MaskFile(clip.masks), info.fps, video_size=(info.width, info.height))
+    timeline = compute_timeline(
+        MaskFile(clip.masks), info.fps, video_size=(info.width, info.height)
+    )
+    timeline.metadata["segmenter"] = segmenter_beside(clip.masks)  # what made the masks
+    return timeline
 
 
 def is_describe(question: str) -> bool:
