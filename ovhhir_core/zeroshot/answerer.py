@@ -16,7 +16,7 @@ from ovhhir_core.answerer import GenerationConfig, Provenance, TrackedClip
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import BACKGROUND, PERSONS
 
-from .config import MULTI_VIDEO_FAMILIES, ZeroShotConfig, check_frames
+from .config import ZeroShotConfig, check_frames
 from .engine import VideoPrefix, score_answers, stream_tokens
 from .frames import SampledClip, sample_clip
 from .loading import LoadedModel
@@ -25,11 +25,20 @@ from .prompts import facts_block, first_message_text, rewrite
 
 log = logging.getLogger(__name__)
 
-#: The end-of-turn token of each family's chat template.
-END_OF_TURN = {"smolvlm": "<end_of_utterance>", "qwen3_vl": "<|im_end|>"}
 UNGROUNDED = (
     "random weights (no pretrained video-LLM loaded): these answers are noise, not about the video"
 )
+
+
+def stop_ids(loaded: LoadedModel) -> list[int]:
+    """The token ids that end an answer: the family's end tokens (present in the tokenizer),
+    the tokenizer's eos and the model's ``generation_config`` eos ids when it has any."""
+    tokenizer = loaded.processor.tokenizer
+    vocab = tokenizer.get_vocab()
+    stops = {tokenizer.eos_token_id, *(vocab.get(t) for t in loaded.spec.end_tokens)}
+    eos = getattr(getattr(loaded.model, "generation_config", None), "eos_token_id", None)
+    stops.update(eos if isinstance(eos, list) else [eos])
+    return sorted(s for s in stops if s is not None and s != tokenizer.unk_token_id)
 
 
 class ZeroShotAnswerer:
@@ -41,14 +50,7 @@ class ZeroShotAnswerer:
         self.loaded = loaded
         self.cfg = cfg
         self.preset_name = preset_name
-        tokenizer = loaded.processor.tokenizer
-        stops = {
-            tokenizer.eos_token_id,
-            tokenizer.convert_tokens_to_ids(END_OF_TURN[loaded.family]),
-        }
-        eos = getattr(loaded.model.generation_config, "eos_token_id", None)
-        stops.update(eos if isinstance(eos, list) else [eos])
-        self.stop_ids = sorted(s for s in stops if s is not None and s != tokenizer.unk_token_id)
+        self.stop_ids = stop_ids(loaded)
 
     def provenance(self, frames: int | None = None, facts: bool = False) -> Provenance:
         return Provenance(
@@ -72,11 +74,11 @@ class ZeroShotAnswerer:
         encode the video(s); ``three_streams`` (default: the preset's) adds the three stream
         videos for models that take several videos (Qwen3-VL)."""
         frames = check_frames(frames or self.cfg.frames)
-        multi = self.loaded.family in MULTI_VIDEO_FAMILIES
+        multi = self.loaded.spec.multi_video
         if three_streams and not multi:
             raise UserError(
-                f"{self.loaded.model_id} takes one video per prompt; passing the three streams "
-                "needs a Qwen3-VL model (preset paper)"
+                f"{self.loaded.model_id} ({self.loaded.spec.label}) takes one video per prompt; "
+                "passing the three streams needs a Qwen3-VL model (preset paper)"
             )
         if three_streams is None:
             three_streams = self.cfg.three_streams and multi
@@ -108,7 +110,11 @@ class ZeroShotConversation:
         self.provenance = answerer.provenance(len(sampled.indices), facts is not None)
         prefix_text = self._render([{"role": "user", "content": "?"}]).split("\x00")[0]
         self.prefix = VideoPrefix(
-            answerer.loaded, prefix_text, videos, [sampled.metadata()] * len(videos)
+            answerer.loaded,
+            prefix_text,
+            videos,
+            [sampled.metadata()] * len(videos),
+            answerer.cfg.frame_size,
         )
 
     @property
@@ -118,17 +124,22 @@ class ZeroShotConversation:
     def _render(self, turns: list[dict[str, str]]) -> str:
         """The chat template over ``turns``; a NUL marks the end of the video placeholders."""
         processor = self.answerer.loaded.processor
+        spec = self.answerer.loaded.spec
         messages = []
         for i, turn in enumerate(turns):
             if i == 0:
                 text = first_message_text(turn["content"], self.three_streams, self._facts)
-                content = [{"type": "video"}] * self.n_videos + [{"type": "text", "text": text}]
+                content = [dict(spec.video_item) for _ in range(self.n_videos)]
+                content.append({"type": "text", "text": text})
             else:
                 text = rewrite(turn["content"]) if turn["role"] == "user" else turn["content"]
                 content = [{"type": "text", "text": text}]
             messages.append({"role": turn["role"], "content": content})
         rendered = processor.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True
+            messages,
+            chat_template=spec.template(processor),
+            tokenize=False,
+            add_generation_prompt=True,
         )
         cut = rendered.rfind(processor.video_token)
         if cut < 0:
