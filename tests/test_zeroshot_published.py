@@ -117,7 +117,7 @@ def test_smolvlm2_published_folder_describe_turns_regenerate_score(smol, clip):
     assert [m["role"] for m in conv.history] == ["user", "assistant"] * 2
     assert conv.history[1]["content"] == (first[-1] if first else "")
     rendered = conv._render(conv.history).replace("\x00", "")
-    assert rendered.count("<end_of_utterance>\n") == 3 and rendered.endswith("Assistant:")
+    assert rendered.count("<end_of_utterance>\n") == 4 and rendered.endswith("Assistant:")
     scores = conv.score(ONE_WORD_QUESTION, ["Hugging.", "Waving.", "Punching."])
     assert len(scores) == 3 and all(np.isfinite(scores)) and all(s < 0 for s in scores)
 

@@ -101,7 +101,7 @@ def _smolvlm_tiny(tokenizer: Any, sizes: dict[str, Any]) -> tuple[Any, Any]:
     top = {k: v for k, v in sizes.items() if k not in ("vision", "text", "image_size")}
     config = SmolVLMConfig(
         vision_config=SmolVLMVisionConfig(**vision).to_dict(),
-        text_config=LlamaConfig(vocab_size=len(tokenizer), **sizes["text"]).to_dict(),
+        text_config=LlamaConfig(**{"vocab_size": len(tokenizer), **sizes["text"]}).to_dict(),
         image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
         pad_token_id=tokenizer.pad_token_id,
         **top,
