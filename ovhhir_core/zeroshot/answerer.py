@@ -30,17 +30,6 @@ UNGROUNDED = (
 )
 
 
-def stop_ids(loaded: LoadedModel) -> list[int]:
-    """The token ids that end an answer: the family's end tokens (present in the tokenizer),
-    the tokenizer's eos and the model's ``generation_config`` eos ids when it has any."""
-    tokenizer = loaded.processor.tokenizer
-    vocab = tokenizer.get_vocab()
-    stops = {tokenizer.eos_token_id, *(vocab.get(t) for t in loaded.spec.end_tokens)}
-    eos = getattr(getattr(loaded.model, "generation_config", None), "eos_token_id", None)
-    stops.update(eos if isinstance(eos, list) else [eos])
-    return sorted(s for s in stops if s is not None and s != tokenizer.unk_token_id)
-
-
 class ZeroShotAnswerer:
     """A shared zero-shot video-LLM (see the module docstring)."""
 
@@ -50,7 +39,7 @@ class ZeroShotAnswerer:
         self.loaded = loaded
         self.cfg = cfg
         self.preset_name = preset_name
-        self.stop_ids = stop_ids(loaded)
+        self.stop_ids = loaded.stop_ids()
 
     def provenance(self, frames: int | None = None, facts: bool = False) -> Provenance:
         return Provenance(

@@ -49,6 +49,16 @@ class LoadedModel:
         """The family's table entry (:mod:`.families`)."""
         return family_of(self.family)
 
+    def stop_ids(self) -> list[int]:
+        """The token ids that end an answer: the family's end tokens (those in the tokenizer),
+        the tokenizer's eos and the model's ``generation_config`` eos ids when it has any."""
+        tokenizer = self.processor.tokenizer
+        vocab = tokenizer.get_vocab()
+        stops = {tokenizer.eos_token_id, *(vocab.get(t) for t in self.spec.end_tokens)}
+        eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        stops.update(eos if isinstance(eos, list) else [eos])
+        return sorted(s for s in stops if s is not None and s != tokenizer.unk_token_id)
+
     def vision_tower(self):
         """The module that encodes frames (what a reused prompt cache saves)."""
         return self.spec.vision_tower(self.model)
