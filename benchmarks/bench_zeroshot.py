@@ -96,6 +96,8 @@ if "folder" in arch:  # a published stand-in, through the project's real loading
     from ovhhir_core.zeroshot import load_zeroshot_answerer
     preset = load_preset("small", local_paths={"zeroshot": arch["folder"]}, use_env=False)
     preset.zeroshot.frames = frames
+    if arch.get("frame_size"):
+        preset.zeroshot.frame_size = arch["frame_size"]
     answerer = load_zeroshot_answerer(preset, device, dtype)
     loaded = answerer.loaded
 else:
@@ -202,6 +204,7 @@ def main() -> None:
     p.add_argument("--standin-cache", type=Path, default=Path(tempfile.gettempdir()) / "standins")
     p.add_argument("--code", type=Path, action="append", help="checkout(s) to measure")
     p.add_argument("--frames", type=int, nargs="+", default=[8, 16])
+    p.add_argument("--frame-size", type=int, help="zeroshot.frame_size (with --published)")
     p.add_argument("--new-tokens", type=int, default=16)
     p.add_argument("--device", default="cpu")
     p.add_argument("--dtype", default="auto")
@@ -209,7 +212,9 @@ def main() -> None:
     args = p.parse_args()
     if args.published:
         arch = {"folder": str(_standin(args.published.resolve(), args.standin_cache))}
+        arch["frame_size"] = args.frame_size
         what = f"stand-in of {args.published.name} (published files, RANDOM weights)"
+        what += f", frame_size {args.frame_size or 'default'}"
     else:
         arch, what = ARCHS[args.arch], f"arch {args.arch} (random weights)"
     codes = [c.resolve() for c in args.code or [ROOT]]
