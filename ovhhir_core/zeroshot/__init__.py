@@ -6,10 +6,12 @@ labelled in two named colours, sampled uniformly and passed as a video with its 
 answerer boundary (:mod:`ovhhir_core.answering`) with name ``"zeroshot"``; grounded only when real
 pretrained weights are loaded.
 
-Modules: ``config`` (the preset section), ``loading`` (weights, random tiny builds via ``tiny``),
-``frames`` (sampling and rebuilding the clip), ``marks``, ``prompts``, ``engine`` (the encoded
-video prefix, the model step over it, scoring; the decoding loop itself is the shared one of
-:mod:`ovhhir_core.answering.decoding`) and ``answerer`` (the conversations and
+Modules: ``config`` (the preset section), ``families`` (one table entry per model family: chat
+template, end tokens, frame geometry, vision tower, tiny build), ``templates``, ``loading``
+(weights, random tiny builds via ``tiny``; ``standin`` builds random-weight models from published
+files), ``frames`` (sampling, rebuilding the clip, letterboxing), ``marks``, ``prompts``,
+``engine`` (the encoded video prefix, the model step over it, scoring; the decoding loop itself is
+the shared one of :mod:`ovhhir_core.answering.decoding`) and ``answerer`` (the conversations and
 :func:`load_zeroshot_answerer`). Names are imported lazily: importing this package loads no model
 and no transformers code.
 """
