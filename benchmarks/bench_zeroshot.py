@@ -94,7 +94,7 @@ dtype = resolve_dtype(dtype_name, device)
 if "folder" in arch:  # a published stand-in, through the project's real loading path
     from ovhhir_core.config import load_preset
     from ovhhir_core.zeroshot import load_zeroshot_answerer
-    preset = load_preset("small", local_paths={"zeroshot": arch["folder"]}, use_env=False)
+    preset = load_preset("small", local_paths={"zeroshot": arch["folder"]})
     preset.zeroshot.frames = frames
     if arch.get("frame_size"):
         preset.zeroshot.frame_size = arch["frame_size"]

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ovhhir_core.answerer import TrackedClip
+from ovhhir_core.answering import TrackedClip
 from ovhhir_core.config import load_preset
 from ovhhir_core.config.zeroshot import FAMILIES
 from ovhhir_core.errors import UserError
@@ -20,7 +20,7 @@ META = {"fps": 2.0, "total_num_frames": 2, "duration": 1.0, "frames_indices": [0
 
 
 def _answerer(family: str, frame_size=None, **text):
-    preset = load_preset("tiny", use_env=False)
+    preset = load_preset("tiny")
     preset.zeroshot.arch = {"family": family, "text": text}
     preset.zeroshot.frame_size = frame_size
     return load_zeroshot_answerer(preset)

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from hub_utils import lay_out_hf_cache, use_hub_cache
 
-from ovhhir_core.answerer import GenerationConfig, TrackedClip
+from ovhhir_core.answering import GenerationConfig, TrackedClip
 from ovhhir_core.config import load_preset
 from ovhhir_core.streams import DESCRIBE_QUESTION, ONE_WORD_QUESTION
 from ovhhir_core.zeroshot import load_zeroshot_answerer
@@ -55,7 +55,7 @@ def smol_folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def smol(smol_folder):
-    preset = load_preset("small", local_paths={"zeroshot": str(smol_folder)}, use_env=False)
+    preset = load_preset("small", local_paths={"zeroshot": str(smol_folder)})
     return load_zeroshot_answerer(preset)
 
 
@@ -124,7 +124,7 @@ def test_smolvlm2_published_folder_describe_turns_regenerate_score(smol, clip):
 
 def test_smolvlm2_from_the_hf_cache_offline(smol, smol_folder, clip, monkeypatch, tmp_path):
     _offline_hub(monkeypatch, tmp_path, SMOL_ID, smol_folder)
-    answerer = load_zeroshot_answerer(load_preset("small", use_env=False))
+    answerer = load_zeroshot_answerer(load_preset("small"))
     assert answerer.loaded.model_id == SMOL_ID
     a = answerer.open(clip, frames=1).score(ONE_WORD_QUESTION, ["Hugging."])
     b = smol.open(clip, frames=1).score(ONE_WORD_QUESTION, ["Hugging."])
@@ -187,7 +187,7 @@ def test_qwen3_vl_reduced_depth_from_the_hf_cache(
 ):
     assert not (qwen_folder / "generation_config.json").exists()
     _offline_hub(monkeypatch, tmp_path, QWEN_ID, qwen_folder)
-    preset = load_preset("paper", use_env=False)
+    preset = load_preset("paper")
     preset.zeroshot.weights = "qwen3-vl-4b-instruct"
     answerer = load_zeroshot_answerer(preset)
     config = answerer.loaded.model.config
