@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ovhhir_core.commands.evaluate import cached_visual
+from ovhhir_core.commands import train as T  # noqa: E402
+from ovhhir_core.commands.evaluate import cached_visual  # noqa: E402
 from ovhhir_core.config import load_preset, to_dict  # noqa: E402
 from ovhhir_core.data.hhirchat import Sample, load_dataset, save_dataset  # noqa: E402
 from ovhhir_core.data.synthetic import CLASSES, make_dataset  # noqa: E402
@@ -35,7 +36,6 @@ from ovhhir_core.eval.candidates import ClassSpace  # noqa: E402
 from ovhhir_core.eval.classify import rank_classes  # noqa: E402
 from ovhhir_core.eval.evaluate import EvalOptions, evaluate  # noqa: E402
 from ovhhir_core.model import OVHHIRAnswerer, collate_features, load_model  # noqa: E402
-from ovhhir_core.training import cli as T  # noqa: E402
 from ovhhir_core.training import train  # noqa: E402
 from ovhhir_core.training.features import FeatureCache, feature_key  # noqa: E402
 

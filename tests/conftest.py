@@ -31,3 +31,21 @@ def published_edgetam(tmp_path_factory):
     from tracking_utils import save_published_edgetam
 
     return save_published_edgetam(tmp_path_factory.mktemp("published") / "EdgeTAM-hf")
+
+
+@pytest.fixture(scope="module")
+def segs():
+    """The micro random-weight segmenters of the tracking tests, one set per test module."""
+    from tracking_utils import micro_segmenters
+
+    return micro_segmenters()
+
+
+@pytest.fixture(scope="module")
+def clip(request, tmp_path_factory):
+    """The synthetic two-person clip of a tracking test module: ``N`` frames of ``W`` x ``H``
+    (the module's constants). Modules that mean another clip define their own ``clip``."""
+    from tracking_utils import make_clip
+
+    m = request.module
+    return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", m.N, m.W, m.H)

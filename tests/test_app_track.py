@@ -8,6 +8,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 import pytest
+from app_utils import centre, select
 
 from app.settings import Caps, Settings
 from app.state import Services
@@ -17,19 +18,6 @@ from ovhhir_core.video import write_video
 
 P1, P2 = "Person 1", "Person 2"
 POS, NEG = "Positive (this is the person)", "Negative (not this)"
-
-
-def centre(label_map: np.ndarray, value: int) -> tuple[int, int]:
-    """(x, y) of a pixel inside the region labelled ``value`` (its median row and column)."""
-    ys, xs = np.nonzero(label_map == value)
-    order = np.argsort(ys)
-    y = int(ys[order[len(ys) // 2]])
-    row = xs[ys == y]
-    return int(row[len(row) // 2]), y
-
-
-def select(x: int, y: int) -> gr.SelectData:
-    return gr.SelectData(None, {"index": [x, y], "value": None, "selected": True})
 
 
 @pytest.fixture(scope="module")

@@ -7,33 +7,25 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
+from app_utils import served
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from app.settings import Settings
 from app.state import Services
-from app.ui import GPU, build_demo, example_videos, launch_kwargs
+from app.ui import GPU, build_demo, example_videos
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served_demo(tmp_path_factory):
     """The demo on a free local port, with the chat LLM's weights pointed at a missing path."""
     root = tmp_path_factory.mktemp("ui")
     settings = Settings(
         preset="tiny", device="cpu", backend="ovhhir", weights={"llm": str(root / "no-such-llm")}
     )
     services = Services(settings, root=root / "sessions")
-    demo = build_demo(services)
-    demo.queue(default_concurrency_limit=None).launch(
-        server_name="127.0.0.1",
-        server_port=None,
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_kwargs(services),
-    )
-    yield demo, services
-    demo.close()
-    services.close()
+    with served(services) as demo:
+        yield demo, services
 
 
 def test_build_without_launch_wires_the_gpu_group():
@@ -63,8 +55,8 @@ def test_build_without_launch_wires_the_gpu_group():
     )
 
 
-def test_client_end_to_end_with_missing_llm(served):
-    demo, services = served
+def test_client_end_to_end_with_missing_llm(served_demo):
+    demo, services = served_demo
     client = Client(demo.local_url, verbose=False)
     example = example_videos()[0]
     info, *_ = client.predict(handle_file(example), api_name="/load_video")
@@ -89,8 +81,8 @@ def test_client_end_to_end_with_missing_llm(served):
     assert Path(table).read_text().splitlines()[0].startswith("id,label,question")
 
 
-def test_upload_caps_apply_through_the_server(served, tmp_path):
-    demo, _ = served
+def test_upload_caps_apply_through_the_server(served_demo, tmp_path):
+    demo, _ = served_demo
     client = Client(demo.local_url, verbose=False)
     big = tmp_path / "big.mp4"
     shutil.copy(example_videos()[0], big)

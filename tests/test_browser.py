@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_utils import centre, served
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -33,15 +34,6 @@ pytestmark = [
         reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
     ),
 ]
-
-
-def centre(label_map: np.ndarray, value: int) -> tuple[int, int]:
-    """(x, y) of a pixel well inside the region labelled ``value``."""
-    ys, xs = np.nonzero(label_map == value)
-    order = np.argsort(ys)
-    y = int(ys[order[len(ys) // 2]])
-    row = xs[ys == y]
-    return int(row[len(row) // 2]), y
 
 
 @pytest.fixture(scope="module")
@@ -68,22 +60,11 @@ def clips(tmp_path_factory):
 def server(tmp_path_factory):
     from app.settings import Settings
     from app.state import Services
-    from app.ui import build_demo, launch_kwargs
 
     root = tmp_path_factory.mktemp("browser-app")
     settings = Settings(preset="tiny", device="cpu", backend="ovhhir")
-    services = Services(settings, root=root / "sessions")
-    demo = build_demo(services)
-    demo.queue(default_concurrency_limit=None).launch(
-        server_name="127.0.0.1",
-        server_port=None,
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_kwargs(services),
-    )
-    yield demo.local_url
-    demo.close()
-    services.close()
+    with served(Services(settings, root=root / "sessions")) as demo:
+        yield demo.local_url
 
 
 @pytest.fixture(scope="module")

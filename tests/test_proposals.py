@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
-from tracking_utils import boxes, centre, make_clip, micro_preset, micro_segmenters
+from tracking_utils import boxes, centre, micro_preset
 
 from ovhhir_core.commands.cli import main
 from ovhhir_core.config import load_preset, to_json
@@ -21,16 +21,6 @@ from ovhhir_core.video import read_frame
 from ovhhir_core.weights.hub import MissingWeightsError
 
 W, H, N = 64, 48, 6
-
-
-@pytest.fixture(scope="module")
-def segs():
-    return micro_segmenters()
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", N, W, H)
 
 
 @dataclass

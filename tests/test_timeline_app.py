@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gradio as gr
-import numpy as np
 import pytest
+from app_utils import click_on
 
 from app.settings import Caps, Settings
 from app.state import Services
@@ -23,12 +23,6 @@ def services(tmp_path_factory):
     svc.close()
 
 
-def _click(label_map: np.ndarray, value: int) -> gr.SelectData:
-    ys, xs = np.nonzero(label_map == value)
-    i = len(ys) // 2
-    return gr.SelectData(None, {"index": [int(xs[i]), int(ys[i])], "value": None, "selected": True})
-
-
 def test_timeline_after_tracking_then_blank_when_stale(services, tmp_path):
     clip = render_clip("Handshaking", seed=1, size=(160, 120), num_frames=4, fps=4.0)
     video = write_video(tmp_path / "clip.mp4", iter(clip.frames), clip.fps)
@@ -37,8 +31,8 @@ def test_timeline_after_tracking_then_blank_when_stale(services, tmp_path):
     assert panel.make(state) == panel.clear()  # nothing tracked yet
     assert panel.facts(state) == NO_FACTS
     pos = "Positive (this is the person)"
-    track.click(state, "Person 1", pos, _click(clip.labels[0], 1))
-    track.click(state, "Person 2", pos, _click(clip.labels[0], 2))
+    track.click(state, "Person 1", pos, click_on(clip.labels[0], 1))
+    track.click(state, "Person 2", pos, click_on(clip.labels[0], 2))
     list(track.track(state))
     plot, rows, files, overlay = panel.make(state)
     assert plot.endswith("timeline.png") and sorted(f.rsplit("/", 1)[-1] for f in files) == [
@@ -54,7 +48,7 @@ def test_timeline_after_tracking_then_blank_when_stale(services, tmp_path):
     assert "\nClip: 1.0 s (4 frames at 4 fps)" in facts
     assert clip_facts(state) in facts
     assert all(u == gr.update() for u in panel.clear_if_stale(state))
-    track.click(state, "Person 1", pos, _click(clip.labels[0], 1))  # the result is now stale
+    track.click(state, "Person 1", pos, click_on(clip.labels[0], 1))  # the result is now stale
     assert panel.clear_if_stale(state) == panel.clear() and panel.facts(state) == NO_FACTS
 
 

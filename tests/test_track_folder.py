@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import zipfile
 
-import gradio as gr
-import numpy as np
 import pytest
+from app_utils import click_on
 
 from app.settings import Caps, Settings
 from app.state import Services
@@ -45,19 +44,13 @@ def services(tmp_path):
     svc.close()
 
 
-def _click(label_map: np.ndarray, value: int) -> gr.SelectData:
-    ys, xs = np.nonzero(label_map == value)
-    i = len(ys) // 2
-    return gr.SelectData(None, {"index": [int(xs[i]), int(ys[i])], "value": None, "selected": True})
-
-
 def test_the_apps_download_unzipped_is_a_track_folder(services, tmp_path, capsys, monkeypatch):
     clip = render_clip("Handshaking", seed=1, size=(160, 120), num_frames=4, fps=4.0)
     video = write_video(tmp_path / "Clip one.mp4", iter(clip.frames), clip.fps)
     track = TrackHandlers(services)
     state = track.load_video(services.new_session(), str(video))[0]
-    track.click(state, "Person 1", POS, _click(clip.labels[0], 1))
-    track.click(state, "Person 2", POS, _click(clip.labels[0], 2))
+    track.click(state, "Person 1", POS, click_on(clip.labels[0], 1))
+    track.click(state, "Person 2", POS, click_on(clip.labels[0], 2))
     *_, files = list(track.track(state))[-1]
     (download,) = [f for f in files if f.endswith("_track.zip")]
     folder = tmp_path / "downloaded"

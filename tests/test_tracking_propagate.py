@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from tracking_utils import centre, make_clip, micro_preset, micro_segmenters
+from tracking_utils import centre, micro_preset
 
 from ovhhir_core.answering import TrackedClip
 from ovhhir_core.commands.cli import main
@@ -17,16 +17,6 @@ from ovhhir_core.tracking.sam2 import Propagator
 from ovhhir_core.video import VideoError, probe
 
 W, H, N = 64, 48, 7
-
-
-@pytest.fixture(scope="module")
-def segs():
-    return micro_segmenters()
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", N, W, H)
 
 
 def test_propagation_covers_the_range_in_both_directions(segs, clip):

@@ -5,23 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from tracking_utils import centre, make_clip, micro_preset, micro_segmenters
+from tracking_utils import centre, micro_preset
 
 from ovhhir_core.errors import UserError
 from ovhhir_core.tracking import TrackingError, TrackingSession
 from ovhhir_core.tracking.sam import ClickSegmenter
 
 W, H, N = 64, 48, 6
-
-
-@pytest.fixture(scope="module")
-def segs():
-    return micro_segmenters()
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", N, W, H)
 
 
 @pytest.fixture
