@@ -23,18 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from app_utils import CHROMIUM, LAUNCH_ARGS  # noqa: E402
 
 
 def person_points(video: Path) -> list[tuple[int, int]]:
@@ -99,7 +90,7 @@ def main() -> None:
         f"{args.clicks} later clicks"
     )
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         for mode in ("cold", "warm"):
             services = Services(
                 Settings(preset=args.preset, device=args.device),

@@ -23,9 +23,11 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from train_utils import train_argv  # noqa: E402
 
 from ovhhir_core.commands import train as T  # noqa: E402
 from ovhhir_core.commands.evaluate import cached_visual  # noqa: E402
@@ -44,25 +46,8 @@ FRAMES = 32
 
 
 def _train_args(data, out, preset, cache, *extra):
-    return [
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--preset",
-        str(preset),
-        "--device",
-        "cpu",
-        "--batch-size",
-        "4",
-        "--lr",
-        "3e-3",
-        "--cache-dir",
-        str(cache),
-        "--log-every",
-        "50",
-        *extra,
-    ]
+    flags = dict(preset=preset, device="cpu", batch_size=4, lr="3e-3", log_every=50)
+    return train_argv(data, out, cache, *extra, **flags)
 
 
 def _timed_steps(argv) -> tuple[float, int]:

@@ -1,4 +1,5 @@
-"""Helpers shared by the app tests: clicks on a label map, the demo served on a local port."""
+"""Helpers shared by the app tests: clicks on a label map, the demo served on a local port, the
+headless Chromium the browser tests drive."""
 
 from __future__ import annotations
 
@@ -8,6 +9,19 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
+
+#: The Chromium the browser tests and benchmark drive, and its headless launch flags.
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def centre(label_map: np.ndarray, value: int) -> tuple[int, int]:

@@ -12,19 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_utils import centre, served
+from app_utils import CHROMIUM, LAUNCH_ARGS, centre, served
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 120_000
 
 pytestmark = [

@@ -10,6 +10,7 @@ import os
 import pytest
 import torch
 from safetensors.torch import load_file
+from train_utils import train_argv
 
 from ovhhir_core.commands import train as T
 from ovhhir_core.config import load_preset
@@ -40,29 +41,8 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def _args():
     def make(data, out, cache, *extra):
-        return [
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-            "--preset",
-            "tiny",
-            "--num-frames",
-            "4",
-            "--device",
-            "cpu",
-            "--batch-size",
-            "2",
-            "--lr",
-            "1e-2",
-            "--seed",
-            "0",
-            "--cache-dir",
-            str(cache),
-            "--warmup-steps",
-            "0",
-            *extra,
-        ]
+        flags = dict(preset="tiny", num_frames=4, device="cpu", batch_size=2, lr="1e-2", seed=0)
+        return train_argv(data, out, cache, *extra, **flags, warmup_steps=0)
 
     return make
 
