@@ -98,15 +98,40 @@ class ChatHandlers:
         if not text:
             fail("Type a question first.")
         gen = GenerationSettings.parse(settings)
-        conversation = self.conversation(state, gen.frames, use_facts)
-        shown = provenance_markdown(conversation.provenance)
         head = [*state.messages, {"role": "user", "content": display(text)}]
+        pieces: list[str] = []
+
+        def work(job: Any) -> Any:
+            conversation = self.conversation(state, gen.frames, use_facts)
+            for answer in conversation.ask(text, gen.config):  # the growing answer
+                pieces.append(answer)
+                job.step(len(pieces), gen.config.max_new_tokens)
+            return conversation
+
         messages = [*head, {"role": "assistant", "content": ""}]
-        yield messages, "", shown
-        for answer in conversation.ask(text, gen.config):  # the growing answer
-            messages = [*head, {"role": "assistant", "content": display(answer)}]
+        for shown, answer in self._answering(state, work, pieces):
+            messages = [*head, {"role": "assistant", "content": answer or ""}]
             yield messages, "", shown
         state.messages = messages
+
+    def _answering(
+        self, state: SessionState, work: Any, pieces: list[str]
+    ) -> Iterator[tuple[str, str]]:
+        """Run ``work`` (which appends each growing answer to ``pieces`` and returns the
+        conversation) as an answer job; yield ``(provenance, answer so far)``: while it waits,
+        the answer is its place in line and an estimate."""
+        job = self.services.jobs.submit(state.sid, "answer", work)
+        try:
+            for line in job.follow(0.25):
+                shown = ""
+                if state.conversation is not None:
+                    shown = provenance_markdown(state.conversation.provenance)
+                yield shown, display(pieces[-1]) if pieces else f"_{line}_"
+        finally:  # the page went away mid-answer: stop generating for no one
+            if not job.finished:
+                job.cancel()
+        conversation = job.result()
+        yield provenance_markdown(conversation.provenance), display(pieces[-1]) if pieces else ""
 
     def _describe(self, state: SessionState, use_facts: bool, *settings: float) -> Iterator[tuple]:
         """Ask the paper's question (describe the interaction between <p1> and <p2> in <bg>)."""
@@ -123,11 +148,18 @@ class ChatHandlers:
         if conversation is None or not state.messages:
             fail("Nothing to regenerate yet: ask a question first.")
         gen = GenerationSettings.parse(settings)
-        shown = provenance_markdown(conversation.provenance)
         head = state.messages[:-1]
+        pieces: list[str] = []
+
+        def work(job: Any) -> Any:
+            for answer in conversation.regenerate(gen.config):
+                pieces.append(answer)
+                job.step(len(pieces), gen.config.max_new_tokens)
+            return conversation
+
         messages = [*head, {"role": "assistant", "content": ""}]
-        for answer in conversation.regenerate(gen.config):
-            messages = [*head, {"role": "assistant", "content": display(answer)}]
+        for shown, answer in self._answering(state, work, pieces):
+            messages = [*head, {"role": "assistant", "content": answer or ""}]
             yield messages, shown
         state.messages = messages
 
@@ -161,10 +193,14 @@ class ChatHandlers:
         names = list(dict.fromkeys(n for n in names if n))
         if len(names) < 2:
             fail("Give at least two candidate classes (one per line).")
-        conversation = self.conversation(state, int(frames), use_facts)
         how = CLASSIFY_METHODS[method]
-        embedder = self.services.embedder() if how == "embedding" else None
-        ranked = rank_classes(conversation, names, embedder=embedder, method=how)
+
+        def work(_job: Any) -> list:
+            conversation = self.conversation(state, int(frames), use_facts)
+            embedder = self.services.embedder() if how == "embedding" else None
+            return rank_classes(conversation, names, embedder=embedder, method=how)
+
+        ranked = self.services.jobs.run(state.sid, "answer", work)
         return [[i + 1, name, round(float(score), 4)] for i, (name, score) in enumerate(ranked)]
 
 

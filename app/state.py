@@ -6,12 +6,16 @@ missing). ``SessionState`` is what one browser tab owns (kept in ``gr.State``): 
 tracking session, its outputs, its chat and its review progress, plus a private folder under the
 process's :class:`~app.storage.SessionStore`, deleted when Gradio drops the state, when the session
 is idle past its time-to-live, and when the process stops.
+
+Every use of the models goes through ``Services.jobs`` (:class:`app.jobs.ModelJobs`): clicks in
+a short lane, tracking and answers in a long lane that is shared fairly between sessions.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import threading
 from collections.abc import Callable
@@ -19,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.jobs import ModelJobs
 from app.settings import Settings
-from app.storage import PART, SessionStore
+from app.storage import PART, SessionStore, hand_out
 from ovhhir_core.errors import UserError
 from ovhhir_core.review import ReviewSet
 
@@ -60,6 +65,7 @@ class Services:
         self._loaded: dict[str, Any] = {}
         self._errors: dict[str, UserError] = {}
         self._loading: str | None = None  # the model being loaded now (read without the lock)
+        self.jobs = ModelJobs(long_slots=settings.concurrency_limit)
 
     def _get(self, name: str, build: Callable[[], Any]) -> Any:
         with self._lock:
@@ -142,7 +148,7 @@ class Services:
         """A fresh per-user state; its folder is made on first write. Sessions idle past their
         time-to-live are swept first."""
         self.store.sweep_expired()
-        return SessionState(workdir=self.store.new_workdir())
+        return SessionState(workdir=self.store.new_workdir(), jobs=self.jobs)
 
     def close(self) -> None:
         """Delete every file of this process (its sessions and Gradio's cache)."""
@@ -170,6 +176,9 @@ class SessionState:
     cancel_requested: bool = False  # set by the Cancel button, read between tracked frames
     track_fps: float | None = None  # tracking rate asked for in the Track tab (None: the preset's)
     version: int = 0  # bumped for every new video; names output folders
+    jobs: Any = None  # the process's app.jobs.ModelJobs (to drop this session's jobs)
+    sid: str = field(default_factory=lambda: secrets.token_hex(4))  # for logs, not a secret
+    handed: list[Path] = field(default_factory=list)  # folders of files handed to the browser
 
     def reset_video(self) -> None:
         """Forget the video, tracking, outputs and chat (the review tab is kept)."""
@@ -198,6 +207,13 @@ class SessionState:
         path.mkdir(parents=True)
         return path
 
+    def hand_out(self, path: str | os.PathLike) -> str:
+        """The path to return to this session's browser for ``path`` (see
+        :func:`app.storage.hand_out`); removed with the session."""
+        served = hand_out(path)
+        self.handed.append(Path(served).parent)
+        return served
+
     def touch(self) -> None:
         """Mark the session active (its idle time-to-live restarts). When its folder was swept
         meanwhile, forget the results that lived there."""
@@ -212,13 +228,18 @@ class SessionState:
 
     def cleanup(self) -> None:
         """Delete this session's files (gr.State ``delete_callback``)."""
+        if self.jobs is not None:
+            self.jobs.drop(self.sid)
         self.tracking = None
         self.conversation = None
         shutil.rmtree(self.workdir, ignore_errors=True)
+        for folder in self.handed:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.handed = []
 
 
 def delete_session(state: Any) -> None:
     """``gr.State`` delete callback: clean up a SessionState, ignore anything else."""
     if isinstance(state, SessionState):
-        log.info("cleaning up session %s", state.workdir.name)
+        log.info("cleaning up session %s", state.sid)
         state.cleanup()

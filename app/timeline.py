@@ -61,19 +61,16 @@ class TimelineHandlers:
         from ovhhir_core.timeline.pipeline import track_timeline
 
         overlay = state.outputs["overlay"]
-        paths = track_timeline(
-            state.tracking.labels,
-            state.video_path,
-            overlay.parent,
-            self.services.preset,
-            str(self.services.device),
-            start=state.start,
-        )
+        labels = state.tracking.labels
+        args = (labels, state.video_path, overlay.parent, self.services.preset)
+        device, start = str(self.services.device), state.start
+        work = lambda _job: track_timeline(*args, device, start=start)  # noqa: E731
+        paths = self.services.jobs.run(state.sid, "timeline", work, frames=len(labels))
         state.outputs.update(paths)
         timeline = load_timeline(paths["timeline_json"])
-        redrawn = str(overlay) if timeline.metadata.get("pose") else gr.update()
-        files = [str(p) for p in paths.values()]
-        return str(paths["timeline_png"]), event_rows(timeline), files, redrawn
+        redrawn = state.hand_out(overlay) if timeline.metadata.get("pose") else gr.update()
+        files = [state.hand_out(p) for p in paths.values()]
+        return state.hand_out(paths["timeline_png"]), event_rows(timeline), files, redrawn
 
     @staticmethod
     def clear() -> tuple:

@@ -17,6 +17,7 @@ import gradio as gr
 import numpy as np
 
 from app.common import fail, user_errors, video_info_markdown
+from app.jobs import Cancelled
 from app.state import Services, SessionState, on_gpu
 from app.storage import publish
 from app.track_people import BOX_MODE, PeopleTools
@@ -110,15 +111,21 @@ class TrackHandlers:
     def click_at(
         self, state: SessionState, person: str, polarity: str, x: float, y: float
     ) -> tuple[np.ndarray, str]:
-        """A click at pixel (``x``, ``y``) of the annotation frame (the API form of a click)."""
+        """A click at pixel (``x``, ``y``) of the annotation frame (the API form of a click).
+        A short model job: it never waits behind another session's tracking."""
         self._need_video(state)
-        session = self._session(state)
         point = (int(round(float(x))), int(round(float(y))))
         obj_id = PERSON_CHOICES[person]
-        status = self.people.click(state, session, obj_id, polarity, point)
-        if status is None:
-            label = POLARITY_CHOICES[polarity]
-            session.add_points(state.frame_idx, obj_id, points=[point], labels=[label])
+
+        def work(_job: Any) -> str | None:
+            session = self._session(state)
+            status = self.people.click(state, session, obj_id, polarity, point)
+            if status is None:
+                label = POLARITY_CHOICES[polarity]
+                session.add_points(state.frame_idx, obj_id, points=[point], labels=[label])
+            return status
+
+        status = self.services.jobs.run(state.sid, "click", work, frames=1)
         state.reset_outputs()
         return self._render(state), self._clicks_text(state, status)
 
@@ -126,7 +133,8 @@ class TrackHandlers:
     def find_people(self, state: SessionState, min_score: float) -> tuple[np.ndarray, str]:
         """*Find people*: the person proposals on the annotation frame, numbered on it."""
         self._need_video(state)
-        info = self.people.find(state, self._session(state), min_score)
+        work = lambda _job: self.people.find(state, self._session(state), min_score)  # noqa: E731
+        info = self.services.jobs.run(state.sid, "find", work, frames=1)
         return self._render(state), info
 
     def set_min_score(self, state: SessionState, min_score: float) -> tuple:
@@ -184,8 +192,9 @@ class TrackHandlers:
         return f"Track will process ~{n} of {total} frames (tracker input: {size})."
 
     def cancel(self, state: SessionState) -> str:
-        """Ask a running Track job to stop after the current frame."""
+        """Ask a running (or waiting) Track job to stop after the current frame."""
         state.cancel_requested = True
+        self.services.jobs.drop(state.sid, {"track"})
         return "Cancelling…"
 
     def _track(self, state: SessionState, progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:  # noqa: B008
@@ -201,24 +210,39 @@ class TrackHandlers:
         state.cancel_requested = False
         state.reset_outputs()
         total = state.end - state.start
-        done: set[int] = set()
+        tracking = state.tracking
+
+        def work(job: Any) -> int:
+            done: set[int] = set()
+            cancel = lambda: state.cancel_requested or job.cancelled  # noqa: E731
+            for frame_idx, _ in tracking.propagate(cancel=cancel, track_fps=state.track_fps):
+                done.add(frame_idx)
+                job.step(len(done), total)  # progress; the model may go to another session
+            return len(done)
+
         yield ("Tracking…", *NO_RESULTS)
-        progress((0, total), desc="Tracking", unit="frames")
-        cancel = lambda: state.cancel_requested  # noqa: E731
-        run = state.tracking.propagate(cancel=cancel, track_fps=state.track_fps)
-        for frame_idx, _ in run:
-            done.add(frame_idx)
-            progress((len(done), total), desc="Tracking", unit="frames")
-        if state.cancel_requested or not state.tracking.propagation_complete:
+        job = self.services.jobs.submit(state.sid, "track", work, frames=total)
+        try:
+            for line in job.follow():
+                progress((job.done, total), desc="Tracking", unit="frames")
+                yield (f"Tracking… {line}", *NO_RESULTS)
+        finally:  # the page went away mid-run: stop the job rather than finish it for no one
+            if not job.finished:
+                job.cancel()
+        try:
+            done = job.result()
+        except Cancelled:
+            done = job.done
+        if state.cancel_requested or job.cancelled or not tracking.propagation_complete:
             state.cancel_requested = False
-            yield (f"Cancelled after {len(done)} of {total} frames.", *NO_RESULTS)
+            yield (f"Cancelled after {done} of {total} frames.", *NO_RESULTS)
             return
         yield ("Writing the streams…", *NO_RESULTS)
         files = self._write_results(state, progress)
         yield (
-            f"Tracked {len(done)} frames ({state.start}–{state.end - 1}).",
-            *(str(state.outputs[k]) for k in RESULT_VIDEOS),
-            [str(f) for f in files],
+            f"Tracked {done} frames ({state.start}–{state.end - 1}).",
+            *(state.hand_out(state.outputs[k]) for k in RESULT_VIDEOS),
+            [state.hand_out(f) for f in files],
         )
 
     @staticmethod
