@@ -38,10 +38,9 @@ def _fetch(url: str, path: str | Path) -> int:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The demo serving on a free port, and one tracked session."""
+    from app.ui import build_demo, launch_kwargs
     from ovhhir_core.data.synthetic import render_clip
     from ovhhir_core.video import write_video
-
-    from app.ui import build_demo, launch_kwargs
 
     tmp = tmp_path_factory.mktemp("files")
     services = Services(Settings(preset="tiny", device="cpu", backend="ovhhir"), root=tmp / "r")
