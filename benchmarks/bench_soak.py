@@ -59,10 +59,8 @@ def main() -> None:
                     print(f"after {i:4d} sessions ({time.perf_counter() - t0:6.0f} s): {figs}")
     base, last = rows[10], rows[args.sessions]
     ratios = {k: last[k] / base[k] for k in FIGURES}
-    print(
-        "after %d / after 10: %s"
-        % (args.sessions, ", ".join(f"{k} {r:.3f}" for k, r in ratios.items()))
-    )
+    shown = ", ".join(f"{k} {r:.3f}" for k, r in ratios.items())
+    print(f"after {args.sessions} / after 10: {shown}")
     print(f"failed sessions: {len(failures)}")
     for f in failures[:5]:
         print("  " + f)
