@@ -148,7 +148,7 @@ class Services:
         """A fresh per-user state; its folder is made on first write. Sessions idle past their
         time-to-live are swept first."""
         self.store.sweep_expired()
-        return SessionState(workdir=self.store.new_workdir(), jobs=self.jobs)
+        return SessionState(workdir=self.store.new_workdir())
 
     def close(self) -> None:
         """Delete every file of this process (its sessions and Gradio's cache)."""
@@ -176,7 +176,6 @@ class SessionState:
     cancel_requested: bool = False  # set by the Cancel button, read between tracked frames
     track_fps: float | None = None  # tracking rate asked for in the Track tab (None: the preset's)
     version: int = 0  # bumped for every new video; names output folders
-    jobs: Any = None  # the process's app.jobs.ModelJobs (to drop this session's jobs)
     sid: str = field(default_factory=lambda: secrets.token_hex(4))  # for logs, not a secret
     handed: list[Path] = field(default_factory=list)  # folders of files handed to the browser
 
@@ -226,10 +225,11 @@ class SessionState:
         if source is not None and self.workdir in source.parents:
             self.review = ReviewSet()
 
-    def cleanup(self) -> None:
-        """Delete this session's files (gr.State ``delete_callback``)."""
-        if self.jobs is not None:
-            self.jobs.drop(self.sid)
+    def cleanup(self, jobs: ModelJobs | None = None) -> None:
+        """Delete this session's files (gr.State ``delete_callback``) and cancel its model
+        jobs in ``jobs``."""
+        if jobs is not None:
+            jobs.drop(self.sid)
         self.tracking = None
         self.conversation = None
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -238,8 +238,9 @@ class SessionState:
         self.handed = []
 
 
-def delete_session(state: Any) -> None:
-    """``gr.State`` delete callback: clean up a SessionState, ignore anything else."""
+def delete_session(state: Any, jobs: ModelJobs | None = None) -> None:
+    """``gr.State`` delete callback: clean up a SessionState (and cancel its jobs in
+    ``jobs``), ignore anything else."""
     if isinstance(state, SessionState):
         log.info("cleaning up session %s", state.sid)
-        state.cleanup()
+        state.cleanup(jobs)

@@ -89,7 +89,9 @@ def build_demo(services: Services) -> gr.Blocks:
     # Gradio's cache: every min(ttl, 1 h), files older than the session time-to-live go.
     with gr.Blocks(title="OV-HHIR", delete_cache=(min(ttl, 3600), ttl)) as demo:
         state = gr.State(
-            lambda: services.new_session(), time_to_live=ttl, delete_callback=delete_session
+            lambda: services.new_session(),
+            time_to_live=ttl,
+            delete_callback=lambda s: delete_session(s, services.jobs),
         )
         gr.Markdown(
             "# OV-HHIR — who does what to whom?\nClick two people in a video, track them, "
