@@ -126,7 +126,8 @@ class ChatHandlers:
                 shown = ""
                 if state.conversation is not None:
                     shown = provenance_markdown(state.conversation.provenance)
-                yield shown, display(pieces[-1]) if pieces else f"_{line}_"
+                waiting = f"_{line}_" if job.state == "queued" else ""  # place in line
+                yield shown, display(pieces[-1]) if pieces else waiting
         finally:  # the page went away mid-answer: stop generating for no one
             if not job.finished:
                 job.cancel()

@@ -8,6 +8,7 @@ import time
 import gradio as gr
 import pytest
 
+from app.jobs import Cancelled
 from app.settings import Settings
 from app.state import Services, SessionState, delete_session
 from app.storage import tree_size
@@ -61,8 +62,23 @@ def test_state_component_cleans_up(tmp_path):
     demo = build_demo(services)
     states = [b for b in demo.blocks.values() if isinstance(b, gr.State)]
     assert len(states) == 1
-    assert states[0].time_to_live == 123 and states[0].delete_callback is delete_session
-    assert isinstance(states[0].value(), SessionState)  # a fresh state per browser session
+    assert states[0].time_to_live == 123
+    state = states[0].value()
+    assert isinstance(state, SessionState)  # a fresh state per browser session
+    # the delete callback removes the session's folder and cancels its model jobs
+    state.workdir.mkdir(parents=True)
+
+    def encode(job):
+        for i in range(600):  # 30 s unless cancelled
+            job.step(i, 600)
+            time.sleep(0.05)
+
+    job = services.jobs.submit(state.sid, "encode", encode, background=True)
+    states[0].delete_callback(state)
+    assert not state.workdir.exists()
+    with pytest.raises(Cancelled):
+        job.result(timeout=30)
+    services.close()
 
 
 def test_app_main_launches_with_settings(monkeypatch, tmp_path):
