@@ -14,6 +14,7 @@ under ``--limit`` seconds (default 400). The server's log (one line per model jo
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +32,8 @@ def main() -> None:
     p.add_argument("--limit", type=float, default=400.0)
     p.add_argument("--log-dir", type=Path)
     args = p.parse_args()
+    # stopped with SIGTERM: still stop the server and the busy processes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     from tests.browser_load import app_server, busy_processes, real_clips, report, run_browsers
 

@@ -13,6 +13,7 @@ exits 1 when a figure grew more than that or a session failed.
 from __future__ import annotations
 
 import argparse
+import signal
 import json
 import sys
 import tempfile
@@ -37,6 +38,8 @@ def main() -> None:
     p.add_argument("--sessions", type=int, default=100)
     p.add_argument("--frames", type=int, default=10)
     args = p.parse_args()
+    # stopped with SIGTERM: still stop the server and the busy processes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     from tests.browser_load import app_server
     from tests.load_utils import make_clips, run_session
