@@ -13,8 +13,8 @@ exits 1 when a figure grew more than that or a session failed.
 from __future__ import annotations
 
 import argparse
-import signal
 import json
+import signal
 import sys
 import tempfile
 import time
