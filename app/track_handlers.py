@@ -117,17 +117,17 @@ class TrackHandlers:
         point = (int(round(float(x))), int(round(float(y))))
         obj_id = PERSON_CHOICES[person]
 
-        def work(_job: Any) -> str | None:
+        def work(_job: Any) -> tuple[np.ndarray, str]:
             session = self._session(state)
             status = self.people.click(state, session, obj_id, polarity, point)
             if status is None:
                 label = POLARITY_CHOICES[polarity]
                 session.add_points(state.frame_idx, obj_id, points=[point], labels=[label])
-            return status
+            state.reset_outputs()
+            # drawn inside the job: clicks are answered in order, each with every click so far
+            return self._render(state), self._clicks_text(state, status)
 
-        status = self.services.jobs.run(state.sid, "click", work, frames=1)
-        state.reset_outputs()
-        return self._render(state), self._clicks_text(state, status)
+        return self.services.jobs.run(state.sid, "click", work, frames=1)
 
     @user_errors
     def find_people(self, state: SessionState, min_score: float) -> tuple[np.ndarray, str]:
