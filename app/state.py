@@ -68,6 +68,9 @@ class Services:
         self.jobs = ModelJobs(long_slots=settings.concurrency_limit)
 
     def _get(self, name: str, build: Callable[[], Any]) -> Any:
+        loaded = self._loaded.get(name)  # a loaded model never waits for another one loading
+        if loaded is not None:
+            return loaded
         with self._lock:
             if name in self._loaded:
                 return self._loaded[name]
