@@ -156,3 +156,26 @@ def test_idle_sessions_expire_without_their_browser(tmp_path):
         time.sleep(0.05)
     assert not busy.workdir.exists()
     services.close()
+
+
+def test_a_loaded_model_is_not_kept_waiting_by_another_loading(tmp_path):
+    """A click needs the loaded segmenters; it must not wait while the answerer loads."""
+    import threading
+
+    services = Services(Settings(preset="tiny", device="cpu"), root=tmp_path / "root")
+    services._get("segmenters", lambda: "segmenters")
+    release = threading.Event()
+    loading = threading.Thread(
+        target=services._get, args=("answerer", lambda: release.wait(60) and "answerer")
+    )
+    loading.start()
+    while services._loading != "answerer":
+        time.sleep(0.01)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(services._get("segmenters", str)))
+    reader.start()
+    reader.join(10)
+    release.set()
+    loading.join(60)
+    services.close()
+    assert got == ["segmenters"]  # answered while the answerer was still loading
