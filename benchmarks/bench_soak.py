@@ -4,7 +4,7 @@
 
 Serves the demo (tiny preset, CPU) in its own process, then runs sessions one at a time through
 gradio_client (upload a clip, click the two people, track, ask one question, leave). After
-session 1, 10, 25, 50, ... it reads ``/status.json``: the server's resident memory, open files,
+session 1, 10, 20, 30, ... it reads ``/status.json``: the server's resident memory, open files,
 threads and disk use. Flat means: after the last session each is at most 1.15 × its value after
 session 10 (the first sessions load models and warm caches). Prints the table and the verdict;
 exits 1 when a figure grew more than that or a session failed.
@@ -44,7 +44,7 @@ def main() -> None:
     from tests.browser_load import app_server
     from tests.load_utils import make_clips, run_session
 
-    marks = sorted({1, 10, *range(25, args.sessions + 1, 25), args.sessions})
+    marks = sorted({1, 10, *range(20, args.sessions + 1, 10), args.sessions})
     rows: dict[int, dict[str, float]] = {}
     failures = []
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
