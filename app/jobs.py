@@ -2,8 +2,9 @@
 
 Two lanes, so that a short job never waits behind a long one:
 
-- the **short** lane (:data:`SHORT_KINDS`: a click on a frame, *Find people*) runs one job at a
-  time, in arrival order;
+- the **short** lane (:data:`SHORT_KINDS`: a click, a first click that must encode its frame,
+  *Find people*) runs one job at a time, in arrival order, except that a click on a frame that is
+  already encoded goes before the waiting jobs that encode one (:data:`RANK`);
 - the **long** lane (tracking, the timeline, answers, background work) runs ``long_slots`` jobs
   at a time. Long work is cut into chunks: between chunks it calls :meth:`Job.step`, which
   records progress, stops the job when it was cancelled, and once the job has held the model
@@ -53,7 +54,10 @@ log = logging.getLogger(__name__)
 
 SHORT, LONG = "short", "long"
 #: Kinds that run in the short lane; every other kind runs in the long lane.
-SHORT_KINDS = frozenset({"click", "find"})
+SHORT_KINDS = frozenset({"click", "frame", "find"})
+#: Order inside a lane: lower first (then arrival). ``frame``: a click that opens the tracking
+#: session and encodes its frame (seconds on a CPU), ``click``: one on an encoded frame (ms).
+RANK = {"frame": 1, "find": 1}
 HISTORY = 200  # finished jobs kept per kind for the percentiles and the estimates
 
 
@@ -201,7 +205,7 @@ class ModelJobs:
 
     # ---------------------------------------------------------------- scheduling
     def _order(self, lane: _Lane) -> list[Job]:
-        return sorted(lane.waiting, key=lambda j: (j.background, j.seq))
+        return sorted(lane.waiting, key=lambda j: (j.background, RANK.get(j.kind, 0), j.seq))
 
     def _acquire(self, job: Job) -> None:
         lane = self._lanes[job.lane]

@@ -127,7 +127,8 @@ class TrackHandlers:
             # drawn inside the job: clicks are answered in order, each with every click so far
             return self._render(state), self._clicks_text(state, status)
 
-        return self.services.jobs.run(state.sid, "click", work, frames=1)
+        kind = "click" if state.tracking is not None else "frame"  # "frame": encodes it first
+        return self.services.jobs.run(state.sid, kind, work, frames=1)
 
     @user_errors
     def find_people(self, state: SessionState, min_score: float) -> tuple[np.ndarray, str]:

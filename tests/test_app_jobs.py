@@ -134,3 +134,23 @@ def test_a_failing_job_hands_its_error_to_the_waiter():
     with pytest.raises(ValueError, match="bad clip"):
         jobs.run("s", "track", boom)
     assert jobs.run("s", "track", lambda job: 1) == 1  # the lane was released
+
+
+def test_a_click_on_an_encoded_frame_goes_before_waiting_frame_encodings():
+    jobs = ModelJobs()
+    order: list[str] = []
+    gate = threading.Event()
+    first = jobs.submit("a", "frame", chunks(1, order, "a-frame", gate))
+    while first.state != "running":
+        time.sleep(0.01)
+    others = [jobs.submit(s, "frame", chunks(1, order, f"{s}-frame")) for s in ("b", "c")]
+    while any(j.state != "queued" for j in others):
+        time.sleep(0.01)
+    click = jobs.submit("d", "click", chunks(1, order, "d-click"))
+    while click.state != "queued":
+        time.sleep(0.01)
+    assert jobs.position(click)[0] == 1  # ahead of the two encodings that came first
+    gate.set()
+    for job in (first, *others, click):
+        job.result(10)
+    assert order == ["a-frame", "d-click", "b-frame", "c-frame"]
