@@ -121,18 +121,27 @@ class ChatHandlers:
         conversation) as an answer job; yield ``(provenance, answer so far)``: while it waits,
         the answer is its place in line and an estimate."""
         job = self.services.jobs.submit(state.sid, "answer", work)
+        opened = False  # the empty answer the stream grows from was shown
         try:
             for line in job.follow(0.25):
+                if state.conversation is None and job.state != "queued":
+                    continue  # opening the conversation: its provenance comes with it
                 shown = ""
                 if state.conversation is not None:
                     shown = provenance_markdown(state.conversation.provenance)
+                if shown and not opened:
+                    opened = True
+                    yield shown, ""
+                    continue
                 waiting = f"_{line}_" if job.state == "queued" else ""  # place in line
                 yield shown, display(pieces[-1]) if pieces else waiting
         finally:  # the page went away mid-answer: stop generating for no one
             if not job.finished:
                 job.cancel()
-        conversation = job.result()
-        yield provenance_markdown(conversation.provenance), display(pieces[-1]) if pieces else ""
+        shown = provenance_markdown(job.result().provenance)
+        if not opened:
+            yield shown, ""
+        yield shown, display(pieces[-1]) if pieces else ""
 
     def _describe(self, state: SessionState, use_facts: bool, *settings: float) -> Iterator[tuple]:
         """Ask the paper's question (describe the interaction between <p1> and <p2> in <bg>)."""
