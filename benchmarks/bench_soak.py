@@ -37,6 +37,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sessions", type=int, default=100)
     p.add_argument("--frames", type=int, default=10)
+    p.add_argument(
+        "--session-ttl",
+        type=int,
+        default=60,
+        help="the server's --session-ttl: gradio_client leaves without closing its session, so "
+        "the state of a finished session goes when it has been idle this long",
+    )
     args = p.parse_args()
     # stopped with SIGTERM: still stop the server and the busy processes
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -49,7 +56,8 @@ def main() -> None:
     failures = []
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
         clips = make_clips(Path(tmp) / "clips", 8, frames=args.frames, size=(128, 96))
-        with app_server(Path(tmp), log=Path(tmp) / "server.log") as url:
+        extra = ["--session-ttl", str(args.session_ttl)]
+        with app_server(Path(tmp), extra=extra, log=Path(tmp) / "server.log") as url:
             t0 = time.perf_counter()
             for i in range(1, args.sessions + 1):
                 result = run_session(url, clips[i % len(clips)])
