@@ -67,4 +67,29 @@ def load_segmenters(preset, device: torch.device) -> Segmenters:
         tracker, processor = build_tracker(preset.tracker, device)
     else:
         raise TrackingError(f"unknown tracker kind {preset.tracker.kind!r}; use sam2 or edgetam")
+    if preset.sam.kind == "edgetam":
+        sam = _cast(sam, preset.sam, device)
+    tracker = _cast(tracker, preset.tracker, device)
     return Segmenters(sam, tracker, processor, preset.sam, preset.tracker, device)
+
+
+def weights_dtype(name: str | None, device: torch.device) -> torch.dtype:
+    """The dtype a ``sam`` or ``tracker`` section's ``dtype`` names on ``device``: ``auto`` is
+    :func:`ovhhir_core.device.fast_dtype` (bfloat16 only where the hardware computes it natively),
+    anything else one of :data:`ovhhir_core.device.DTYPES` (default float32)."""
+    from ovhhir_core.device import DTYPES, fast_dtype
+
+    if name == "auto":
+        return fast_dtype(torch.device(device))
+    if name in (None, ""):
+        return torch.float32
+    if name not in DTYPES:
+        raise TrackingError(
+            f"unknown tracker dtype {name!r}; use auto or one of {', '.join(DTYPES)}"
+        )
+    return DTYPES[name]
+
+
+def _cast(model: Any, cfg: Any, device: torch.device) -> Any:
+    dtype = weights_dtype(getattr(cfg, "dtype", None), device)
+    return model if model.dtype == dtype else model.to(dtype)
