@@ -10,6 +10,7 @@ from ovhhir_core import config, hub
 from ovhhir_core.autopreset import resolution_report
 from ovhhir_core.cli import add_weights_arg
 from ovhhir_core.device import resolve_device
+from ovhhir_core.tracking.models import precision_line
 
 PACKAGES = (
     "torch",
@@ -72,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"\npreset {name}: {preset.description}")
         for comp, weights, status in weights_status(preset):
             print(f"  {comp:20s} {weights:44s} {status}")
+        if (
+            getattr(preset, "sam", None) is not None
+            and getattr(preset, "tracker", None) is not None
+        ):
+            print(f"  precision: {precision_line(preset, device)}")
     return 0
 
 
