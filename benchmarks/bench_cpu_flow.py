@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -206,6 +207,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2, help="rounds per revision, alternating")
     ap.add_argument("--describe", action="store_true", help="also the describe rows (slow)")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still remove the worktree
     work = Path(tempfile.mkdtemp(prefix="bench_cpu_flow-"))
     trees = {"new": ROOT}
     try:
@@ -250,7 +252,7 @@ def report(results: dict[str, list[dict]], trees: dict[str, Path]) -> None:
     )
     head = f"{'step':34s} {'new':>17s}"
     if "old" in results:
-        head += f" {'old':>17s} {'old/new':>8s}"
+        head += f" {'old':>17s} {'old/new':>8s} {'CPU old/new':>11s}"
     print(head)
     for row in results["new"][0]:
         new = [r[row] for r in results["new"]]
@@ -259,6 +261,9 @@ def report(results: dict[str, list[dict]], trees: dict[str, Path]) -> None:
             old = [r[row] for r in results["old"]]
             ratio = statistics.median(v[0] for v in old) / statistics.median(v[0] for v in new)
             line += f" {_cell(old)} {ratio:8.2f}"
+            if new[0][1] is not None and old[0][1] is not None:
+                cpu = statistics.median(v[1] for v in old) / statistics.median(v[1] for v in new)
+                line += f" {cpu:11.2f}"
         print(line)
     for name, tree in trees.items():
         print(f"first token after pre-encoding ({name}): {preencoding_note(tree)}")

@@ -10,7 +10,6 @@ from ovhhir_core import config, hub
 from ovhhir_core.autopreset import resolution_report
 from ovhhir_core.cli import add_weights_arg
 from ovhhir_core.device import resolve_device
-from ovhhir_core.tracking.models import precision_line
 
 PACKAGES = (
     "torch",
@@ -60,6 +59,8 @@ def weights_status(preset: config.PresetConfig) -> list[tuple[str, str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ovhhir_core.tracking.models import precision_line
+
     device = resolve_device(args.device)  # bad flags fail before anything is printed
     local_paths = config.parse_local_paths(args.local_paths)
     print(f"ovhhir {importlib.metadata.version('ovhhir') if _has_dist() else 'source tree'}")

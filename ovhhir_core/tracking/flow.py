@@ -47,25 +47,39 @@ def small_grey(frame: np.ndarray, side: int = FLOW_SIDE) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
 
 
-def carry(label_map: np.ndarray, grey_from: np.ndarray, grey_to: np.ndarray) -> np.ndarray:
+def carry(
+    label_map: np.ndarray,
+    grey_from: np.ndarray,
+    grey_to: np.ndarray,
+    cache: dict | None = None,
+) -> np.ndarray:
     """``label_map`` (of the frame ``grey_from`` shows) moved to the frame ``grey_to`` shows.
 
     Flow is computed from ``grey_to`` to ``grey_from`` (where each pixel of the target frame came
     from), scaled to the label map's size, and the labels are sampled there (nearest); pixels
-    whose source lies outside the frame become background."""
+    whose source lies outside the frame become background. ``cache`` (a dict the caller keeps)
+    holds the flow solver and the pixel grid between calls."""
     h, w = label_map.shape
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    cache = {} if cache is None else cache
+    dis = cache.get("dis") or cache.setdefault(
+        "dis", cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    )
     flow = dis.calc(grey_to, grey_from, None)  # grey_to(p) ~ grey_from(p + flow(p))
     sh, sw = grey_to.shape
     if (sh, sw) != (h, w):
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
         flow[..., 0] *= w / sw
         flow[..., 1] *= h / sh
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    if cache.get("size") != (h, w):
+        cache["size"] = (h, w)
+        cache["grid"] = np.stack(
+            np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), axis=-1
+        )
+    flow += cache["grid"]
     return cv2.remap(
         label_map,
-        xs + flow[..., 0],
-        ys + flow[..., 1],
+        flow,
+        None,
         interpolation=cv2.INTER_NEAREST,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
@@ -90,6 +104,7 @@ class BetweenFrames:
             self._left[k] = self._left.get(k, 0) + 1
         self._grey: dict[int, np.ndarray] = {}
         self._maps: dict[int, np.ndarray] = {}
+        self._cache: dict = {}  # the flow solver and pixel grid, reused
 
     def see(self, frame_idx: int, frame: np.ndarray) -> None:
         """Note a decoded frame (keeps a small grey copy when ``flow`` needs it)."""
@@ -118,7 +133,7 @@ class BetweenFrames:
     def _fill(self, f: int, k: int) -> np.ndarray:
         label_map = self._maps[k]
         if self.mode == "flow":
-            filled = carry(label_map, self._grey[k], self._grey.pop(f))
+            filled = carry(label_map, self._grey[k], self._grey.pop(f), self._cache)
         else:
             filled = label_map.copy()
         self._left[k] -= 1
