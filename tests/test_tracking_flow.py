@@ -131,3 +131,15 @@ def test_bfloat16_tracking_agrees_with_float32(tmp_path):
     assert sorted(low) == [0, 1, 2]
     for f in (1, 2):
         assert _iou(ref[f] == 1, low[f] == 1) > 0.9 or not (ref[f] == 1).any()
+
+
+def test_precision_line_says_what_auto_resolved_to():
+    from ovhhir_core.config import load_preset
+    from ovhhir_core.device import cpu_native_bf16
+    from ovhhir_core.tracking.models import precision_line
+
+    line = precision_line(load_preset("cpu", use_env=False), torch.device("cpu"))
+    dtype = "bfloat16" if cpu_native_bf16() else "float32"
+    assert line.startswith(f"click model and tracker: {dtype} (dtype auto)")
+    assert ("computes bfloat16 natively" in line) == cpu_native_bf16()
+    assert "(dtype float32)" in precision_line(load_preset("small", use_env=False), "cpu")
