@@ -136,10 +136,14 @@ def timed(argv: list[str], cwd: Path, first_output: bool = False) -> dict:
     )
     first = None
     chunks = []
-    while chunk := proc.stdout.read(1 if first is None and first_output else 65536):
-        first = first or time.perf_counter() - start
-        chunks.append(chunk)
-    _, status, usage = os.wait4(proc.pid, 0)
+    try:
+        while chunk := proc.stdout.read(1 if first is None and first_output else 65536):
+            first = first or time.perf_counter() - start
+            chunks.append(chunk)
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:  # interrupted: the command goes too
+        proc.kill()
+        raise
     wall = time.perf_counter() - start
     err = proc.stderr.read().decode(errors="replace")
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -155,7 +159,9 @@ def timed(argv: list[str], cwd: Path, first_output: bool = False) -> dict:
     }
 
 
-def one_round(tree: Path, work: Path, inputs, smolvlm: Path | None) -> dict[str, tuple]:
+def one_round(
+    tree: Path, work: Path, inputs, smolvlm: Path | None, phases_too: bool = True
+) -> dict[str, tuple]:
     """Every row for the revision in ``tree`` once: ``{row: (wall, cpu)}``."""
     video, edgetam, p1, p2 = inputs
     out = Path(tempfile.mkdtemp(dir=work))
@@ -166,12 +172,17 @@ def one_round(tree: Path, work: Path, inputs, smolvlm: Path | None) -> dict[str,
     r = timed(track, tree)
     rows["track (whole command)"] = (r["wall"], r["cpu"])
     rows["track peak RSS MB"] = (r["rss"], None)
+    _partial(tree, rows)
     phases = Path(tempfile.mkdtemp(dir=work))
-    argv = [sys.executable, "-c", PHASES, str(video), str(edgetam), str(phases)]
-    r = timed([*argv, "{:g},{:g}".format(*p1), "{:g},{:g}".format(*p2)], tree)
-    line = next(x for x in r["stdout"].splitlines() if x.startswith("PHASES "))
-    for name, value in json.loads(line[len("PHASES ") :]).items():
-        rows[f"  in-process: {name}"] = tuple(value) if isinstance(value, list) else (value, None)
+    if phases_too:
+        argv = [sys.executable, "-c", PHASES, str(video), str(edgetam), str(phases)]
+        r = timed([*argv, "{:g},{:g}".format(*p1), "{:g},{:g}".format(*p2)], tree)
+        line = next(x for x in r["stdout"].splitlines() if x.startswith("PHASES "))
+        for name, value in json.loads(line[len("PHASES ") :]).items():
+            rows[f"  in-process: {name}"] = (
+                tuple(value) if isinstance(value, list) else (value, None)
+            )
+        _partial(tree, rows)
     if smolvlm is not None:
         describe = [sys.executable, "-m", "ovhhir_core", "describe", "--track-dir", str(out)]
         describe += ["--preset", "cpu", "--weights", f"zeroshot={smolvlm}", "--num-frames", "16"]
@@ -182,9 +193,15 @@ def one_round(tree: Path, work: Path, inputs, smolvlm: Path | None) -> dict[str,
         tokens = _count_tokens(smolvlm, r["stdout"])
         rows["  decode tokens/s"] = (max(0, tokens - 1) / max(1e-9, r["wall"] - r["first"]), None)
         rows["describe peak RSS MB"] = (r["rss"], None)
+        _partial(tree, rows)
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(phases, ignore_errors=True)
     return rows
+
+
+def _partial(tree: Path, rows: dict[str, tuple]) -> None:
+    """Each run's figures as they come (on stderr), so a long run shows progress."""
+    print(f"[{tree.name}] " + json.dumps({k: v for k, v in rows.items()}), file=sys.stderr)
 
 
 def _count_tokens(folder: Path, text: str) -> int:
@@ -206,6 +223,7 @@ def main() -> None:
     ap.add_argument("--baseline", default=None, metavar="REV", help="older revision to compare")
     ap.add_argument("--runs", type=int, default=2, help="rounds per revision, alternating")
     ap.add_argument("--describe", action="store_true", help="also the describe rows (slow)")
+    ap.add_argument("--no-phases", action="store_true", help="whole commands only")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still remove the worktree
     work = Path(tempfile.mkdtemp(prefix="bench_cpu_flow-"))
@@ -225,7 +243,7 @@ def main() -> None:
         results: dict[str, list[dict]] = {name: [] for name in trees}
         for _ in range(args.runs):
             for name, tree in trees.items():
-                results[name].append(one_round(tree, work, inputs, smolvlm))
+                results[name].append(one_round(tree, work, inputs, smolvlm, not args.no_phases))
         report(results, trees)
     finally:
         if "old" in trees:
