@@ -100,9 +100,11 @@ def models_markdown(services: Services) -> str:
     """The model status panel: what each component resolved to, what is loaded, and for anything
     missing what to do."""
     from ovhhir_core.autopreset import describe, resolution_report
+    from ovhhir_core.tracking.models import precision_line
 
     lines = [f"Preset **{services.preset.name}** on **{services.device}**."]
     lines += [f"- {describe(e)}" for e in resolution_report(services.preset)]
+    lines.append(f"- precision: {precision_line(services.preset, services.device)}")
     for name, status in services.status().items():
         if status in ("loaded", "loading", "not loaded yet"):
             lines.append(f"- {name}: {status}")
