@@ -60,7 +60,9 @@ from ovhhir_core.timeline.pipeline import track_timeline
 from ovhhir_core.tracking import TrackingSession, load_segmenters
 now = mark("imports", now)
 paths = config.parse_local_paths([f"tracker={weights}", f"sam={weights}"])
-preset = config.load_preset("cpu", paths, use_env=False)
+import inspect  # older revisions read the environment unless told not to
+quiet = {"use_env": False} if "use_env" in inspect.signature(config.load_preset).parameters else {}
+preset = config.load_preset("cpu", paths, **quiet)
 segs = load_segmenters(preset, torch.device("cpu"))
 session = TrackingSession(segs, clip)
 now = mark("load", now)

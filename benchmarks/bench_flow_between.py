@@ -97,7 +97,7 @@ def run_tracker(clip, weights: Path, fps: float | None, mode: str) -> dict[int, 
     from ovhhir_core.tracking import TrackingSession, load_segmenters
 
     preset = config.load_preset(
-        "cpu", config.parse_local_paths([f"tracker={weights}", f"sam={weights}"]), use_env=False
+        "cpu", config.parse_local_paths([f"tracker={weights}", f"sam={weights}"])
     )
     preset.tracker.track_fps, preset.tracker.between = fps, mode
     segs = load_segmenters(preset, torch.device("cpu"))

@@ -138,8 +138,8 @@ def test_precision_line_says_what_auto_resolved_to():
     from ovhhir_core.device import cpu_native_bf16
     from ovhhir_core.tracking.models import precision_line
 
-    line = precision_line(load_preset("cpu", use_env=False), torch.device("cpu"))
+    line = precision_line(load_preset("cpu"), torch.device("cpu"))
     dtype = "bfloat16" if cpu_native_bf16() else "float32"
     assert line.startswith(f"click model and tracker: {dtype} (dtype auto)")
     assert ("computes bfloat16 natively" in line) == cpu_native_bf16()
-    assert "(dtype float32)" in precision_line(load_preset("small", use_env=False), "cpu")
+    assert "(dtype float32)" in precision_line(load_preset("small"), "cpu")
