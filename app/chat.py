@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,21 +100,33 @@ class ChatHandlers:
             fail("Type a question first.")
         gen = GenerationSettings.parse(settings)
         head = [*state.messages, {"role": "user", "content": display(text)}]
+
+        def start() -> tuple[Any, Iterator[str]]:
+            conversation = self.conversation(state, gen.frames, use_facts)
+            return conversation, conversation.ask(text, gen.config)  # the growing answer
+
+        for messages, shown in self._reply(state, head, gen, start):
+            yield messages, "", shown
+
+    def _reply(
+        self, state: SessionState, head: list, gen: Any, start: Callable[[], tuple[Any, Any]]
+    ) -> Iterator[tuple[list, str]]:
+        """Stream the answer ``start()`` begins (it returns the conversation and its growing
+        answers, and runs in the answer job) after the messages ``head``; yields ``(messages,
+        provenance)`` and keeps the last messages on ``state``."""
         pieces: queue.SimpleQueue = queue.SimpleQueue()
 
         def work(job: Any) -> Any:
-            done = 0
-            conversation = self.conversation(state, gen.frames, use_facts)
-            for answer in conversation.ask(text, gen.config):  # the growing answer
+            conversation, answers = start()
+            for done, answer in enumerate(answers, 1):
                 pieces.put(answer)
-                done += 1
                 job.step(done, gen.config.max_new_tokens)
             return conversation
 
         messages = [*head, {"role": "assistant", "content": ""}]
         for shown, answer in self._answering(state, work, pieces):
             messages = [*head, {"role": "assistant", "content": answer or ""}]
-            yield messages, "", shown
+            yield messages, shown
         state.messages = messages
 
     def _answering(
@@ -167,22 +179,11 @@ class ChatHandlers:
         if conversation is None or not state.messages:
             fail("Nothing to regenerate yet: ask a question first.")
         gen = GenerationSettings.parse(settings)
-        head = state.messages[:-1]
-        pieces: queue.SimpleQueue = queue.SimpleQueue()
 
-        def work(job: Any) -> Any:
-            done = 0
-            for answer in conversation.regenerate(gen.config):
-                pieces.put(answer)
-                done += 1
-                job.step(done, gen.config.max_new_tokens)
-            return conversation
+        def start() -> tuple[Any, Iterator[str]]:
+            return conversation, conversation.regenerate(gen.config)
 
-        messages = [*head, {"role": "assistant", "content": ""}]
-        for shown, answer in self._answering(state, work, pieces):
-            messages = [*head, {"role": "assistant", "content": answer or ""}]
-            yield messages, shown
-        state.messages = messages
+        yield from self._reply(state, state.messages[:-1], gen, start)
 
     def clear(self, state: SessionState) -> list:
         """Forget the conversation (the clip stays)."""

@@ -21,18 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.app_utils import CHROMIUM, LAUNCH_ARGS
+
 ROOT = Path(os.environ.get("OVHHIR_APP_DIR") or Path(__file__).resolve().parent.parent)
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STEPS = ("page", "upload", "click 1", "click 2", "track", "videos")
 #: A real street scene shipped with Gradio (its own media assets), cut to short clips.
 REAL_VIDEO = Path(__import__("gradio").__file__).parent / "media_assets" / "videos" / "b.mp4"
