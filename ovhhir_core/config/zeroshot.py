@@ -7,6 +7,9 @@ without an ``arch`` means the preset has no zero-shot model (a ``--weights zeros
 copy can still supply one). ``frames`` is the default number of frames sampled uniformly from the
 clip (8-32 in the app), ``three_streams`` also passes the three stream videos (Qwen3-VL only, it
 takes several videos in one prompt), ``max_side`` caps the frames' longer side before marking.
+``dtype`` is the vision side's number format (``auto``: bfloat16 where the hardware computes it
+natively, else float32) and ``quantize`` the text model's (``auto``: int8 weights on CPUs, none on
+GPUs; ``none``; ``int8``), see :mod:`ovhhir_core.zeroshot.precision`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from ovhhir_core.errors import UserError
 FAMILIES = ("smolvlm", "qwen3_vl")
 #: Families that accept several videos in one prompt.
 MULTI_VIDEO_FAMILIES = ("qwen3_vl",)
+#: ``zeroshot.quantize`` values (the text model's weights).
+QUANTIZE = ("auto", "none", "int8")
+#: ``zeroshot.dtype`` values (the vision side).
+VISION_DTYPES = ("auto", "float32", "bfloat16", "float16")
 #: The frame counts the app offers (the slider's range).
 MIN_FRAMES, MAX_FRAMES = 8, 32
 
@@ -32,6 +39,8 @@ class ZeroShotConfig(WeightsConfig):
     frames: int = 16
     three_streams: bool = False
     max_side: int = 512
+    dtype: str = "auto"
+    quantize: str = "auto"
 
     def validate(self) -> None:
         """Raise :class:`UserError` for values no model can use."""
@@ -39,6 +48,14 @@ class ZeroShotConfig(WeightsConfig):
             raise UserError(f"zeroshot.frames must be in 1..64, got {self.frames}")
         if self.max_side < 32:
             raise UserError(f"zeroshot.max_side must be >= 32, got {self.max_side}")
+        if self.quantize not in QUANTIZE:
+            raise UserError(
+                f"zeroshot.quantize must be one of {', '.join(QUANTIZE)}, got {self.quantize!r}"
+            )
+        if self.dtype not in VISION_DTYPES:
+            raise UserError(
+                f"zeroshot.dtype must be one of {', '.join(VISION_DTYPES)}, got {self.dtype!r}"
+            )
         family = self.arch.get("family")
         if family is not None and family not in FAMILIES:
             raise UserError(

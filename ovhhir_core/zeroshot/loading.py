@@ -17,6 +17,7 @@ from ovhhir_core.errors import UserError
 from ovhhir_core.hub import PRETRAINED, MissingWeightsError, resolve_weights
 
 from .config import FAMILIES, ZeroShotConfig
+from .precision import apply_precision
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class LoadedModel:
     family: str
     model_id: str
     grounded: bool
+    #: The number formats in use (:mod:`.precision`), e.g. ``vision float32, text int8``.
+    precision: str = ""
 
     @property
     def device(self):
@@ -98,7 +101,8 @@ def load_model(cfg: ZeroShotConfig, device: Any = "cpu", dtype: Any = None) -> L
         )
     model = model.to(device).eval()
     family = _family(model, model_id)
-    return LoadedModel(model, processor, family, model_id, grounded)
+    precision = apply_precision(model, family, torch.device(device), cfg.dtype, cfg.quantize)
+    return LoadedModel(model, processor, family, model_id, grounded, precision.describe())
 
 
 def build_tiny(arch: dict[str, Any]) -> tuple[Any, Any]:

@@ -1,0 +1,199 @@
+"""Precision of a loaded video-LLM: the vision side's dtype and int8 weights for the text model.
+
+Two settings of the ``zeroshot`` preset section, applied once after loading
+(:func:`apply_precision`):
+
+- ``dtype`` (``auto``, ``float32``, ``bfloat16``, ``float16``): the vision tower and connector.
+  ``auto`` is :func:`ovhhir_core.device.fast_dtype`: bfloat16 where the hardware computes it
+  natively (CUDA with bf16, CPUs with AVX-512 BF16 or AMX), else float32. Inputs are cast to the
+  vision side's dtype and its output back to the text model's, so the two may differ.
+- ``quantize`` (``auto``, ``none``, ``int8``): ``int8`` stores every linear layer of the text
+  model (and its output head) as int8 weights with one scale per output row, and multiplies with
+  int8 activations quantised per call (dynamic quantisation). ``auto`` is ``int8`` on a CPU where
+  those kernels exist, ``none`` on GPUs.
+
+The int8 kernels are PyTorch's own fbgemm kernels (``torch.ops.quantized.linear_dynamic``): on
+CPUs without AVX-512 they are the int8 path faster than float32 (torchao 0.18's CPU int8 layouts
+run 1.3-17x slower than float32 there without ``torch.compile``). PyTorch marks quantized tensor
+creation as deprecated; when the kernels are missing, ``auto`` falls back to ``none`` and an
+explicit ``int8`` is a :class:`UserError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from ovhhir_core.config.zeroshot import QUANTIZE
+from ovhhir_core.device import DTYPES, fast_dtype
+from ovhhir_core.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Precision:
+    """What :func:`apply_precision` did: the vision side's and text model's number formats."""
+
+    vision: str
+    text: str
+
+    def describe(self) -> str:
+        """One phrase for captions and ``info``, e.g. ``vision float32, text int8``."""
+        return f"vision {self.vision}, text {self.text}"
+
+
+def _name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def int8_available() -> bool:
+    """True when PyTorch has its dynamic int8 linear kernels (fbgemm, x86 CPUs)."""
+    return "fbgemm" in torch.backends.quantized.supported_engines and hasattr(
+        torch.ops.quantized, "linear_dynamic"
+    )
+
+
+def resolve_quantize(name: str | None, device: torch.device) -> str:
+    """``auto``: ``int8`` on a CPU with the kernels, else ``none``; ``int8`` off the CPU, or
+    where the kernels are missing, is a :class:`UserError`."""
+    name = name or "auto"
+    if name not in QUANTIZE:
+        raise UserError(f"unknown quantize {name!r}; use one of {', '.join(QUANTIZE)}")
+    if name == "auto":
+        return "int8" if device.type == "cpu" and int8_available() else "none"
+    if name == "int8" and (device.type != "cpu" or not int8_available()):
+        where = "a GPU" if device.type in ("cuda", "mps") else f"device {device}"
+        if device.type == "cpu":
+            where = "this PyTorch build (it has no fbgemm int8 kernels)"
+        raise UserError(
+            f"--quantize int8 runs on CPUs with PyTorch's int8 kernels, not on {where}; "
+            "use --quantize none (on a GPU the bfloat16 default is already fast)"
+        )
+    return name
+
+
+def resolve_vision_dtype(name: str | None, device: torch.device) -> torch.dtype:
+    """``auto`` (or None): :func:`fast_dtype`; else the named dtype."""
+    if name in (None, "", "auto"):
+        return fast_dtype(device)
+    if name not in DTYPES:
+        raise UserError(f"unknown zeroshot.dtype {name!r}; use auto or one of {', '.join(DTYPES)}")
+    return DTYPES[name]
+
+
+class Int8Linear(nn.Module):
+    """A linear layer with int8 weights (per output row) and int8 dynamic activations."""
+
+    def __init__(self, linear: nn.Linear):
+        super().__init__()
+        weight = linear.weight.detach().float()
+        scale = (weight.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()
+        zeros = torch.zeros(weight.shape[0], dtype=torch.long)
+        bias = None if linear.bias is None else linear.bias.detach().float()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # quantized tensors: deprecated
+            qweight = torch.quantize_per_channel(weight, scale, zeros, 0, torch.qint8)
+            self._packed = torch.ops.quantized.linear_prepack(qweight, bias)
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # reduce_range: 7-bit activations, as fbgemm needs on CPUs without VNNI
+        out = torch.ops.quantized.linear_dynamic(x.float(), self._packed, True)
+        return out.to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, int8"
+
+
+def quantize_int8(module: nn.Module) -> int:
+    """Replace every ``nn.Linear`` under ``module`` by :class:`Int8Linear`; returns how many."""
+    count = 0
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Linear):
+            setattr(module, name, Int8Linear(child))
+            count += 1
+        else:
+            count += quantize_int8(child)
+    return count
+
+
+def vision_side(model: Any, family: str) -> list[nn.Module]:
+    """The modules that turn frames into the text model's embeddings."""
+    inner = model.model
+    if family == "smolvlm":
+        return [inner.vision_model, inner.connector]
+    return [inner.visual]
+
+
+def text_side(model: Any, family: str) -> nn.Module:
+    """The language model that reads the embeddings (its output head is ``model.lm_head``)."""
+    inner = model.model
+    return inner.text_model if family == "smolvlm" else inner.language_model
+
+
+def _cast_inputs(dtype: torch.dtype):
+    def hook(module, args, kwargs):
+        cast = [a.to(dtype) if torch.is_tensor(a) and a.is_floating_point() else a for a in args]
+        kwargs = {
+            k: v.to(dtype) if torch.is_tensor(v) and v.is_floating_point() else v
+            for k, v in kwargs.items()
+        }
+        return tuple(cast), kwargs
+
+    return hook
+
+
+def _cast_tree(value: Any, dtype: torch.dtype) -> Any:
+    """``value`` with every floating tensor in it (tuples, lists, dicts, model outputs) cast."""
+    if torch.is_tensor(value):
+        return value.to(dtype) if value.is_floating_point() else value
+    if isinstance(value, dict):  # transformers' ModelOutput is a dict too
+        for key in list(value.keys()):
+            value[key] = _cast_tree(value[key], dtype)
+        return value
+    if isinstance(value, (tuple, list)):
+        return type(value)(_cast_tree(v, dtype) for v in value)
+    return value
+
+
+def _cast_output(dtype: torch.dtype):
+    def hook(module, args, output):
+        return _cast_tree(output, dtype)
+
+    return hook
+
+
+def set_vision_dtype(model: Any, family: str, dtype: torch.dtype) -> None:
+    """Run the vision side in ``dtype``; the text model keeps its own (hooks cast in and out)."""
+    text_dtype = next(text_side(model, family).parameters()).dtype
+    modules = vision_side(model, family)
+    if all(next(m.parameters()).dtype == dtype for m in modules):
+        return
+    for module in modules:
+        module.to(dtype)
+    modules[0].register_forward_pre_hook(_cast_inputs(dtype), with_kwargs=True)
+    modules[-1].register_forward_hook(_cast_output(text_dtype))
+
+
+def apply_precision(
+    model: Any, family: str, device: torch.device, dtype: str | None, quantize: str | None
+) -> Precision:
+    """Apply the ``dtype`` (vision side) and ``quantize`` (text model) settings to ``model``."""
+    vision_dtype = resolve_vision_dtype(dtype, device)
+    mode = resolve_quantize(quantize, device)
+    set_vision_dtype(model, family, vision_dtype)
+    text = _name(next(text_side(model, family).parameters()).dtype)
+    if mode == "int8":
+        count = quantize_int8(text_side(model, family))
+        if isinstance(model.lm_head, nn.Linear):
+            model.lm_head = Int8Linear(model.lm_head)
+            count += 1
+        log.info("zero-shot text model: %d linear layers as int8", count)
+        text = "int8"
+    return Precision(vision=_name(vision_dtype), text=text)
