@@ -68,9 +68,9 @@ class ChatHandlers:
 
     def conversation(self, state: SessionState, frames: int, use_facts: bool = True) -> Any:
         """The user's conversation about the tracked clip (an
-        ``ovhhir_core.answerer.Conversation``) with its label maps and, when ``use_facts``, the
+        ``ovhhir_core.answering.Conversation``) with its label maps and, when ``use_facts``, the
         timeline's measured facts in the prompt; reopened when either setting changes."""
-        from ovhhir_core.answerer import TrackedClip
+        from ovhhir_core.answering import TrackedClip
 
         streams = {k: state.outputs.get(k) for k in STREAMS}
         if not all(streams.values()):

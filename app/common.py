@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import gradio as gr
 
 from app.state import Services, SessionState
-from ovhhir_core.answerer import GenerationConfig
+from ovhhir_core.answering import GenerationConfig
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import TOKENS
 

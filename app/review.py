@@ -18,7 +18,7 @@ import gradio as gr
 
 from app import common
 from app.state import Services, SessionState, on_gpu
-from ovhhir_core.backends import BACKENDS
+from ovhhir_core.answering import BACKENDS
 from ovhhir_core.review import VERDICTS, ReviewSet, first_question, is_inside, unpack_uploads
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class ReviewHandlers:
         """Ask the sample's first question with the ``backend`` answerer (``auto|ovhhir|
         zeroshot``; empty = the app's); return ``(prediction, cosine similarity to truth,
         provenance of the prediction)``."""
-        from ovhhir_core.answerer import TrackedClip
+        from ovhhir_core.answering import TrackedClip
         from ovhhir_core.eval.metrics import cosine_similarity
 
         rv = state.review

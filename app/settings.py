@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ovhhir_core.backends import BACKENDS
+from ovhhir_core.answering import BACKENDS
 from ovhhir_core.cli import WEIGHTS_HELP
 from ovhhir_core.errors import UserError
 
@@ -75,7 +75,7 @@ class Settings:
     device: str = "auto"
     dtype: str = "auto"
     checkpoint: str | None = None
-    backend: str = "auto"  # which answerer: auto | ovhhir | zeroshot (ovhhir_core.backends)
+    backend: str = "auto"  # which answerer: auto | ovhhir | zeroshot (ovhhir_core.answering)
     weights: dict[str, str] = field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 7860

@@ -94,8 +94,8 @@ class Services:
 
     def answerer(self, backend: str | None = None) -> Any:
         """The answerer of ``backend`` (``auto|ovhhir|zeroshot``; default ``settings.backend``;
-        an ``ovhhir_core.answerer.Answerer``), shared read-only by every user."""
-        from ovhhir_core.backends import load_answerer
+        an ``ovhhir_core.answering.Answerer``), shared read-only by every user."""
+        from ovhhir_core.answering import load_answerer
 
         s = self.settings
         backend = backend or s.backend
@@ -163,7 +163,7 @@ class SessionState:
     tracking: Any = None  # ovhhir_core.tracking.TrackingSession
     people: Any = None  # app.track_people.PeopleState: proposals shown, a pending box corner
     outputs: dict[str, Path] = field(default_factory=dict)  # streams, overlay, exports
-    conversation: Any = None  # ovhhir_core.answerer.Conversation about the tracked clip
+    conversation: Any = None  # ovhhir_core.answering.Conversation about the tracked clip
     conversation_key: tuple | None = None  # (frames, use_facts) it was opened with
     messages: list[dict[str, str]] = field(default_factory=list)  # gr.Chatbot messages
     review: ReviewSet = field(default_factory=ReviewSet)

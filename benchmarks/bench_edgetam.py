@@ -25,6 +25,7 @@ time mostly measures the neighbours.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -40,7 +41,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from tracking_utils import centre, make_clip  # noqa: E402
 
-from ovhhir_core.config import load_preset  # noqa: E402
+from ovhhir_core.config import env_local_paths, load_preset  # noqa: E402
 from ovhhir_core.errors import UserError  # noqa: E402
 from ovhhir_core.masking import write_streams  # noqa: E402
 from ovhhir_core.tracking import TrackingSession, load_segmenters  # noqa: E402
@@ -49,7 +50,7 @@ from ovhhir_core.tracking.sam2 import HIERA_LARGE_ARCH  # noqa: E402
 
 def _preset(name: str, input_size: int | None = None, track_fps: float | None = None):
     """``name``'s segmenters with random weights of the published architectures."""
-    p = load_preset(name, use_env=False)
+    p = load_preset(name)
     for section in (p.sam, p.tracker):
         section.weights, section.local_path, section.arch = None, None, {}
     if name == "paper":
@@ -181,7 +182,7 @@ def bench_e2e(seconds: float = 10, fps: float = 30) -> None:
     n = int(seconds * fps)
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_clip(Path(tmp) / "clip.mp4", n, w, h, fps=fps)
-        p = load_preset("cpu", use_env=False)
+        p = load_preset("cpu")
         preset = _preset("cpu", p.tracker.input_size, p.tracker.track_fps)
         wall, cpu = time.perf_counter(), time.process_time()
         marks = {}
@@ -236,7 +237,7 @@ def _labels_at(preset, video: Path, points, size: int, frames: int | None) -> di
 
 def bench_agreement(video: Path, points, sizes: list[int], frames: int | None, random: bool):
     """Mask IoU per person between tracker input sizes (the first size is the reference)."""
-    preset = _preset("cpu") if random else load_preset("cpu", use_env=True)
+    preset = _preset("cpu") if random else load_preset("cpu", env_local_paths(os.environ))
     preset.tracker.track_fps = None
     runs = {size: _labels_at(preset, video, points, size, frames) for size in sizes}
     ref = runs[sizes[0]]

@@ -31,7 +31,7 @@ import numpy as np, torch
 from ovhhir_core.config import load_preset
 from ovhhir_core.device import resolve_device, resolve_dtype
 from ovhhir_core.model import Clip, ChatSession, GenerationConfig, default_question, load_model
-from ovhhir_core.model.generation import generate_tokens
+from ovhhir_core.model.generation import llm_tokens
 
 preset, device_name, dtype_name, new_tokens, repeats, threads = sys.argv[2:8]
 new_tokens, repeats = int(new_tokens), int(repeats)
@@ -40,7 +40,7 @@ if int(threads) > 0:
 device = resolve_device(device_name)
 sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 t0 = time.perf_counter()
-model = load_model(load_preset(preset, use_env=False), device, resolve_dtype(dtype_name, device))
+model = load_model(load_preset(preset), device, resolve_dtype(dtype_name, device))
 load_s = time.perf_counter() - t0
 
 rng = np.random.default_rng(0)
@@ -82,7 +82,7 @@ ttfts, rates = [], []
 for _ in range(repeats):
     stamps = []
     t = time.perf_counter()
-    for _tok in generate_tokens(model.llm, emb, gen, stop_ids=[], pad_id=0, context_ids=ids):
+    for _tok in llm_tokens(model.llm, emb, gen, stop_ids=[], context_ids=ids):
         sync(); stamps.append(time.perf_counter())
     ttfts.append(stamps[0] - t)
     rates.append((len(stamps) - 1) / (stamps[-1] - stamps[0]))

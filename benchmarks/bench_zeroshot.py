@@ -66,7 +66,7 @@ import json, resource, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import torch
-from ovhhir_core.answerer import GenerationConfig, TrackedClip
+from ovhhir_core.answering import GenerationConfig, TrackedClip
 from ovhhir_core.device import resolve_device, resolve_dtype
 from ovhhir_core.streams import DESCRIBE_QUESTION, ONE_WORD_QUESTION
 from ovhhir_core.zeroshot.answerer import ZeroShotAnswerer

@@ -221,7 +221,7 @@ class ClipDescriber:
     sees_clip = True
 
     def __init__(self, answerer: Any, gen: Any = None, max_chars: int = 400) -> None:
-        from ovhhir_core.answerer import GenerationConfig
+        from ovhhir_core.answering.base import GenerationConfig
 
         self.answerer = answerer
         self.gen = gen or GenerationConfig(temperature=0.7, max_new_tokens=80, seed=0)

@@ -7,8 +7,8 @@
 
 The answer streams to stdout; what wrote it (the provenance caption) and any warning go to
 stderr, once. With ``--track-dir`` the timeline's facts (``DIR/timeline.json``) go into the
-prompt unless ``--no-facts``. This module sits beside the model package because it chooses among
-answerers (:mod:`ovhhir_core.backends`), which import the model package.
+prompt unless ``--no-facts``. The answerer is chosen by
+:func:`ovhhir_core.answering.backends.load_answerer`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import argparse
 import dataclasses
 import sys
 
-from ovhhir_core.backends import BACKENDS
+from ovhhir_core.answering.backends import BACKENDS
 from ovhhir_core.errors import UserError
 
 
@@ -94,8 +94,8 @@ def register(subparsers) -> None:
 
 
 def _clip(args: argparse.Namespace):
-    from ovhhir_core.answerer import TrackedClip
-    from ovhhir_core.backends import track_dir_facts
+    from ovhhir_core.answering.backends import track_dir_facts
+    from ovhhir_core.answering.base import TrackedClip
 
     if args.track_dir:
         if args.p1 or args.p2 or args.bg:
@@ -112,8 +112,8 @@ def _open(args: argparse.Namespace):
     """(conversation, clip, generation config): preset, answerer, clip, then one line on stderr
     saying what answers (and the warning, when there is one)."""
     from ovhhir_core import cli
-    from ovhhir_core.answerer import GenerationConfig
-    from ovhhir_core.backends import default_frames, load_answerer
+    from ovhhir_core.answering.backends import default_frames, load_answerer
+    from ovhhir_core.answering.base import GenerationConfig
 
     fields = [f.name for f in dataclasses.fields(GenerationConfig)]
     gen = GenerationConfig(**{n: getattr(args, n) for n in fields if hasattr(args, n)})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from typing import Any, NamedTuple
 
@@ -107,13 +108,19 @@ class Setup(NamedTuple):
     dtype: Any  # torch.dtype
 
 
-def load_preset_arg(args: argparse.Namespace, preset: str | None = None) -> Any:
-    """The preset named by ``--preset`` (or ``preset``), with the ``--weights`` overrides."""
-    from ovhhir_core.config import load_preset, parse_local_paths
+def local_paths_arg(args: argparse.Namespace) -> dict[str, str]:
+    """The local weights path overrides: ``OVHHIR_<COMPONENT>_PATH`` from the environment (read
+    here, once, for every command), then ``--weights COMPONENT=PATH`` (the flags win)."""
+    from ovhhir_core.config import env_local_paths, parse_local_paths
 
-    return load_preset(
-        preset or args.preset, parse_local_paths(args.local_paths), device=args.device
-    )
+    return {**env_local_paths(os.environ), **parse_local_paths(args.local_paths)}
+
+
+def load_preset_arg(args: argparse.Namespace, preset: str | None = None) -> Any:
+    """The preset named by ``--preset`` (or ``preset``), with the local weights overrides."""
+    from ovhhir_core.config import load_preset
+
+    return load_preset(preset or args.preset, local_paths_arg(args), device=args.device)
 
 
 def setup(args: argparse.Namespace) -> Setup:

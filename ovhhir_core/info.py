@@ -8,7 +8,7 @@ import platform
 
 from ovhhir_core import config, hub
 from ovhhir_core.autopreset import resolution_report
-from ovhhir_core.cli import add_weights_arg
+from ovhhir_core.cli import add_weights_arg, local_paths_arg
 from ovhhir_core.device import resolve_device
 
 PACKAGES = (
@@ -60,7 +60,7 @@ def weights_status(preset: config.PresetConfig) -> list[tuple[str, str, str]]:
 
 def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)  # bad flags fail before anything is printed
-    local_paths = config.parse_local_paths(args.local_paths)
+    local_paths = local_paths_arg(args)
     print(f"ovhhir {importlib.metadata.version('ovhhir') if _has_dist() else 'source tree'}")
     print(f"python {platform.python_version()} on {platform.platform()}")
     for name in PACKAGES:

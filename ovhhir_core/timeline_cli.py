@@ -4,13 +4,13 @@ writes (``masks.npz``, the PNG ``masks.zip``, a synthetic ``*_masks.npz``).
     python -m ovhhir_core timeline --masks out/masks.npz --fps 10 --out DIR
     python -m ovhhir_core timeline --masks out/masks.zip --video clip.mp4 --out DIR --preset small
 
+    python -m ovhhir_core timeline --masks out/masks.npz --fps 10 --out DIR --set min_speed=0.2
+
 writes ``DIR/timeline.json`` and ``DIR/timeline.png`` and prints the measured facts. With
 ``--video`` the frame rate and size come from the video, and pose runs where the preset's
-ViTPose weights are present.
-
-This module sits outside ``ovhhir_core.timeline`` because it loads presets (``ovhhir_core.config``,
-which depends on the tracking package, which writes timelines): the timeline package itself
-never imports the config package, so there is no import cycle.
+ViTPose weights are present. The thresholds are the preset's ``timeline`` section
+(:class:`~ovhhir_core.config.timeline.TimelineConfig`, where their defaults are documented),
+with ``--set KEY=VALUE`` applied over it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def _size(text: str) -> tuple[int, int]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from ovhhir_core import cli
+    from ovhhir_core.config.timeline import settings_help
 
     about = "measure an interaction from a masks file: timeline.json, timeline.png, facts"
     p = subparsers.add_parser("timeline", help=about, description=DESCRIPTION)
@@ -49,26 +50,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--no-pose", action="store_true", help="skip pose even when weights exist")
     p.add_argument("--no-plot", action="store_true", help="write timeline.json only")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a threshold of the preset's timeline section (repeatable); keys and "
+        f"defaults: {settings_help()}",
+    )
     cli.add_common_args(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ovhhir_core.config import preset_timeline
     from ovhhir_core.timeline.core import compute_timeline
     from ovhhir_core.timeline.facts import facts_text
     from ovhhir_core.timeline.io import MaskFile, write_timeline
 
+    config = preset_timeline(args.preset).with_settings(args.set)  # bad values fail first
     masks = MaskFile(args.masks)
     if args.video is not None:
-        from ovhhir_core.config import load_preset, parse_local_paths
+        from ovhhir_core.cli import load_preset_arg
         from ovhhir_core.device import resolve_device
         from ovhhir_core.timeline.pipeline import pose_estimator, video_timeline
 
         estimator, note = None, "no pose: turned off (--no-pose)"
         if not args.no_pose:
-            preset = load_preset(args.preset, parse_local_paths(args.weights))
+            preset = load_preset_arg(args)
             estimator, note = pose_estimator(preset, str(resolve_device(args.device)))
-        timeline = video_timeline(masks, args.video, estimator=estimator, pose_note=note)
+        timeline = video_timeline(
+            masks, args.video, estimator=estimator, pose_note=note, config=config
+        )
         if args.fps is not None and abs(args.fps - timeline.fps) > 1e-3:
             raise UserError(f"--fps {args.fps:g} differs from the video's {timeline.fps:g}")
     else:
@@ -77,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         timeline = compute_timeline(
             masks,
             args.fps,
+            config=config,
             video_size=args.size,
             source=args.masks.name,
             pose_note="no pose: no --video given (pose needs the frames)",

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from app.settings import CapError, Caps, default_preset, parse_settings
+from ovhhir_core.config import load_preset
 
 
 def test_flags_override_environment():
@@ -40,6 +41,16 @@ def test_flags_override_environment():
     assert (s.preset, s.port, s.caps.max_frames) == ("offline", 0, 10)
     assert s.weights == {"llm": "/elsewhere"}
     assert s.checkpoint == "ck.safetensors"
+
+
+def test_the_environment_given_is_the_only_one_read(monkeypatch):
+    monkeypatch.setenv("OVHHIR_LLM_PATH", "/process/llm")
+    monkeypatch.setenv("OVHHIR_PRESET", "paper")
+    assert parse_settings([], {"OVHHIR_SAM_PATH": "/given/sam"}).weights == {"sam": "/given/sam"}
+    assert parse_settings([], {}).preset == default_preset()
+    assert parse_settings([]).weights == {"llm": "/process/llm"}  # none given: os.environ
+    isolated = parse_settings(["--preset", "tiny"], {})
+    assert load_preset(isolated.preset, isolated.weights).model.llm.local_path is None
 
 
 def test_defaults_without_flags_or_environment():

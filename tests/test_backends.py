@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from model_utils import CaptureEmbeds
 
-from ovhhir_core import backends, video
-from ovhhir_core.answerer import Answerer, Conversation, GenerationConfig, TrackedClip
+from ovhhir_core import video
+from ovhhir_core.answering import Answerer, Conversation, GenerationConfig, TrackedClip, backends
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
 from ovhhir_core.hub import MissingWeightsError
@@ -21,7 +21,7 @@ QUESTION = "Describe interaction between <p1> and <p2> in <bg>?"
 
 @pytest.fixture(scope="module")
 def preset():
-    return load_preset("tiny", use_env=False)
+    return load_preset("tiny")
 
 
 @pytest.fixture(scope="module")

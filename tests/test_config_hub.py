@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
 from hub_utils import url_weights
 
-from ovhhir_core import config, hub
+from ovhhir_core import cli, config, hub
 from ovhhir_core.config import ConfigError, PresetConfig
 from ovhhir_core.errors import UserError
 
 
 @pytest.mark.parametrize("name", ["tiny", "offline", "small", "paper"])
 def test_presets_load_and_round_trip(name):
-    preset = config.load_preset(name, use_env=False)
+    preset = config.load_preset(name)
     assert preset.name == name and preset.description
     again = config.from_dict(PresetConfig, json.loads(config.to_json(preset)))
     assert again == preset
@@ -24,7 +25,7 @@ def test_presets_load_and_round_trip(name):
 
 
 def test_paper_preset_matches_the_paper():
-    p = config.load_preset("paper", use_env=False)
+    p = config.load_preset("paper")
     assert p.model.person_encoder.kind == "vitpose"
     assert hub.PRETRAINED[p.model.person_encoder.weights].repo_id.startswith(
         "usyd-community/vitpose-base"
@@ -58,8 +59,8 @@ def test_unknown_preset_and_bad_file(tmp_path):
 
 
 def test_offline_extends_tiny_and_changes_only_what_it_names():
-    tiny = config.load_preset("tiny", use_env=False)
-    offline = config.load_preset("offline", use_env=False)
+    tiny = config.load_preset("tiny")
+    offline = config.load_preset("offline")
     assert '"extend": "tiny"' in (config.PRESET_DIR / "offline.json").read_text()
     assert offline.name == "offline" and offline.description != tiny.description
     assert offline.sam == tiny.sam and offline.tracker == tiny.tracker
@@ -76,11 +77,11 @@ def test_extend_chains_merge_and_errors(tmp_path):
     child.write_text(
         json.dumps({"extend": "base.json", "name": "kid", "model": {"branch": {"dropout": 0.0}}})
     )
-    preset = config.load_preset(child, use_env=False)
+    preset = config.load_preset(child)
     assert preset.name == "kid" and preset.model.num_frames == 8
     assert preset.model.branch.dropout == 0.0
     assert preset.model.branch.num_query_tokens == 4  # from tiny, two levels up
-    assert config.load_preset(base, use_env=False).name == "base"  # a file's name: its stem
+    assert config.load_preset(base).name == "base"  # a file's name: its stem
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps({"extend": "b.json"}))
     b.write_text(json.dumps({"extend": "a.json"}))
@@ -106,11 +107,12 @@ def test_local_paths_from_flags_and_env(monkeypatch):
         config.parse_local_paths(["vae=/x"])
     monkeypatch.setenv("OVHHIR_LLM_PATH", "/from/env")
     monkeypatch.setenv("OVHHIR_SAM_PATH", "/sam/env")
-    preset = config.load_preset("tiny", local_paths={"sam": "/sam/flag"})
+    args = argparse.Namespace(preset="tiny", device="cpu", local_paths=["sam=/sam/flag"])
+    preset = cli.load_preset_arg(args)  # the command line reads the environment
     assert preset.model.llm.local_path == "/from/env"
     assert preset.sam.local_path == "/sam/flag"  # flags win over the environment
-    assert config.load_preset("tiny").model.llm.local_path == "/from/env"
-    assert config.load_preset("tiny", use_env=False).model.llm.local_path is None
+    assert config.env_local_paths({"OVHHIR_LLM_PATH": "/x", "PATH": "/bin"}) == {"llm": "/x"}
+    assert config.load_preset("tiny").model.llm.local_path is None  # the core reads no env
 
 
 def test_resolve_local_path_override(tmp_path):

@@ -110,7 +110,7 @@ def test_hub_download_shows_progress_then_loads(board, hub_cache, edgetam_folder
     assert line.startswith(f"downloading edgetam ({repo}): ")
     assert 0 < board.snapshot()[0].total and "(0%)" not in line and "(100%)" not in line
     assert board.snapshot()[0].state == "done"
-    cfg = load_preset("cpu", use_env=False).tracker
+    cfg = load_preset("cpu").tracker
     model, _ = build_edgetam_tracker(cfg, torch.device("cpu"))
     assert type(model).__name__ == "EdgeTamVideoModel"
     assert path == hub.resolve_weights("tracker", "edgetam")  # now from the cache

@@ -201,7 +201,7 @@ class Scripted:
     answered with it; descriptions are the reference text. Counts its calls."""
 
     def __init__(self, truth: str, description: str):
-        from ovhhir_core.answerer import Provenance
+        from ovhhir_core.answering import Provenance
 
         self.truth, self.description = truth, description
         self.provenance = Provenance("scripted", "rules", "none", grounded=True, frames=4)
@@ -412,7 +412,7 @@ def test_evaluation_and_ranking_with_the_zero_shot_answerer(synth):
     from ovhhir_core.eval.evaluate import EvalOptions, evaluate, sample_clip
     from ovhhir_core.zeroshot import load_zeroshot_answerer
 
-    answerer = load_zeroshot_answerer(load_preset("tiny", use_env=False), "cpu")
+    answerer = load_zeroshot_answerer(load_preset("tiny"), "cpu")
     space = ClassSpace.build(synth, open_set="off")
     opts = EvalOptions(seeds=(0,), max_new_tokens=3, class_max_new_tokens=3, frames=4)
     res = list(evaluate(answerer, synth[:1], BagOfWords(), space, opts))[-1][2]

@@ -9,7 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
-from ovhhir_core import backends, cli, video
+from ovhhir_core import cli, video
+from ovhhir_core.answering import backends
 from ovhhir_core.chat_cli import run_chat
 from ovhhir_core.config import load_preset
 from ovhhir_core.model import ChatSession, GenerationConfig, load_clip, load_model
@@ -78,7 +79,7 @@ def test_describe_streams_an_answer_and_says_once_what_wrote_it(streams, capsys)
 
 def test_describe_a_track_dir_with_facts_in_the_prompt(track_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(backends, "track_dir_facts", lambda d: "Person 1 approaches Person 2.")
-    ckpt = load_model(load_preset("tiny", use_env=False), "cpu").save_checkpoint(tmp_path / "c")
+    ckpt = load_model(load_preset("tiny"), "cpu").save_checkpoint(tmp_path / "c")
     base = ["describe", "--track-dir", str(track_dir), *TINY, "--checkpoint", str(ckpt)]
     base += ["--temperature", "0", "--max-new-tokens", "4"]
     assert cli.main(base) == 0  # auto + a checkpoint: OV-HHIR, grounded
@@ -149,7 +150,7 @@ def test_chat_reads_lines_resets_and_quits(streams, capsys):
     assert run_chat(args, stdin=stdin) == 0
     out, err = capsys.readouterr()
     assert "cleared" in err and "error" not in err
-    model = load_model(load_preset("tiny", use_env=False), "cpu")
+    model = load_model(load_preset("tiny"), "cpu")
     chat = ChatSession(model, load_clip(streams, num_frames=4))
     gen = GenerationConfig(temperature=0, max_new_tokens=4)
     first = list(chat.ask("Describe <p1> and <p2> in <bg>?", gen))[-1]

@@ -32,7 +32,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def model():
-    return load_model(load_preset("offline", use_env=False), "cpu")
+    return load_model(load_preset("offline"), "cpu")
 
 
 def test_real_llm_is_loaded_with_its_own_template(model):

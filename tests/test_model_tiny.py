@@ -31,7 +31,7 @@ GREEDY = GenerationConfig(temperature=0, max_new_tokens=12, repetition_penalty=1
 
 @pytest.fixture(scope="module")
 def preset():
-    return load_preset("tiny", use_env=False)
+    return load_preset("tiny")
 
 
 @pytest.fixture(scope="module")
@@ -303,7 +303,7 @@ def test_checkpoint_round_trip_gives_identical_greedy_output(model, preset, clip
 
 def test_checkpoint_for_another_llm_size_is_refused(model, preset, tmp_path):
     model.save_checkpoint(tmp_path / "ckpt", preset_name="tiny")
-    other = load_preset("tiny", use_env=False)
+    other = load_preset("tiny")
     other.name = "tiny-wide"
     other.model.llm.arch = {**other.model.llm.arch, "hidden_size": 48}
     with pytest.raises(CheckpointError) as err:

@@ -96,7 +96,7 @@ def test_small_from_weights_flags(store, clip):
     sam = _save_sam_v1("vit_b", store / "sam_vit_b.pth")
     tracker, n = _save_video_model("sam2", store / "sam2.1-hiera-tiny")
     assert 38e6 < n < 40e6  # SAM 2.1 hiera-tiny: 38.9M
-    preset = load_preset("small", {"sam": sam, "tracker": tracker}, use_env=False)
+    preset = load_preset("small", {"sam": sam, "tracker": tracker})
     _run(load_segmenters(preset, "cpu"), clip)
 
 
@@ -104,11 +104,11 @@ def test_cpu_from_hf_cache_offline(store, clip, offline_caches):
     folder, n = _save_video_model("edgetam", store / "edgetam")
     assert 13e6 < n < 15e6  # EdgeTAM: 13.9M
     lay_out_hf_cache(offline_caches / "hub", "yonigozlan/EdgeTAM-hf", folder)
-    preset = load_preset("cpu", use_env=False)
+    preset = load_preset("cpu")
     segs = load_segmenters(preset, "cpu")
     assert segs.tracker.config.image_size == preset.tracker.input_size
     _run(segs, clip)
-    flags = load_preset("cpu", {"sam": folder, "tracker": folder}, use_env=False)
+    flags = load_preset("cpu", {"sam": folder, "tracker": folder})
     assert type(load_segmenters(flags, "cpu").sam).__name__ == "EdgeTamModel"
 
 
@@ -119,7 +119,7 @@ def test_paper_from_download_caches_offline(store, clip, offline_caches, monkeyp
     tracker, n = _save_video_model("sam2", store / "sam2.1-hiera-large", HIERA_LARGE_ARCH)
     assert 220e6 < n < 230e6  # SAM 2.1 hiera-large: 224.4M
     lay_out_hf_cache(offline_caches / "hub", "facebook/sam2.1-hiera-large", tracker)
-    _run(load_segmenters(load_preset("paper", use_env=False), "cpu"), clip)
+    _run(load_segmenters(load_preset("paper"), "cpu"), clip)
     (store / "sam_vit_h.pth").unlink()  # 2.5 GB
     gc.collect()
 
@@ -140,7 +140,7 @@ def test_encoders_and_person_detector_load(store, offline_caches):
     VitPoseForPoseEstimation(VitPoseConfig()).save_pretrained(store / "vitpose")
     ViTModel(ViTConfig(), add_pooling_layer=False).save_pretrained(store / "vit")
     lay_out_hf_cache(offline_caches / "hub", "google/vit-base-patch16-224-in21k", store / "vit")
-    preset = load_preset("small", {"person_encoder": store / "vitpose"}, use_env=False)
+    preset = load_preset("small", {"person_encoder": store / "vitpose"})
     person = FrameEncoder(preset.model.person_encoder, "person_encoder")
     background = FrameEncoder(preset.model.background_encoder, "background_encoder")
     assert (person.width, person.input_hw) == (768, (256, 192))
@@ -158,7 +158,7 @@ def test_damaged_real_size_files_are_refused(store, offline_caches, monkeypatch)
         _save_sam_v1("vit_b", sam)
     cut = store / "cut.pth"
     cut.write_bytes(sam.read_bytes()[: sam.stat().st_size // 2])
-    preset = load_preset("small", {"sam": cut}, use_env=False)
+    preset = load_preset("small", {"sam": cut})
     with pytest.raises(WeightsFileError, match="truncated") as err:
         load_segmenters(preset, "cpu")
     assert str(cut) in str(err.value)
@@ -166,5 +166,5 @@ def test_damaged_real_size_files_are_refused(store, offline_caches, monkeypatch)
     wrong = dataclasses.replace(hub.PRETRAINED["sam_vit_b"], sha256="0" * 64)
     monkeypatch.setitem(hub.PRETRAINED, "sam_vit_b", wrong)
     with pytest.raises(WeightsFileError, match="fails its checksum") as err:
-        load_segmenters(load_preset("small", use_env=False), "cpu")
+        load_segmenters(load_preset("small"), "cpu")
     assert str(target) in str(err.value)

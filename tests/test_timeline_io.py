@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from ovhhir_core.answerer import Answerer, Conversation, TrackedClip
+from ovhhir_core.answering import Answerer, Conversation, TrackedClip
 from ovhhir_core.cli import main
 from ovhhir_core.config import load_preset
 from ovhhir_core.data.synthetic import render_clip, write_clip

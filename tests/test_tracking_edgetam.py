@@ -37,7 +37,7 @@ def test_published_config_is_repvit_not_hiera():
 
 
 def test_cpu_preset_names_edgetam_for_both_components():
-    p = load_preset("cpu", use_env=False)
+    p = load_preset("cpu")
     assert (p.sam.kind, p.tracker.kind) == ("edgetam", "edgetam")
     assert p.sam.weights == p.tracker.weights == "edgetam"
 

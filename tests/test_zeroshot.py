@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ovhhir_core.answerer import Answerer, Conversation, GenerationConfig, TrackedClip
+from ovhhir_core.answering import Answerer, Conversation, GenerationConfig, TrackedClip
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
 from ovhhir_core.hub import MissingWeightsError
@@ -26,7 +26,7 @@ def track_dir(tmp_path_factory):
 
 
 def _answerer(family: str, three_streams: bool = False):
-    preset = load_preset("tiny", use_env=False)
+    preset = load_preset("tiny")
     preset.zeroshot.arch = {"family": family}
     preset.zeroshot.three_streams = three_streams
     preset.zeroshot.max_side = 128  # the clip's own size, so label maps compare pixel for pixel
@@ -268,13 +268,13 @@ def test_missing_weights_give_the_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with pytest.raises(MissingWeightsError) as err:
-        load_zeroshot_answerer(load_preset("small", use_env=False))
+        load_zeroshot_answerer(load_preset("small"))
     text = str(err.value)
     assert "'zeroshot'" in text and "HuggingFaceTB/SmolVLM2-500M-Video-Instruct" in text
     assert "--weights zeroshot=PATH" in text and "OVHHIR_ZEROSHOT_PATH" in text
     with pytest.raises(MissingWeightsError, match="names no zero-shot"):
-        load_zeroshot_answerer(load_preset("offline", use_env=False))
-    gone = load_preset("small", local_paths={"zeroshot": str(tmp_path / "nope")}, use_env=False)
+        load_zeroshot_answerer(load_preset("offline"))
+    gone = load_preset("small", local_paths={"zeroshot": str(tmp_path / "nope")})
     with pytest.raises(MissingWeightsError, match="does not exist"):
         load_zeroshot_answerer(gone)
 
@@ -284,7 +284,7 @@ def test_a_saved_model_folder_loads_through_the_real_path(smol, track_dir, tmp_p
     folder = tmp_path / "smolvlm"
     smol.loaded.model.save_pretrained(folder)
     smol.loaded.processor.save_pretrained(folder)
-    preset = load_preset("small", local_paths={"zeroshot": str(folder)}, use_env=False)
+    preset = load_preset("small", local_paths={"zeroshot": str(folder)})
     preset.zeroshot.quantize = "none"  # the same float32 weights as ``smol``
     answerer = load_zeroshot_answerer(preset)
     assert answerer.loaded.grounded and answerer.loaded.model_id == str(folder)

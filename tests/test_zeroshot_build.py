@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ovhhir_core.answerer import GenerationConfig
+from ovhhir_core.answering import GenerationConfig
 from ovhhir_core.build_cli import ClipDescriber
 from ovhhir_core.config import load_preset
 from ovhhir_core.data.build import BuildOptions, DatasetBuilder
@@ -38,7 +38,7 @@ class Recorder(ClipDescriber):
 
 
 def test_zeroshot_describer_watches_the_built_clip(source, tmp_path):
-    answerer = load_zeroshot_answerer(load_preset("tiny", use_env=False))
+    answerer = load_zeroshot_answerer(load_preset("tiny"))
     gen = GenerationConfig(temperature=0, max_new_tokens=10, repetition_penalty=1.0)
     describer = Recorder(answerer, gen)
     out = tmp_path / "d.jsonl"

@@ -42,7 +42,7 @@ def track_dir(tmp_path_factory):
 
 
 def _answerer(**zeroshot):
-    preset = load_preset("tiny", use_env=False)
+    preset = load_preset("tiny")
     for key, value in zeroshot.items():
         setattr(preset.zeroshot, key, value)
     return load_zeroshot_answerer(preset)
@@ -58,7 +58,7 @@ def test_settings_resolve_and_bad_values_are_user_errors():
         resolve_quantize("int4", CPU)
     assert resolve_vision_dtype("bfloat16", CPU) == torch.bfloat16
     assert resolve_vision_dtype("auto", CPU) in (torch.float32, torch.bfloat16)
-    preset = load_preset("tiny", use_env=False)
+    preset = load_preset("tiny")
     preset.zeroshot.quantize = "int4"
     with pytest.raises(UserError, match="zeroshot.quantize must be one of"):
         preset.zeroshot.validate()

@@ -132,7 +132,7 @@ def edgetam_micro_preset():
     """The ``cpu`` preset's EdgeTAM click segmenter and tracker as tiny random builds."""
     import copy
 
-    preset = load_preset("cpu", use_env=False)
+    preset = load_preset("cpu")
     for section in (preset.sam, preset.tracker):
         section.weights, section.arch = None, copy.deepcopy(EDGETAM_MICRO_ARCH)
     preset.tracker.max_side = 128

@@ -1,8 +1,9 @@
 """Configuration dataclasses, strict dict/JSON round trip, and named presets.
 
 A preset is a JSON file under ``ovhhir_core/presets/``. Each section (click segmenter, tracker,
-model, sentence embedder, zero-shot answerer) is a plain dataclass with its defaults written once;
-the sections live in this package (``config.tracking``, ``config.model``, ``config.zeroshot``) so
+model, sentence embedder, zero-shot answerer, timeline thresholds) is a plain dataclass with its
+defaults written once; the sections live in this package (``config.tracking``, ``config.model``,
+``config.zeroshot``, ``config.timeline``) so
 that reading a preset imports no other package of ``ovhhir_core`` (every package may import this
 one, never the reverse; a new section goes here too). Presets only
 override what differs from those defaults, and a preset may ``"extend": "<other preset>"``: it then
@@ -15,7 +16,9 @@ Two words, two meanings:
   architecture, sized by ``arch`` (see :class:`~ovhhir_core.config.weights.WeightsConfig`).
 - ``local_path`` (a preset field): a local file or folder that replaces those weights. At the edge
   (CLI, app) it comes from the *local weights path override* ``--weights COMPONENT=PATH`` or from
-  the ``OVHHIR_<COMPONENT>_PATH`` environment variable.
+  the ``OVHHIR_<COMPONENT>_PATH`` environment variable: the edge reads the environment once
+  (:func:`env_local_paths` over the mapping it is given) and passes the paths to
+  :func:`load_preset`, which never reads the environment itself.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ovhhir_core.config.model import ModelConfig
+from ovhhir_core.config.timeline import TimelineConfig
 from ovhhir_core.config.tracking import DetectorConfig, SamConfig, TrackerConfig
 from ovhhir_core.config.zeroshot import ZeroShotConfig
 from ovhhir_core.errors import UserError
@@ -84,6 +88,8 @@ class PresetConfig:
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
+    #: thresholds of the interaction timeline (its own preset's, also for an auto preset)
+    timeline: TimelineConfig = field(default_factory=TimelineConfig)
     #: set in an auto preset's file; resolved away by :func:`load_preset`
     auto: AutoConfig | None = None
     #: what an auto preset's components resolved to (see ``autopreset.resolution_report``)
@@ -159,7 +165,12 @@ def from_dict(cls: type, data: Mapping[str, Any] | None, where: str | None = Non
             f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(names))}"
         )
     kwargs = {k: _convert(hints[k], v, f"{where}.{k}") for k, v in data.items()}
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except UserError as exc:  # a section's own check of its values
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def to_dict(obj: Any) -> dict[str, Any]:
@@ -176,9 +187,9 @@ def list_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.json"))
 
 
-def env_local_paths(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Local-path overrides from ``OVHHIR_<COMPONENT>_PATH`` environment variables."""
-    environ = os.environ if environ is None else environ
+def env_local_paths(environ: Mapping[str, str]) -> dict[str, str]:
+    """Local-path overrides from the ``OVHHIR_<COMPONENT>_PATH`` variables of ``environ`` (the
+    edge passes ``os.environ``; a test passes a dict)."""
     out = {}
     for comp in COMPONENTS:
         value = environ.get(f"OVHHIR_{comp.upper()}_PATH")
@@ -271,31 +282,38 @@ def _read_preset_data(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any
     return merge_preset_data(PresetConfig, _read_preset_data(parent_path, chain), data)
 
 
+def preset_timeline(name_or_path: str | os.PathLike) -> TimelineConfig:
+    """The ``timeline`` section of a preset (name or file), without resolving its weights."""
+    path = _preset_path(name_or_path)
+    return from_dict(PresetConfig, _read_preset_data(path), where=path.name).timeline
+
+
 def load_preset(
     name_or_path: str | os.PathLike = "tiny",
     local_paths: Mapping[str, str] | None = None,
-    use_env: bool = True,
     device: str | None = None,
 ) -> PresetConfig:
     """Load a named preset (``auto``, ``tiny``, ``offline``, ``cpu``, ``small``, ``paper``) or a
     JSON file path.
 
     A preset that says ``"extend": "<name or file>"`` starts from that preset (see
-    :func:`merge_preset_data`). Local paths from the environment are applied first, then
-    ``local_paths`` (they win). An auto preset is resolved here, per component
+    :func:`merge_preset_data`). ``local_paths`` (``{component: path}``, from the edge's
+    ``--weights`` flags and environment) replace the components' weights. An auto preset is resolved here, per component
     (:mod:`ovhhir_core.autopreset`); ``device`` (a device string such as ``cpu`` or ``cuda:0``;
     default: what this machine has) picks its target.
     """
     path = _preset_path(name_or_path)
     preset = from_dict(PresetConfig, _read_preset_data(path), where=path.name)
-    paths = {**(env_local_paths() if use_env else {}), **(local_paths or {})}
+    paths = dict(local_paths or {})
     if preset.auto is not None:
         from ovhhir_core.autopreset import resolve_auto, wants_gpu_preset
 
-        return resolve_auto(
+        resolved = resolve_auto(
             preset,
-            lambda name: load_preset(name, paths, use_env=False),
+            lambda name: load_preset(name, paths),
             COMPONENTS,
             wants_gpu_preset(device),
         )
+        resolved.timeline = preset.timeline  # not a component: the auto preset's own section
+        return resolved
     return preset.with_local_paths(paths) if paths else preset

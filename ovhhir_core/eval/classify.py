@@ -180,7 +180,7 @@ def nearest_class(
 
 
 def fresh_answer(conversation: Any, question: str, gen: Any = None) -> str:
-    """The whole answer of ``conversation`` (an :class:`~ovhhir_core.answerer.Conversation`) to
+    """The whole answer of ``conversation`` (an :class:`~ovhhir_core.answering.Conversation`) to
     ``question`` asked on its own: earlier turns are set aside and given back afterwards."""
     saved = list(conversation.history)
     conversation.clear()
@@ -211,7 +211,7 @@ def rank_classes(
     candidate by the cosine similarity (in [-1, 1]) of its name to that description. The
     conversation's own turns are kept. ``has_background``: the clip has a background stream.
     """
-    from ovhhir_core.answerer import GenerationConfig
+    from ovhhir_core.answering.base import GenerationConfig
     from ovhhir_core.streams import describe_question
 
     names = [c.strip() for c in candidates if c and c.strip()]

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ovhhir_core.backends import BACKENDS
+from ovhhir_core.answering.backends import BACKENDS
 from ovhhir_core.errors import UserError
 from ovhhir_core.eval.candidates import ClassSpace
 from ovhhir_core.eval.evaluate import EvalOptions, evaluate
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from ovhhir_core import cli
-    from ovhhir_core.backends import default_frames, load_answerer
+    from ovhhir_core.answering.backends import default_frames, load_answerer
     from ovhhir_core.data.hhirchat import load_dataset
     from ovhhir_core.eval.embedder import load_embedder
     from ovhhir_core.eval.report import write_comparison, write_report

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ovhhir_core.answerer import GenerationConfig, TrackedClip
+from ovhhir_core.answering.base import GenerationConfig, TrackedClip
 from ovhhir_core.eval import metrics
 from ovhhir_core.eval.candidates import ClassSpace
 from ovhhir_core.eval.classify import (
@@ -86,7 +86,7 @@ def evaluate(
     """Run the evaluation with any answerer; a generator of ``(done, total, None)`` per sample,
     then ``(total, total, results)``.
 
-    ``answerer``: an :class:`~ovhhir_core.answerer.Answerer`. ``open_sample(sample)`` returns a
+    ``answerer``: an :class:`~ovhhir_core.answering.Answerer`. ``open_sample(sample)`` returns a
     conversation on the sample's clip (default: ``answerer.open(sample_clip(sample),
     opts.frames, use_facts=False)``; the CLI passes one reading a feature cache). Every question
     is asked on its own (no earlier turns). ``results`` keys: meta, num_samples_by_source,

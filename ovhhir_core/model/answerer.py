@@ -1,4 +1,4 @@
-"""The OV-HHIR model behind the answerer boundary (:mod:`ovhhir_core.answerer`).
+"""The OV-HHIR model behind the answerer boundary (:mod:`ovhhir_core.answering`).
 
     answerer = OVHHIRAnswerer(load_model(preset, device, dtype, checkpoint))
     conversation = answerer.open(TrackedClip.from_track_dir("out/"), frames=16)
@@ -13,14 +13,15 @@ the provenance says so and carries :data:`UNTRAINED_WARNING`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import torch
 
-from ovhhir_core.answerer import Provenance, TrackedClip
+from ovhhir_core.answering.base import Provenance, TrackedClip
 from ovhhir_core.model.chat import ChatSession
 from ovhhir_core.model.clip import Clip, load_clip
 from ovhhir_core.model.llm import describe_llm
-from ovhhir_core.model.ovhhir import OVHHIRModel
+from ovhhir_core.model.ovhhir import OVHHIRModel, load_model
 
 #: Shown beside answers of untrained branches.
 UNTRAINED_WARNING = (
@@ -40,8 +41,15 @@ class OVHHIRConversation(ChatSession):
         facts: str | None = None,
         visual: Mapping[str, torch.Tensor] | None = None,
     ):
-        super().__init__(model, clip, visual=visual, facts=facts)
-        self.provenance = provenance
+        super().__init__(model, clip, visual=visual, facts=facts, provenance=provenance)
+
+
+def load_ovhhir_answerer(
+    preset: Any, device: Any = "cpu", dtype: Any = None, checkpoint: Any = None
+) -> OVHHIRAnswerer:
+    """The OV-HHIR answerer of ``preset`` (untrained without ``checkpoint``: its provenance
+    warns)."""
+    return OVHHIRAnswerer(load_model(preset, device, dtype, checkpoint))
 
 
 class OVHHIRAnswerer:

@@ -10,13 +10,13 @@ prompt as a short block before the first user question; the history keeps the us
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 
 import torch
 
+from ovhhir_core.answering.base import Conversation, GenerationConfig, Provenance
 from ovhhir_core.errors import UserError
 from ovhhir_core.model.clip import Clip
-from ovhhir_core.model.generation import GenerationConfig
 from ovhhir_core.model.ovhhir import OVHHIRModel
 from ovhhir_core.streams import TOKENS, describe_question
 
@@ -39,8 +39,9 @@ def with_facts(question: str, facts: str | None) -> str:
     return f"{FACTS_HEADER}\n{facts.strip()}\n\n{question}"
 
 
-class ChatSession:
-    """A conversation about one clip (or none: plain text chat).
+class ChatSession(Conversation):
+    """A conversation about one clip (or none: plain text chat); history, ``ask``,
+    ``regenerate`` and ``clear`` come from :class:`~ovhhir_core.answering.Conversation`.
 
     ``visual`` may be given instead of a clip: ``{stream: (Q, D)}`` from ``model.embed_clip``.
     ``facts``: a text put into the prompt before the first user question (see :func:`with_facts`).
@@ -53,18 +54,20 @@ class ChatSession:
         clip: Clip | None = None,
         visual: Mapping[str, torch.Tensor] | None = None,
         facts: str | None = None,
+        provenance: Provenance | None = None,
+        batch_size: int = 16,
     ):
+        super().__init__(provenance, facts)
         self.model = model
         if visual is None:
             visual = model.embed_clip(clip) if clip is not None else {}
         self.visual = dict(visual)
-        self.facts = facts.strip() if facts and facts.strip() else None
-        self.history: list[dict[str, str]] = []
+        self.batch_size = batch_size
 
     @property
-    def prompt_facts(self) -> str | None:
+    def facts(self) -> str | None:
         """The facts text given in the prompt, or None."""
-        return self.facts
+        return self._facts
 
     def _prompt_messages(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
         """``messages`` with the facts block before the first user message."""
@@ -99,48 +102,14 @@ class ChatSession:
             log.info("context full: dropping %d oldest message(s)", end - drop)
             del messages[drop:end]
 
-    def ask(self, text: str, gen: GenerationConfig | None = None) -> Iterator[str]:
-        """Ask ``text``; yields the GROWING answer text (each item is the whole answer so far).
+    def _stream(self, history: list[dict[str, str]], gen: GenerationConfig) -> Iterator[str]:
+        prompt = self._prompt_messages(self._fit(history, gen.max_new_tokens))
+        yield from self.model.stream_answer(prompt, self.visual, gen)
 
-        The user message is added to ``history`` at once; the assistant message when the answer
-        ends, or with what was produced so far if the caller stops iterating early.
-        """
-        if not text.strip():
-            raise UserError("the question is empty")
-        self.history.append({"role": "user", "content": text})
-        return self._answer(gen or GenerationConfig())
-
-    def _answer(self, gen: GenerationConfig) -> Iterator[str]:
-        try:
-            messages = self._fit(self.history, gen.max_new_tokens)
-        except Exception:
-            self.history.pop()  # the question could not be asked: forget it
-            raise
-        answer = ""
-        try:
-            prompt = self._prompt_messages(messages)
-            for answer in self.model.stream_answer(prompt, self.visual, gen):
-                yield answer
-        finally:
-            self.history.append({"role": "assistant", "content": answer})
-
-    def regenerate(self, gen: GenerationConfig | None = None) -> Iterator[str]:
-        """Drop the last answer and answer the last question again (growing text, as ``ask``)."""
-        if self.history and self.history[-1]["role"] == "assistant":
-            self.history.pop()
-        if not self.history:
-            raise UserError("nothing to regenerate: ask a question first")
-        return self._answer(gen or GenerationConfig())
-
-    def clear(self) -> None:
-        """Forget the conversation (the clip's visual embeddings are kept)."""
-        self.history = []
-
-    def score(self, question: str, answers: Sequence[str], batch_size: int = 16) -> list[float]:
-        """Mean per-token log-probability (<= 0) of each answer as the reply to ``question``
-        about this clip (facts block included, history not); ``batch_size`` answers at once."""
+    def _score(self, question: str, answers: list[str]) -> list[float]:
+        """Facts block included, history not; ``batch_size`` answers at once."""
         prompt = with_facts(question, self.facts)
-        return self.model.score_answers(self.visual, prompt, list(answers), batch_size)
+        return self.model.score_answers(self.visual, prompt, answers, self.batch_size)
 
 
 def deltas(growing: Iterator[str]) -> Iterator[str]:

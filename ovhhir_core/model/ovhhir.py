@@ -21,13 +21,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ovhhir_core.answering.decoding import stream_text
 from ovhhir_core.model import checkpoint as ckpt
 from ovhhir_core.model import prompt as P
 from ovhhir_core.model.branch import Branch
 from ovhhir_core.model.clip import Clip
 from ovhhir_core.model.config import ModelConfig
 from ovhhir_core.model.encoders import FrameEncoder, encode_clip
-from ovhhir_core.model.generation import GenerationConfig, generate_tokens, stream_text
+from ovhhir_core.model.generation import GenerationConfig, llm_tokens
 from ovhhir_core.model.llm import describe_llm, load_llm, placeholder_ids, stop_token_ids
 from ovhhir_core.model.scoring import answer_log_probs, pad_batch
 from ovhhir_core.streams import PERSONS
@@ -263,9 +264,11 @@ class OVHHIRModel(nn.Module):
         """Yield the growing answer text to a chat (the last message is the user's)."""
         gen = gen or GenerationConfig()
         emb, ids, _ = self.prompt_embeds(messages, visual)
-        pad = self.tokenizer.pad_token_id
-        tokens = generate_tokens(self.llm, emb, gen, self.stop_ids, pad, context_ids=ids)
-        yield from stream_text(tokens, self.tokenizer)
+        tokens = llm_tokens(self.llm, emb, gen, self.stop_ids, context_ids=ids)
+        yield from stream_text(tokens, self._decode)
+
+    def _decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
 
     def generate_text(
         self,

@@ -9,10 +9,16 @@ statement that only measurements can be reported, followed by them. Provenance: 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
-from ovhhir_core.answerer import GenerationConfig, Provenance, TrackedClip
+from ovhhir_core.answering.base import (
+    Conversation,
+    GenerationConfig,
+    Provenance,
+    TrackedClip,
+)
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import ONE_WORD_QUESTION
 from ovhhir_core.timeline.core import Timeline
@@ -45,60 +51,45 @@ def clip_timeline(clip: TrackedClip) -> Timeline | None:
     return compute_timeline(MaskFile(clip.masks), info.fps, video_size=(info.width, info.height))
 
 
+def track_dir_facts(directory: str | os.PathLike) -> str | None:
+    """The facts text of ``DIR/timeline.json``, or None when there is no timeline there."""
+    from ovhhir_core.timeline.io import TIMELINE_JSON, load_timeline
+
+    path = Path(directory) / TIMELINE_JSON
+    return facts_text(load_timeline(path)) if path.is_file() else None
+
+
 def is_describe(question: str) -> bool:
     """True for a request to describe the interaction (not the one-word question)."""
     q = question.strip().lower()
     return "describe" in q and q != ONE_WORD_QUESTION.lower() and "one word" not in q
 
 
-class FactsConversation:
-    """A conversation answered from measurements only (see the module docstring)."""
+class FactsConversation(Conversation):
+    """A conversation answered from measurements only (see the module docstring); history,
+    ``ask``, ``regenerate``, ``clear`` and the input checks come from :class:`Conversation`."""
 
     def __init__(self, provenance: Provenance, timeline: Timeline | None, facts: str | None):
-        self.provenance = provenance
-        self.history: list[dict[str, str]] = []
+        super().__init__(provenance, facts)
         self._timeline = timeline
-        self._facts = facts
 
-    @property
-    def prompt_facts(self) -> str | None:
-        return self._facts
-
-    def _answer(self, question: str) -> str:
+    def _stream(self, history: list[dict[str, str]], gen: GenerationConfig) -> Iterator[str]:
+        question = history[-1]["content"]
         if self._facts is None:
-            return (
+            yield (
                 NO_MODEL + " This clip has no measurements (no masks or timeline.json): track "
                 "the two people first."
             )
-        if is_describe(question):
-            if self._timeline is not None:
-                return describe(self._timeline)
-            return "Measured from the tracked masks only (no model looked at the video):\n" + (
+        elif not is_describe(question):
+            yield f"{NO_MODEL} The measurements:\n{self._facts}"
+        elif self._timeline is not None:
+            yield describe(self._timeline)
+        else:
+            yield "Measured from the tracked masks only (no model looked at the video):\n" + (
                 self._facts
             )
-        return f"{NO_MODEL} The measurements:\n{self._facts}"
 
-    def ask(self, text: str, gen: GenerationConfig | None = None) -> Iterator[str]:
-        if gen is not None:
-            gen.validate()
-        answer = self._answer(text)
-        self.history += [
-            {"role": "user", "content": text},
-            {"role": "assistant", "content": answer},
-        ]
-        yield answer
-
-    def regenerate(self, gen: GenerationConfig | None = None) -> Iterator[str]:
-        if len(self.history) < 2:
-            raise UserError("nothing to regenerate: ask a question first")
-        question = self.history[-2]["content"]
-        del self.history[-2:]
-        yield from self.ask(question, gen)
-
-    def clear(self) -> None:
-        self.history.clear()
-
-    def score(self, question: str, answers: Sequence[str]) -> list[float]:
+    def _score(self, question: str, answers: list[str]) -> list[float]:
         raise UserError(
             "the measured-facts answerer has no language model, so it cannot score answers; "
             "load a model (a trained OV-HHIR checkpoint or the zero-shot backend) to classify"

@@ -123,9 +123,10 @@ def track_timeline(
     start: int | None = None,
 ) -> dict[str, Path]:
     """Everything ``track`` writes beside the streams: ``timeline.json``, ``timeline.png``, and
-    skeletons on ``overlay.mp4`` when pose ran. Returns the written paths by name."""
+    skeletons on ``overlay.mp4`` when pose ran; the thresholds are ``preset.timeline``. Returns the written paths by name."""
     estimator, note = pose_estimator(preset, device) if pose else (None, "no pose: turned off")
-    timeline = video_timeline(labels, video, estimator=estimator, pose_note=note)
+    config = getattr(preset, "timeline", None)  # the preset's thresholds (defaults without one)
+    timeline = video_timeline(labels, video, estimator=estimator, pose_note=note, config=config)
     paths = write_timeline(out_dir, timeline)
     overlay = Path(out_dir) / TRACK_FILES["overlay"]
     if estimator is not None and overlay.is_file():

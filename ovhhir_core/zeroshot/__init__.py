@@ -3,7 +3,7 @@
 The model sees the clip rebuilt from its streams with Person 1 and Person 2 tinted, outlined and
 labelled in two named colours, sampled uniformly and passed as a video with its frame rate;
 ``<p1>`` ``<p2>`` ``<bg>`` in questions become the words the model was told. It implements the
-answerer boundary (:mod:`ovhhir_core.answerer`) with name ``"zeroshot"``; grounded only when real
+answerer boundary (:mod:`ovhhir_core.answering`) with name ``"zeroshot"``; grounded only when real
 pretrained weights are loaded.
 
 Modules: ``config`` (the preset section), ``loading`` (weights, random tiny builds via ``tiny``),

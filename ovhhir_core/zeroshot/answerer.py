@@ -10,9 +10,10 @@ by their mean token log-probability (what classification uses).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from ovhhir_core.answerer import GenerationConfig, Provenance, TrackedClip
+from ovhhir_core.answering.base import Conversation, GenerationConfig, Provenance, TrackedClip
+from ovhhir_core.answering.decoding import stream_text
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import BACKGROUND, PERSONS
 
@@ -85,8 +86,9 @@ class ZeroShotAnswerer:
         return ZeroShotConversation(self, sampled, three_streams, facts)
 
 
-class ZeroShotConversation:
-    """One user's conversation about one clip; the video is encoded once, here."""
+class ZeroShotConversation(Conversation):
+    """One user's conversation about one clip; the video is encoded once, here. History,
+    ``ask``, ``regenerate`` and ``clear`` come from :class:`Conversation`."""
 
     def __init__(
         self,
@@ -95,25 +97,19 @@ class ZeroShotConversation:
         three_streams: bool,
         facts: str | None,
     ):
+        super().__init__(answerer.provenance(len(sampled.indices), facts is not None), facts)
         self.answerer = answerer
         self.sampled = sampled
         self.three_streams = three_streams
-        self._facts = facts
-        self.history: list[dict[str, str]] = []
         self.frames = mark_frames(sampled.frames, sampled.labels)
         videos = [self.frames]
         if three_streams:
             videos += [sampled.streams[s] for s in (*PERSONS, BACKGROUND) if s in sampled.streams]
         self.n_videos = len(videos)
-        self.provenance = answerer.provenance(len(sampled.indices), facts is not None)
         prefix_text = self._render([{"role": "user", "content": "?"}]).split("\x00")[0]
         self.prefix = VideoPrefix(
             answerer.loaded, prefix_text, videos, [sampled.metadata()] * len(videos)
         )
-
-    @property
-    def prompt_facts(self) -> str | None:
-        return self._facts
 
     def _render(self, turns: list[dict[str, str]]) -> str:
         """The chat template over ``turns``; a NUL marks the end of the video placeholders."""
@@ -143,46 +139,16 @@ class ZeroShotConversation:
         tokenizer = self.answerer.loaded.processor.tokenizer
         return tokenizer(rest, add_special_tokens=False)["input_ids"]
 
-    def ask(self, text: str, gen: GenerationConfig | None = None) -> Iterator[str]:
-        """Ask ``text``; yields the GROWING answer. The question joins ``history`` at once, the
-        answer when it ends (or what there was when the caller stops early)."""
-        if not text.strip():
-            raise UserError("the question is empty")
-        self.history.append({"role": "user", "content": text})
-        return self._answer(gen or GenerationConfig())
+    def _stream(self, history: list[dict[str, str]], gen: GenerationConfig) -> Iterator[str]:
+        ids = self._text_ids(history)
+        tokens = stream_tokens(self.prefix, ids, gen, self.answerer.stop_ids)
+        yield from stream_text(tokens, self._decode, strip=True)
 
-    def _answer(self, gen: GenerationConfig) -> Iterator[str]:
-        ids = self._text_ids(self.history)
-        tokenizer = self.answerer.loaded.processor.tokenizer
-        tokens: list[int] = []
-        answer = ""
-        try:
-            for token in stream_tokens(self.prefix, ids, gen, self.answerer.stop_ids):
-                tokens.append(token)
-                text = tokenizer.decode(tokens, skip_special_tokens=True).strip()
-                if text != answer and not text.endswith("\ufffd"):
-                    answer = text
-                    yield answer
-        finally:
-            self.history.append({"role": "assistant", "content": answer})
+    def _decode(self, ids: list[int]) -> str:
+        return self.answerer.loaded.processor.tokenizer.decode(ids, skip_special_tokens=True)
 
-    def regenerate(self, gen: GenerationConfig | None = None) -> Iterator[str]:
-        """Answer the last question again, replacing its answer (growing text)."""
-        asked = [i for i, turn in enumerate(self.history) if turn["role"] == "user"]
-        if not asked:
-            raise UserError("nothing to regenerate: ask a question first")
-        del self.history[asked[-1] + 1 :]
-        return self._answer(gen or GenerationConfig())
-
-    def clear(self) -> None:
-        """Start the conversation over on the same encoded video."""
-        self.history.clear()
-
-    def score(self, question: str, answers: Sequence[str]) -> list[float]:
-        """Mean per-token log-probability of each answer as the reply to ``question`` about
-        this clip (history not included), scored in batches."""
-        if not answers:
-            return []
+    def _score(self, question: str, answers: list[str]) -> list[float]:
+        """Mean per-token log-probability of each answer, scored in batches."""
         tokenizer = self.answerer.loaded.processor.tokenizer
         question_ids = self._text_ids([{"role": "user", "content": question}])
         answer_ids = [tokenizer(a, add_special_tokens=False)["input_ids"] for a in answers]

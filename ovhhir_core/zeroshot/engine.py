@@ -8,7 +8,8 @@ so the video is encoded once per conversation.
 
 Qwen3-VL places text after a video at multimodal-RoPE positions shifted by a per-prompt offset;
 the prefix keeps its own offset and passes explicit positions (the model's cached
-``rope_deltas`` are shared by every user of the model and are set only right before ``generate``).
+``rope_deltas`` are shared by every user of the model, so they are never relied on). Decoding
+(greedy, sampling, beam search) is the shared loop of :mod:`ovhhir_core.answering.decoding`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ovhhir_core.answerer import GenerationConfig
+from ovhhir_core.answering.base import GenerationConfig
+from ovhhir_core.answering.decoding import generate_tokens
 from ovhhir_core.errors import UserError
 
 from .loading import LoadedModel
@@ -96,80 +98,22 @@ class VideoPrefix:
         return out.logits
 
 
-def _warpers(gen: GenerationConfig):
-    from transformers.generation.logits_process import (
-        LogitsProcessorList,
-        RepetitionPenaltyLogitsProcessor,
-        TemperatureLogitsWarper,
-        TopPLogitsWarper,
-    )
-
-    chain = []
-    if gen.repetition_penalty != 1.0:
-        chain.append(RepetitionPenaltyLogitsProcessor(gen.repetition_penalty))
-    if gen.temperature > 0:
-        chain += [TemperatureLogitsWarper(gen.temperature), TopPLogitsWarper(gen.top_p)]
-    return LogitsProcessorList(chain)
-
-
-@torch.inference_mode()
+@torch.inference_mode()  # on a generator: on while it runs, not between yields
 def stream_tokens(
     prefix: VideoPrefix, text_ids: list[int], gen: GenerationConfig, stop_ids: Sequence[int]
 ) -> Iterator[int]:
-    """New token ids one by one after the prefix and ``text_ids`` (stop ids are not yielded).
-    Greedy at temperature 0, else sampled with a private generator (``gen.seed``)."""
+    """New token ids one by one after the prefix and ``text_ids`` (stop ids are not yielded),
+    decoded by :func:`ovhhir_core.answering.decoding.generate_tokens` (``gen``: greedy,
+    sampled or beam search)."""
     gen.validate()
-    if gen.num_beams > 1:
-        yield from _beam_tokens(prefix, text_ids, gen, stop_ids)
-        return
-    device = prefix.loaded.device
-    rng = torch.Generator(device=device)
-    if gen.seed is not None:
-        rng.manual_seed(gen.seed)
-    else:
-        rng.seed()
-    warp = _warpers(gen)
     cache = prefix.fresh_cache()
-    seen = torch.tensor([text_ids], device=device)
-    step = seen
-    for _ in range(gen.max_new_tokens):
-        logits = prefix.forward(step, cache)[:, -1].float()
-        scores = warp(seen, logits)
-        if gen.temperature > 0:
-            token = torch.multinomial(scores.softmax(-1), 1, generator=rng)
-        else:
-            token = scores.argmax(-1, keepdim=True)
-        if int(token) in stop_ids:
-            return
-        yield int(token)
-        step = token
-        seen = torch.cat([seen, token], dim=1)
+    ids = torch.tensor([text_ids], device=prefix.loaded.device)  # (1, n)
+    logits = prefix.forward(ids, cache)[:, -1]  # (1, V)
 
+    def step(new: torch.Tensor, cache) -> torch.Tensor:
+        return prefix.forward(new, cache)[:, -1]
 
-def _beam_tokens(prefix: VideoPrefix, text_ids, gen: GenerationConfig, stop_ids) -> Iterator[int]:
-    """Beam search through ``generate`` (cannot stream: the answer arrives whole)."""
-    loaded = prefix.loaded
-    ids = torch.cat([prefix.ids, torch.tensor([text_ids], device=prefix.ids.device)], dim=1)
-    if prefix.rope_delta is not None:
-        loaded.model.model.rope_deltas = prefix.rope_delta  # read by generate's position ids
-    pad = loaded.processor.tokenizer.pad_token_id
-    out = loaded.model.generate(
-        input_ids=ids,
-        attention_mask=torch.ones_like(ids),
-        cache=prefix.fresh_cache(gen.num_beams),  # generate does not expand a given cache
-        num_beams=gen.num_beams,
-        do_sample=gen.temperature > 0,
-        temperature=gen.temperature if gen.temperature > 0 else None,
-        top_p=gen.top_p if gen.temperature > 0 else None,
-        repetition_penalty=gen.repetition_penalty,
-        max_new_tokens=gen.max_new_tokens,
-        eos_token_id=list(stop_ids),
-        pad_token_id=pad if pad is not None else stop_ids[0],
-    )
-    for token in out[0, ids.shape[1] :].tolist():
-        if token in stop_ids:
-            return
-        yield token
+    yield from generate_tokens(step, cache, logits, gen, stop_ids, context_ids=text_ids)
 
 
 @torch.inference_mode()

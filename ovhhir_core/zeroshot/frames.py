@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ovhhir_core.answerer import TrackedClip
+from ovhhir_core.answering.base import TrackedClip
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import BACKGROUND, LABEL_VALUES, PERSONS
 from ovhhir_core.video import probe, sample_frames

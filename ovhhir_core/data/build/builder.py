@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ovhhir_core import video
-from ovhhir_core.answerer import TrackedClip
+from ovhhir_core.answering.base import TrackedClip
 from ovhhir_core.data.build.describe import Describer, template_describer
 from ovhhir_core.data.build.inputs import InputError, Row, load_masks, read_rows, shard
 from ovhhir_core.data.hhirchat import Sample, append_sample, make_conversations, require_samples

@@ -1,6 +1,6 @@
 """The answerer boundary: one small interface to ask questions about a tracked clip.
 
-The app, the CLI, evaluation and the review tab talk to answerers only through this module:
+The app, the CLI, evaluation and the review tab talk to answerers only through this package:
 
     conversation = answerer.open(clip, frames=16)        # encodes the clip once
     for text in conversation.ask("What does <p1> do?", GenerationConfig()):
@@ -8,10 +8,15 @@ The app, the CLI, evaluation and the review tab talk to answerers only through t
     scores = conversation.score(ONE_WORD_QUESTION, ["Hugging.", "Punching."])
     conversation.provenance.caption()                    # what wrote the answers, always shown
 
-Implementations: ``ovhhir_core.model.answerer`` (the OV-HHIR branches; grounded only with a
-trained checkpoint), ``ovhhir_core.zeroshot`` (a pretrained video-LLM that sees the clip with both
-people marked) and ``ovhhir_core.answer_facts`` (a description built only from the measured
-timeline facts). ``ovhhir_core.backends.load_answerer`` picks one (``auto|ovhhir|zeroshot``).
+Every conversation is a :class:`Conversation`: it owns the history, ``ask``, ``regenerate``,
+``clear``, the input checks and the provenance; an answerer supplies only how it streams an answer
+(``_stream``) and how it scores candidates (``_score``). Implementations:
+``ovhhir_core.model.answerer`` (the OV-HHIR branches; grounded only with a trained checkpoint),
+``ovhhir_core.zeroshot`` (a pretrained video-LLM that sees the clip with both people marked) and
+``ovhhir_core.timeline.facts_answerer`` (a description built only from the measured timeline
+facts). :func:`ovhhir_core.answering.backends.load_answerer` picks one
+(``auto|ovhhir|zeroshot``); :mod:`ovhhir_core.answering.decoding` is the token loop the two
+language models share.
 
 This module is a leaf: it imports nothing from the rest of the package but the stream vocabulary
 and the error types, so every implementation can depend on it without a cycle.
@@ -31,7 +36,13 @@ from ovhhir_core.streams import MASKS_FILE, STREAMS, TRACK_FILES
 
 @dataclass
 class GenerationConfig:
-    """Decoding settings. ``temperature`` 0 = greedy; ``seed`` None = a fresh random seed."""
+    """Decoding settings (applied by :mod:`ovhhir_core.answering.decoding`).
+
+    ``temperature`` 0 = greedy, else sampling; ``top_p`` keeps the smallest set of most likely
+    tokens whose probability reaches it (sampling only); ``repetition_penalty`` > 1 makes tokens
+    already in the prompt or the answer less likely; ``num_beams`` > 1 = beam search
+    (deterministic: temperature and top_p are not used); ``seed`` None = a fresh random seed.
+    """
 
     temperature: float = 0.7
     top_p: float = 0.9
@@ -143,32 +154,95 @@ class TrackedClip:
         return cls(streams=streams, masks=masks if masks.is_file() else None, extra=extra)
 
 
-@runtime_checkable
-class Conversation(Protocol):
-    """A multi-turn conversation about one clip; the clip is encoded once, at ``open``.
+def check_question(text: str) -> str:
+    """``text`` when it is a question that can be asked, else a :class:`UserError`."""
+    if not isinstance(text, str) or not text.strip():
+        raise UserError("the question is empty: type a question first")
+    return text
 
-    ``history`` is a list of ``{"role": "user"|"assistant", "content": str}``.
+
+class Conversation:
+    """A multi-turn conversation about one clip (encoded once, at ``open``): what every
+    answerer's conversation shares, i.e. the history (``{"role": "user"|"assistant",
+    "content": str}`` messages), ``ask``, ``regenerate``, ``clear``, the input checks and the
+    provenance.
+
+    An answerer's conversation subclasses this and supplies :meth:`_stream` (the growing answer
+    to the history, whose last message is the user's) and :meth:`_score`. Bad input (an empty
+    question, out-of-range generation settings, nothing to regenerate) raises
+    :class:`UserError` at the call, before anything is streamed. The question joins ``history``
+    at once and the answer when it ends (or what there was when the caller stops early); a
+    question whose prompt cannot even be built (the stream fails before its first text) is
+    dropped from the history again.
     """
 
-    provenance: Provenance
-    history: list[dict[str, str]]
+    def __init__(self, provenance: Provenance | None = None, facts: str | None = None):
+        self.provenance = provenance
+        self.history: list[dict[str, str]] = []
+        self._facts = facts.strip() if facts and facts.strip() else None
 
     @property
     def prompt_facts(self) -> str | None:
-        """The facts text given in the prompt (None when none was), for "see the text given"."""
+        """The facts text given in the prompt (None when none was)."""
+        return self._facts
 
     def ask(self, text: str, gen: GenerationConfig | None = None) -> Iterator[str]:
-        """Ask ``text``; yields the GROWING answer. ``<p1>`` ``<p2>`` ``<bg>`` may appear."""
+        """Ask ``text``; yields the GROWING answer (each item is the whole answer so far)."""
+        check_question(text)
+        gen = self._settings(gen)
+        self.history.append({"role": "user", "content": text})
+        return self._answer(gen)
 
     def regenerate(self, gen: GenerationConfig | None = None) -> Iterator[str]:
-        """Drop the last answer and answer the last question again (growing text)."""
+        """Drop the last answer and answer the last question again (growing text, as ``ask``)."""
+        asked = [i for i, turn in enumerate(self.history) if turn["role"] == "user"]
+        if not asked:
+            raise UserError("nothing to regenerate: ask a question first")
+        gen = self._settings(gen)
+        del self.history[asked[-1] + 1 :]
+        return self._answer(gen)
 
     def clear(self) -> None:
         """Forget the turns; keep the encoded clip."""
+        self.history.clear()
 
     def score(self, question: str, answers: Sequence[str]) -> list[float]:
         """Mean per-token log-probability (<= 0) of each answer as the reply to ``question``
-        about this clip (history not included); batched."""
+        about this clip (history not included); an empty list scores nothing."""
+        check_question(question)
+        answers = list(answers)
+        return self._score(question, answers) if answers else []
+
+    @staticmethod
+    def _settings(gen: GenerationConfig | None) -> GenerationConfig:
+        gen = gen or GenerationConfig()
+        gen.validate()
+        return gen
+
+    def _answer(self, gen: GenerationConfig) -> Iterator[str]:
+        answer, started = "", False
+        try:
+            for answer in self._stream(list(self.history), gen):
+                started = True
+                yield answer
+        except Exception:
+            if not started:  # the question could not be asked: forget it
+                self.history.pop()
+                raise
+            self.history.append({"role": "assistant", "content": answer})
+            raise
+        except BaseException:  # the caller stopped early (GeneratorExit): keep what there was
+            self.history.append({"role": "assistant", "content": answer})
+            raise
+        self.history.append({"role": "assistant", "content": answer})
+
+    def _stream(self, history: list[dict[str, str]], gen: GenerationConfig) -> Iterator[str]:
+        """The growing answer to ``history`` (its last message is the user's question)."""
+        raise NotImplementedError
+
+    def _score(self, question: str, answers: list[str]) -> list[float]:
+        """Scores of ``answers`` (not empty) as the reply to ``question``."""
+        raise NotImplementedError
 
 
 @runtime_checkable

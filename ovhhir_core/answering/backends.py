@@ -7,36 +7,48 @@
   the measured facts (``ovhhir_core.timeline.FactsAnswerer``) with a warning that says why and how
   to get a grounded model. Never untrained OV-HHIR.
 
-The zero-shot and timeline packages are imported lazily, only when asked for.
+The answerer packages depend on this package (for the boundary's types and the decoding loop),
+never the reverse: this module finds them through :data:`BUILDERS`, a table of import paths that
+is read only when an answerer is asked for (as the CLI's command table is).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 from typing import Any
 
-from ovhhir_core.answerer import Answerer, Provenance, TrackedClip
+from ovhhir_core.answering.base import Answerer, Provenance, TrackedClip
 from ovhhir_core.errors import UserError
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "ovhhir", "zeroshot")
 
+#: What builds each answerer (and reads a track folder's facts): ``module:name``, imported on use.
+BUILDERS = {
+    "ovhhir": "ovhhir_core.model.answerer:load_ovhhir_answerer",
+    "zeroshot": "ovhhir_core.zeroshot:load_zeroshot_answerer",
+    "facts": "ovhhir_core.timeline.facts_answerer:FactsAnswerer",
+    "track_dir_facts": "ovhhir_core.timeline.facts_answerer:track_dir_facts",
+}
+
+
+def builder(name: str) -> Any:
+    """The object :data:`BUILDERS` names for ``name`` (its module imported now)."""
+    module, _, attr = BUILDERS[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
 
 def load_ovhhir(preset: Any, device: Any = "cpu", dtype: Any = None, checkpoint=None) -> Answerer:
     """The OV-HHIR answerer (untrained without ``checkpoint``: its provenance warns)."""
-    from ovhhir_core.model import load_model
-    from ovhhir_core.model.answerer import OVHHIRAnswerer
-
-    return OVHHIRAnswerer(load_model(preset, device, dtype, checkpoint))
+    return builder("ovhhir")(preset, device, dtype, checkpoint)
 
 
 def load_zeroshot(preset: Any, device: Any = "cpu", dtype: Any = None) -> Answerer:
     """The zero-shot video-LLM answerer (``MissingWeightsError`` when it cannot be had)."""
-    from ovhhir_core.zeroshot import load_zeroshot_answerer
-
-    return load_zeroshot_answerer(preset, device, dtype)
+    return builder("zeroshot")(preset, device, dtype)
 
 
 def load_answerer(
@@ -65,14 +77,12 @@ def load_answerer(
         "To get answers that see the video, supply the zero-shot weights (--weights "
         "zeroshot=PATH or OVHHIR_ZEROSHOT_PATH) or a trained OV-HHIR checkpoint (--checkpoint DIR)."
     )
-    from ovhhir_core.timeline import FactsAnswerer
-
     warning = (
         "no grounded model could be loaded, so these answers come only from the measurements of "
         f"the tracked masks (zero-shot: {reason.rstrip('.')}). {how}"
     )
     log.debug("backend auto: %s", warning)  # shown beside every answer
-    return WithWarning(FactsAnswerer(preset.name), warning)
+    return WithWarning(builder("facts")(preset.name), warning)
 
 
 def default_frames(preset: Any, answerer: Answerer) -> int:
@@ -87,14 +97,7 @@ def default_frames(preset: Any, answerer: Answerer) -> int:
 def track_dir_facts(directory: Any) -> str | None:
     """The facts text of ``DIR/timeline.json`` (``ovhhir_core.timeline``), or None when there is
     no timeline there."""
-    from pathlib import Path
-
-    from ovhhir_core.timeline import TIMELINE_JSON, facts_text, load_timeline
-
-    path = Path(directory) / TIMELINE_JSON
-    if not path.is_file():
-        return None
-    return facts_text(load_timeline(path))
+    return builder("track_dir_facts")(directory)
 
 
 class WithWarning:
