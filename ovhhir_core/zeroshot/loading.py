@@ -101,7 +101,7 @@ def load_model(cfg: ZeroShotConfig, device: Any = "cpu", dtype: Any = None) -> L
         )
     model = model.to(device).eval()
     family = _family(model, model_id)
-    precision = apply_precision(model, family, torch.device(device), cfg.dtype, cfg.quantize)
+    precision = apply_precision(model, torch.device(device), cfg.dtype, cfg.quantize)
     return LoadedModel(model, processor, family, model_id, grounded, precision.describe())
 
 

@@ -123,18 +123,18 @@ def quantize_int8(module: nn.Module) -> int:
     return count
 
 
-def vision_side(model: Any, family: str) -> list[nn.Module]:
-    """The modules that turn frames into the text model's embeddings."""
-    inner = model.model
-    if family == "smolvlm":
-        return [inner.vision_model, inner.connector]
-    return [inner.visual]
-
-
-def text_side(model: Any, family: str) -> nn.Module:
+def text_side(model: Any) -> nn.Module:
     """The language model that reads the embeddings (its output head is ``model.lm_head``)."""
-    inner = model.model
-    return inner.text_model if family == "smolvlm" else inner.language_model
+    return model.get_decoder()
+
+
+def vision_side(model: Any) -> list[nn.Module]:
+    """The modules beside the language model that turn frames into its embeddings (SmolVLM2:
+    vision tower and connector; Qwen3-VL: the visual tower)."""
+    text = text_side(model)
+    return [
+        m for m in model.model.children() if m is not text and any(True for _ in m.parameters())
+    ]
 
 
 def _cast_inputs(dtype: torch.dtype):
@@ -169,31 +169,46 @@ def _cast_output(dtype: torch.dtype):
     return hook
 
 
-def set_vision_dtype(model: Any, family: str, dtype: torch.dtype) -> None:
-    """Run the vision side in ``dtype``; the text model keeps its own (hooks cast in and out)."""
-    text_dtype = next(text_side(model, family).parameters()).dtype
-    modules = vision_side(model, family)
+def set_vision_dtype(model: Any, dtype: torch.dtype) -> None:
+    """Run the vision side in ``dtype``; the text model keeps its own (each vision module's
+    inputs are cast to ``dtype`` and its outputs back to the text model's)."""
+    text_dtype = next(text_side(model).parameters()).dtype
+    modules = vision_side(model)
     if all(next(m.parameters()).dtype == dtype for m in modules):
         return
     for module in modules:
         module.to(dtype)
-    modules[0].register_forward_pre_hook(_cast_inputs(dtype), with_kwargs=True)
-    modules[-1].register_forward_hook(_cast_output(text_dtype))
+        module.register_forward_pre_hook(_cast_inputs(dtype), with_kwargs=True)
+        module.register_forward_hook(_cast_output(text_dtype))
 
 
 def apply_precision(
-    model: Any, family: str, device: torch.device, dtype: str | None, quantize: str | None
+    model: Any, device: torch.device, dtype: str | None, quantize: str | None
 ) -> Precision:
-    """Apply the ``dtype`` (vision side) and ``quantize`` (text model) settings to ``model``."""
+    """Apply the ``dtype`` (vision side) and ``quantize`` (text model) settings to ``model``, a
+    transformers image-text-to-text model (``model.model`` holds the vision side and the
+    language model, ``get_decoder()`` names the latter)."""
     vision_dtype = resolve_vision_dtype(dtype, device)
     mode = resolve_quantize(quantize, device)
-    set_vision_dtype(model, family, vision_dtype)
-    text = _name(next(text_side(model, family).parameters()).dtype)
+    set_vision_dtype(model, vision_dtype)
+    text = _name(next(text_side(model).parameters()).dtype)
     if mode == "int8":
-        count = quantize_int8(text_side(model, family))
+        count = quantize_int8(text_side(model))
         if isinstance(model.lm_head, nn.Linear):
             model.lm_head = Int8Linear(model.lm_head)
             count += 1
         log.info("zero-shot text model: %d linear layers as int8", count)
         text = "int8"
     return Precision(vision=_name(vision_dtype), text=text)
+
+
+def settings_line(dtype: str | None, quantize: str | None, device: torch.device) -> str:
+    """What a preset's ``dtype`` and ``quantize`` resolve to on ``device``, without loading the
+    model (for ``info``), e.g. ``vision float32 (dtype auto), text int8 (quantize auto)``."""
+    try:
+        vision = _name(resolve_vision_dtype(dtype, device))
+        text = resolve_quantize(quantize, device)
+    except UserError as exc:
+        return f"not usable here: {exc}"
+    text = "int8" if text == "int8" else "as --dtype"
+    return f"vision {vision} (dtype {dtype or 'auto'}), text {text} (quantize {quantize or 'auto'})"
