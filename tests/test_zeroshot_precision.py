@@ -111,7 +111,7 @@ def test_int8_agrees_on_the_published_text_architecture():
     count = quantize_int8(q.model)
     q.lm_head = Int8Linear(q.lm_head)
     assert count == 2 * 7  # q, k, v, o, gate, up, down per layer
-    ids = torch.randint(0, 49152, (3, 24), generator=torch.Generator().manual_seed(1))
+    ids = torch.randint(0, 8192, (3, 24), generator=torch.Generator().manual_seed(1))
     with torch.inference_mode():
         a, b = ref(ids).logits, q(ids).logits
     # Random weights give near-tied logits, so their ranking flips under any noise (a trained

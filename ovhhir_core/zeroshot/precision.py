@@ -180,6 +180,13 @@ def set_vision_dtype(model: Any, dtype: torch.dtype) -> None:
         module.to(dtype)
         module.register_forward_pre_hook(_cast_inputs(dtype), with_kwargs=True)
         module.register_forward_hook(_cast_output(text_dtype))
+    # transformers casts the vision features to ``model.model.dtype``, its first parameter's
+    # dtype: list the text model first so that is the text model's
+    children = model.model._modules
+    text = text_side(model)
+    ordered = sorted(children.items(), key=lambda item: item[1] is not text)
+    children.clear()
+    children.update(ordered)
 
 
 def apply_precision(
