@@ -51,3 +51,15 @@ def layer_progress(loaded: Any, callback: Callable[[int, int], None]) -> Iterato
     finally:
         for handle in handles:
             handle.remove()
+
+
+def encoding_progress(answerer: Any, callback: Callable[[int, int], None]):
+    """:func:`layer_progress` for an answerer that encodes clips with a video-LLM (one that
+    has a ``loaded`` model, possibly behind a wrapper's ``inner``); for other answerers a
+    context that reports nothing."""
+    while not hasattr(answerer, "loaded") and hasattr(answerer, "inner"):
+        answerer = answerer.inner
+    loaded = getattr(answerer, "loaded", None)
+    if loaded is None or not hasattr(loaded, "model"):
+        return contextlib.nullcontext()
+    return layer_progress(loaded, callback)
