@@ -2,9 +2,10 @@
 (selecting one seeks the result videos to its start) and the files; on the Chat tab the measured
 facts, in an accordion.
 
-The work is ``ovhhir_core.timeline.pipeline.track_timeline`` (the same as ``track``): measure the
-tracked masks, run pose where the preset's weights allow, write ``timeline.json`` /
-``timeline.png`` next to the streams, draw skeletons on the overlay.
+The Track event writes the timeline with the rest of the track folder
+(``ovhhir_core.tracking.folder``, the same as ``track``: measure the tracked masks, run pose where
+the preset's weights allow, write ``timeline.json`` / ``timeline.png``, draw skeletons on the
+overlay); this panel shows it. Events built on random mask or pose weights say so in their row.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ from typing import Any
 import gradio as gr
 
 from app.common import gpu_queue, user_errors
-from app.state import Services, SessionState, on_gpu
-from ovhhir_core.timeline.facts import event_phrase, facts_text
+from app.state import Services, SessionState
+from ovhhir_core.timeline.facts import (
+    event_phrase,
+    event_source_note,
+    facts_text,
+    random_masks_note,
+)
 
 #: Result videos seeked when an event is selected (their elem_ids on the Track tab).
 SEEK_VIDEOS = ("out-overlay", "out-person_1", "out-person_2", "out-background")
@@ -31,11 +37,18 @@ NO_FACTS = "Track two people first: the measured facts appear here."
 
 
 def event_rows(timeline: Any) -> list[list[Any]]:
-    """One ``[start_s, end_s, what happened]`` row per event, in time order."""
-    return [
-        [e["start_s"], e["end_s"], f"{e['kind'].replace('_', ' ')}: {event_phrase(e)}"]
-        for e in timeline.events
-    ]
+    """One ``[start_s, end_s, what happened]`` row per event, in time order; an event built on
+    random mask or pose weights says so beside it, and with random masks a first row says that
+    nothing below is a finding."""
+    rows = []
+    masks_note = random_masks_note(timeline)
+    if masks_note:
+        rows.append([None, None, f"WARNING: {masks_note}"])
+    for e in timeline.events:
+        text = f"{e['kind'].replace('_', ' ')}: {event_phrase(e)}"
+        note = event_source_note(timeline, e)
+        rows.append([e["start_s"], e["end_s"], f"{text} ({note})" if note else text])
+    return rows
 
 
 def clip_facts(state: SessionState) -> str | None:
@@ -51,26 +64,17 @@ class TimelineHandlers:
 
     def __init__(self, services: Services):
         self.services = services
-        self.make = user_errors(on_gpu(duration=60)(self._make))
+        self.make = user_errors(self._make)
 
     def _make(self, state: SessionState) -> tuple:
         """After tracking: ``(plot, event rows, files, overlay)``; blanks when nothing is tracked."""
-        if state.tracking is None or "overlay" not in state.outputs:
+        if state.tracking is None or "timeline_json" not in state.outputs:
             return self.clear()
         from ovhhir_core.timeline.io import load_timeline
-        from ovhhir_core.timeline.pipeline import track_timeline
 
-        overlay = state.outputs["overlay"]
-        paths = track_timeline(
-            state.tracking.labels,
-            state.video_path,
-            overlay.parent,
-            self.services.preset,
-            str(self.services.device),
-            start=state.start,
-        )
-        state.outputs.update(paths)
+        paths = {k: state.outputs[k] for k in ("timeline_json", "timeline_png")}
         timeline = load_timeline(paths["timeline_json"])
+        overlay = state.outputs["overlay"]
         redrawn = str(overlay) if timeline.metadata.get("pose") else gr.update()
         files = [str(p) for p in paths.values()]
         return str(paths["timeline_png"]), event_rows(timeline), files, redrawn

@@ -8,7 +8,6 @@ Click counts come from the tracking session's own prompt history.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,8 @@ CLICK_KINDS = (*POLARITY_CHOICES, BOX_MODE)
 #: Result videos of the tab, in the order the track event returns them.
 RESULT_VIDEOS = ("overlay", "person_1", "person_2", "background")
 NO_RESULTS = (None, None, None, None, None)  # four videos and the downloads
+#: Colour of the removed pixels in the app's streams (recorded in the track folder).
+TRACK_FILL = (0, 0, 0)
 
 
 class TrackHandlers:
@@ -37,7 +38,7 @@ class TrackHandlers:
         self.services = services
         self.caps = services.settings.caps
         self.people = PeopleTools(services)
-        self.track = user_errors(on_gpu(duration=120)(self._track))
+        self.track = user_errors(on_gpu(duration=180)(self._track))  # tracking, then pose
 
     @user_errors
     def load_video(self, state: SessionState, path: str | None) -> tuple:
@@ -213,7 +214,7 @@ class TrackHandlers:
             state.cancel_requested = False
             yield (f"Cancelled after {len(done)} of {total} frames.", *NO_RESULTS)
             return
-        yield ("Writing the streams…", *NO_RESULTS)
+        yield ("Writing the streams and the timeline…", *NO_RESULTS)
         files = self._write_results(state, progress)
         yield (
             f"Tracked {len(done)} frames ({state.start}–{state.end - 1}).",
@@ -221,38 +222,36 @@ class TrackHandlers:
             [str(f) for f in files],
         )
 
-    @staticmethod
-    def _write_results(state: SessionState, progress: gr.Progress) -> list[Path]:
-        """The three streams and the overlay (into ``state.outputs``), then the downloads:
-        masks (PNG zip, npz), the three streams and a zipped HHIRChat sample. Everything is
-        written into a ``.part`` folder that is renamed once complete."""
-        from ovhhir_core.data.export import export_hhirchat_sample
-        from ovhhir_core.masking import export_masks_npz, export_masks_png_zip, write_streams
+    def _write_results(self, state: SessionState, progress: gr.Progress) -> list[Path]:
+        """The track folder (``ovhhir_core.tracking.folder``: streams, overlay, masks, HHIRChat
+        sample, timeline, the fill used) into ``state.outputs``, then the downloads: the whole
+        folder zipped (unzipped, ``describe --track-dir`` reads it), the masks and the streams.
+        Everything is written into a ``.part`` folder that is renamed once complete."""
+        from ovhhir_core.tracking.folder import write_track_folder, zip_track_folder
 
         part = state.out_dir("tracked")
-        labels = state.tracking.labels
-        streams = write_streams(
+        stem = re.sub(r"[^\w-]+", "_", state.video_path.stem).strip("_") or "clip"
+        paths = write_track_folder(
             state.video_path,
-            labels,
+            state.tracking.labels,
             part,
             start=state.start,
             end=state.end,
+            fill=TRACK_FILL,
+            sample_id=stem,
+            preset=self.services.preset,
+            device=str(self.services.device),
             progress=lambda i, n: progress((i, n), desc="Writing the streams", unit="frames"),
         )
-        stem = re.sub(r"[^\w-]+", "_", state.video_path.stem).strip("_") or "clip"
-        sample_dir = part / "hhirchat_sample"
-        export_hhirchat_sample(streams, sample_dir, sample_id=stem)
-        shutil.make_archive(str(part / f"{stem}_hhirchat"), "zip", sample_dir)
-        export_masks_png_zip(labels, part / f"{stem}_masks_png.zip")
-        export_masks_npz(labels, part / f"{stem}_masks.npz")
+        zip_track_folder(part, part / f"{stem}_track.zip")
         out = publish(part)
-        state.outputs = {k: out / Path(p).relative_to(part) for k, p in streams.items()}
-        state.outputs["masks"] = out / f"{stem}_masks.npz"  # label maps for the answerers
+        state.outputs = {k: out / Path(p).relative_to(part) for k, p in paths.items()}
+        state.outputs["masks"] = state.outputs["masks_npz"]  # label maps for the answerers
         return [
-            out / f"{stem}_masks_png.zip",
-            out / f"{stem}_masks.npz",
+            out / f"{stem}_track.zip",
+            state.outputs["masks_npz"],
+            state.outputs["masks_png"],
             *(state.outputs[p] for p in STREAMS),
-            out / f"{stem}_hhirchat.zip",
         ]
 
     # ------------------------------------------------------------------ helpers

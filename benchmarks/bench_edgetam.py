@@ -1,6 +1,8 @@
 """EdgeTAM (the ``cpu`` preset) vs SAM 2.1 / SAM v1; prints measured figures.
 
-Random weights of the published architectures (speed is set by the architecture, not the values).
+Random weights of the published architectures (speed is set by the architecture, not the values;
+EdgeTAM's is ``ovhhir_core.tracking.edgetam.published_config``, the config of
+``yonigozlan/EdgeTAM-hf``, tensor for tensor).
 Times are CPU seconds of this process (all threads) unless marked wall: on a shared machine wall
 time mostly measures the neighbours.
 

@@ -38,6 +38,8 @@ TRACK_FILES = {
 }
 #: Label maps of a ``track`` output folder.
 MASKS_FILE = "masks.npz"
+#: What a track folder holds (source video, frame range, fill colour, what made the masks).
+TRACK_INFO_FILE = "track.json"
 
 #: Human-readable names (UI, prompts of the zero-shot answerer).
 DISPLAY_NAMES = {"person_1": "Person 1", "person_2": "Person 2", "background": "background"}

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from ovhhir_core.config import preset_timeline
     from ovhhir_core.timeline.core import compute_timeline
     from ovhhir_core.timeline.facts import facts_text
-    from ovhhir_core.timeline.io import MaskFile, write_timeline
+    from ovhhir_core.timeline.io import MaskFile, segmenter_beside, write_timeline
 
     config = preset_timeline(args.preset).with_settings(args.set)  # bad values fail first
     masks = MaskFile(args.masks)
@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             source=args.masks.name,
             pose_note="no pose: no --video given (pose needs the frames)",
         )
+    timeline.metadata["segmenter"] = segmenter_beside(args.masks)  # from track.json, if any
     paths = write_timeline(args.out, timeline, plot=not args.no_plot)
     for name, path in paths.items():
         print(f"{name}: {path}")

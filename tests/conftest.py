@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -21,3 +23,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def published_edgetam(tmp_path_factory):
+    """EdgeTAM from its published files with random weights, saved once per test session."""
+    from tracking_utils import save_published_edgetam
+
+    return save_published_edgetam(tmp_path_factory.mktemp("published") / "EdgeTAM-hf")

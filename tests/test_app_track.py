@@ -152,15 +152,15 @@ def test_track_writes_streams_and_exports_then_cancel(services, clips):
         assert (info.num_frames, info.width, info.height) == (3, 160, 120)
     names = sorted(f.rsplit("/", 1)[-1] for f in files)
     assert names == [
-        "Pushing_hhirchat.zip",
-        "Pushing_masks.npz",
-        "Pushing_masks_png.zip",
+        "Pushing_track.zip",
         "background.mp4",
+        "masks.npz",
+        "masks.zip",
         "person_1.mp4",
         "person_2.mp4",
     ]
     npz = load_masks_npz(next(f for f in files if f.endswith(".npz")))
-    png = load_masks_png_zip(next(f for f in files if f.endswith("_png.zip")))
+    png = load_masks_png_zip(next(f for f in files if f.endswith("masks.zip")))
     assert sorted(npz) == sorted(png) == [0, 1, 2]
     assert all(np.array_equal(npz[i], png[i]) for i in npz)
     assert set(np.unique(npz[0])) <= {0, 1, 2} and (npz[0] == 1).any() and (npz[0] == 2).any()

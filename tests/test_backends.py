@@ -90,8 +90,9 @@ def test_auto_without_checkpoint_or_zeroshot_answers_from_facts(preset, monkeypa
     assert answerer.name == "facts"
     prov = answerer.provenance()
     assert prov.answerer == "facts" and "untrained" not in prov.model_id
-    assert "no grounded model" in prov.warning and "zeroshot" in prov.warning
-    assert "--checkpoint" in prov.warning
+    assert prov.warning.startswith("No model that looks at the video could be loaded")
+    assert "smolvlm2" in prov.warning and "the Hub: offline" in prov.warning
+    assert "--weights zeroshot=PATH" in prov.warning and "--checkpoint" in prov.warning
 
 
 def test_explicit_zeroshot_errors_propagate_and_unknown_backend_is_refused(preset, monkeypatch):

@@ -170,9 +170,9 @@ def test_track_and_chat_in_a_browser(server, browser, clips, tmp_path):
     assert all(
         f in downloads
         for f in (
-            "Pushing_masks.npz",
-            "Pushing_masks_png.zip",
-            "Pushing_hhirchat.zip",
+            "Pushing_track.zip",
+            "masks.npz",
+            "masks.zip",
             "person_1.mp4",
         )
     ), downloads

@@ -18,11 +18,14 @@ import gc
 import pytest
 import torch
 from hub_utils import lay_out_hf_cache, use_hub_cache
-from tracking_utils import centre, make_clip
+from safetensors import safe_open
+from tracking_utils import PUBLISHED_EDGETAM, centre, make_clip
+from transformers import EdgeTamVideoConfig, EdgeTamVideoModel
 
 from ovhhir_core import hub
 from ovhhir_core.config import load_preset
 from ovhhir_core.tracking import TrackingSession, load_segmenters
+from ovhhir_core.tracking.edgetam import published_config
 from ovhhir_core.tracking.sam2 import HIERA_LARGE_ARCH
 from ovhhir_core.weightfiles import WeightsFileError, sha256_of
 
@@ -38,15 +41,14 @@ def _save_sam_v1(model_type: str, path):
     return path
 
 
-def _save_video_model(kind: str, folder, arch=None):
-    from transformers import EdgeTamVideoModel, Sam2VideoModel
+def _save_sam2(folder, arch=None):
+    from transformers import Sam2VideoModel
 
-    from ovhhir_core.tracking.edgetam import published_config
     from ovhhir_core.tracking.sam2 import local_processor, tracker_config
 
     torch.manual_seed(0)
-    config = published_config(arch) if kind == "edgetam" else tracker_config(arch or {})
-    model = (EdgeTamVideoModel if kind == "edgetam" else Sam2VideoModel)(config)
+    config = tracker_config(arch or {})
+    model = Sam2VideoModel(config)
     model.save_pretrained(folder)
     local_processor(config).save_pretrained(folder)
     n = sum(p.numel() for p in model.parameters())
@@ -94,29 +96,81 @@ def _in_url_cache(monkeypatch, name: str, path, cache):
 
 def test_small_from_weights_flags(store, clip):
     sam = _save_sam_v1("vit_b", store / "sam_vit_b.pth")
-    tracker, n = _save_video_model("sam2", store / "sam2.1-hiera-tiny")
+    tracker, n = _save_sam2(store / "sam2.1-hiera-tiny")
     assert 38e6 < n < 40e6  # SAM 2.1 hiera-tiny: 38.9M
     preset = load_preset("small", {"sam": sam, "tracker": tracker})
     _run(load_segmenters(preset, "cpu"), clip)
 
 
-def test_cpu_from_hf_cache_offline(store, clip, offline_caches):
-    folder, n = _save_video_model("edgetam", store / "edgetam")
+@pytest.fixture
+def load_reports(monkeypatch):
+    """Every checkpoint load's report: ``{model class: (missing, unexpected, mismatched)}``."""
+    import transformers.modeling_utils as modeling_utils
+
+    reports: dict[str, tuple] = {}
+    real = modeling_utils.log_state_dict_report
+
+    def record(**kwargs):
+        info = kwargs["loading_info"]
+        reports[type(kwargs["model"]).__name__] = (
+            sorted(info.missing_keys),
+            sorted(info.unexpected_keys),
+            sorted(info.mismatched_keys),
+        )
+        return real(**kwargs)
+
+    monkeypatch.setattr(modeling_utils, "log_state_dict_report", record)
+    return reports
+
+
+def _assert_clean(reports):
+    assert set(reports) == {"EdgeTamModel", "EdgeTamVideoModel"}
+    for name, (missing, unexpected, mismatched) in reports.items():
+        assert (name, missing, unexpected, mismatched) == (name, [], [], [])
+
+
+def test_edgetam_config_is_the_published_one(published_edgetam):
+    # read the way transformers reads the published file (architectures and dtype are written
+    # from the model, not the config)
+    published = EdgeTamVideoConfig.from_pretrained(PUBLISHED_EDGETAM).to_dict()
+    ours = published_config().to_dict()
+    for key in ("architectures", "dtype"):
+        published.pop(key)
+        ours.pop(key)
+    assert ours == published
+    with torch.device("meta"):
+        stand_in = EdgeTamVideoModel(published_config())
+    with safe_open(published_edgetam / "model.safetensors", "pt") as f:
+        assert sorted(stand_in.state_dict()) == sorted(f.keys())
+
+
+def test_cpu_from_published_files_by_flags(published_edgetam, clip, load_reports):
+    folder = published_edgetam
+    preset = load_preset("cpu", {"sam": folder, "tracker": folder})
+    segs = load_segmenters(preset, "cpu")
+    _assert_clean(load_reports)
+    assert type(segs.sam).__name__ == "EdgeTamModel"
+    assert segs.tracker.config.image_size == preset.tracker.input_size
+    n = sum(p.numel() for p in segs.tracker.parameters())
     assert 13e6 < n < 15e6  # EdgeTAM: 13.9M
-    lay_out_hf_cache(offline_caches / "hub", "yonigozlan/EdgeTAM-hf", folder)
+    _run(segs, clip)
+
+
+def test_cpu_from_published_files_in_hf_cache_offline(
+    published_edgetam, clip, offline_caches, load_reports
+):
+    lay_out_hf_cache(offline_caches / "hub", "yonigozlan/EdgeTAM-hf", published_edgetam)
     preset = load_preset("cpu")
     segs = load_segmenters(preset, "cpu")
-    assert segs.tracker.config.image_size == preset.tracker.input_size
+    _assert_clean(load_reports)
     _run(segs, clip)
-    flags = load_preset("cpu", {"sam": folder, "tracker": folder})
-    assert type(load_segmenters(flags, "cpu").sam).__name__ == "EdgeTamModel"
 
 
 @pytest.mark.slow
 def test_paper_from_download_caches_offline(store, clip, offline_caches, monkeypatch):
     sam = _save_sam_v1("vit_h", store / "sam_vit_h.pth")
     _in_url_cache(monkeypatch, "sam_vit_h", sam, offline_caches)
-    tracker, n = _save_video_model("sam2", store / "sam2.1-hiera-large", HIERA_LARGE_ARCH)
+    tracker, n = _save_sam2(store / "sam2.1-hiera-large", HIERA_LARGE_ARCH)
     assert 220e6 < n < 230e6  # SAM 2.1 hiera-large: 224.4M
     lay_out_hf_cache(offline_caches / "hub", "facebook/sam2.1-hiera-large", tracker)
     _run(load_segmenters(load_preset("paper"), "cpu"), clip)

@@ -50,7 +50,8 @@ def test_timeline_after_tracking_then_blank_when_stale(services, tmp_path):
     assert timeline.metadata["pose"]["trained"] is False  # tiny: random ViTPose, said so
     assert overlay == str(state.outputs["overlay"])  # skeletons drawn
     facts = panel.facts(state)
-    assert facts.startswith("```text\nClip: 1.0 s (4 frames at 4 fps)")
+    assert facts.startswith("```text\nWARNING: The masks were made by a segmenter with RANDOM")
+    assert "\nClip: 1.0 s (4 frames at 4 fps)" in facts
     assert clip_facts(state) in facts
     assert all(u == gr.update() for u in panel.clear_if_stale(state))
     track.click(state, "Person 1", pos, _click(clip.labels[0], 1))  # the result is now stale

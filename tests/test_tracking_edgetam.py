@@ -30,7 +30,8 @@ def test_published_config_is_repvit_not_hiera():
     cfg = published_config()
     vision = cfg.vision_config
     assert vision.model_type == "edgetam_vision_model"
-    assert vision.backbone_config.architecture == "repvit_m1.dist_in1k"
+    assert vision.backbone_config.architecture == "repvit_m1"  # as published, tag in pretrained_cfg
+    assert vision.backbone_config.pretrained_cfg["hf_hub_id"] == "timm/repvit_m1.dist_in1k"
     assert vision.backbone_channel_list == [384, 192, 96, 48]
     assert cfg.image_size == 1024
     assert published_config({"image_size": 512}).image_size == 512

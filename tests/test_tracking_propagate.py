@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from tracking_utils import centre, make_clip, micro_preset, micro_segmenters
 
+from ovhhir_core.answering import TrackedClip
 from ovhhir_core.cli import main
 from ovhhir_core.config import to_json
 from ovhhir_core.masking import load_masks_npz, load_masks_png_zip
@@ -148,6 +149,11 @@ def test_track_cli_writes_everything(clip, tmp_path, capsys):
     (entry,) = json.loads((out / "s0.json").read_text())
     assert (entry["p1"], entry["p2"], entry["bg"]) == ("s0_p1.mp4", "s0_p2.mp4", "s0_bg.mp4")
     assert not [p for p in out.iterdir() if p.name.startswith(".part-")]
+    clip_read = TrackedClip.from_track_dir(out)  # the track folder records the fill used
+    assert clip_read.fill == (0, 255, 0) and clip_read.masks == out / "masks.npz"
+    info = json.loads((out / "track.json").read_text())
+    assert (info["start_frame"], info["end_frame"], info["sample_id"]) == (1, 5, "s0")
+    assert info["segmenter"]["trained"] is False  # the micro preset: random weights
 
 
 def test_track_cli_bad_input(clip, tmp_path, capsys):

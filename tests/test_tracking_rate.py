@@ -63,7 +63,7 @@ def test_smaller_input_size_sets_every_tied_field():
     assert cfg.image_size == 512 and cfg.prompt_encoder_config.image_size == 512
     assert cfg.vision_config.backbone_feature_sizes == [[128, 128], [64, 64], [32, 32]]
     assert cfg.memory_attention_rope_feat_sizes == [32, 32]
-    assert cfg.vision_config.backbone_config.architecture == "repvit_m1.dist_in1k"
+    assert cfg.vision_config.backbone_config.architecture == "repvit_m1"  # as published
     with pytest.raises(TrackingError, match="multiple of 64"):
         sized(published_config(), 500)
 

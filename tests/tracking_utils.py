@@ -137,3 +137,23 @@ def edgetam_micro_preset():
         section.weights, section.arch = None, copy.deepcopy(EDGETAM_MICRO_ARCH)
     preset.tracker.max_side = 128
     return preset
+
+
+#: The published small files of EdgeTAM (config and processors, no weights).
+PUBLISHED_EDGETAM = Path(__file__).parent / "published" / "yonigozlan__EdgeTAM-hf"
+
+
+def save_published_edgetam(folder: Path) -> Path:
+    """EdgeTAM built from its published ``config.json`` with random weights, saved in the
+    published layout (``model.safetensors`` beside the published config and processor files)."""
+    import shutil
+
+    from transformers import EdgeTamVideoConfig, EdgeTamVideoModel
+
+    torch.manual_seed(0)
+    model = EdgeTamVideoModel(EdgeTamVideoConfig.from_pretrained(PUBLISHED_EDGETAM))
+    model.save_pretrained(folder)
+    for name in PUBLISHED_EDGETAM.glob("*.json"):
+        if name.name != "config.json":
+            shutil.copy(name, folder / name.name)
+    return Path(folder)

@@ -72,17 +72,29 @@ def load_answerer(
     try:
         return load_zeroshot(preset, device, dtype)
     except UserError as exc:  # MissingWeightsError, a preset without a zero-shot model
-        reason = str(exc)
-    how = (
-        "To get answers that see the video, supply the zero-shot weights (--weights "
-        "zeroshot=PATH or OVHHIR_ZEROSHOT_PATH) or a trained OV-HHIR checkpoint (--checkpoint DIR)."
-    )
-    warning = (
-        "no grounded model could be loaded, so these answers come only from the measurements of "
-        f"the tracked masks (zero-shot: {reason.rstrip('.')}). {how}"
-    )
+        warning = fallback_warning(exc)
     log.debug("backend auto: %s", warning)  # shown beside every answer
     return WithWarning(builder("facts")(preset.name), warning)
+
+
+def fallback_warning(exc: Exception) -> str:
+    """One sentence, shown beside every answer of the measured-facts fallback: why no model that
+    looks at the video was loaded (``exc``, from loading the zero-shot model) and how to get one."""
+    from ovhhir_core.hub import MissingWeightsError
+
+    if isinstance(exc, MissingWeightsError) and exc.weights is None:
+        why = "; ".join(exc.tried)  # the preset names no zero-shot model
+    elif isinstance(exc, MissingWeightsError):
+        why = f"the zero-shot weights {exc.weights} are not here ({'; '.join(exc.tried)})"
+    else:
+        why = str(exc)
+    why = " ".join(why.split()).rstrip(".")
+    return (
+        f"No model that looks at the video could be loaded ({why}), so these answers are only "
+        "the measurements of the tracked masks; to get answers that see the video, supply the "
+        "zero-shot weights (--weights zeroshot=PATH or OVHHIR_ZEROSHOT_PATH) or a trained "
+        "OV-HHIR checkpoint (--checkpoint DIR)."
+    )
 
 
 def default_frames(preset: Any, answerer: Answerer) -> int:
@@ -109,7 +121,8 @@ class WithWarning:
         self.warning = warning
 
     def _warn(self, provenance: Provenance) -> Provenance:
-        return dataclasses.replace(provenance, warning=self.warning)
+        own = provenance.warning if provenance.warning != self.warning else None
+        return dataclasses.replace(provenance, warning=" ".join(filter(None, (self.warning, own))))
 
     def provenance(self, frames: int | None = None, facts: bool = False) -> Provenance:
         return self._warn(self.inner.provenance(frames, facts))

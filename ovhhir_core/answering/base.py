@@ -24,6 +24,7 @@ and the error types, so every implementation can depend on it without a cycle.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ovhhir_core.errors import UserError
-from ovhhir_core.streams import MASKS_FILE, STREAMS, TRACK_FILES
+from ovhhir_core.streams import MASKS_FILE, STREAMS, TRACK_FILES, TRACK_INFO_FILE
 
 
 @dataclass
@@ -151,7 +152,14 @@ class TrackedClip:
             del streams["background"]
         masks = directory / MASKS_FILE
         extra = {p.name: p for p in directory.iterdir() if p.suffix in (".json", ".mp4", ".png")}
-        return cls(streams=streams, masks=masks if masks.is_file() else None, extra=extra)
+        info = directory / TRACK_INFO_FILE  # the fill the streams were written with
+        fill = json.loads(info.read_text()).get("fill") if info.is_file() else None
+        return cls(
+            streams=streams,
+            masks=masks if masks.is_file() else None,
+            fill=tuple(fill) if fill else (0, 0, 0),
+            extra=extra,
+        )
 
 
 def check_question(text: str) -> str:

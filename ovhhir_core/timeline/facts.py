@@ -1,7 +1,8 @@
 """The timeline as words: a short facts block for answerers' prompts, and a description built
 only from those measurements (what the measured-facts answerer says for "Describe").
 
-Pose events from random (untrained) pose weights are never stated as facts.
+Pose events from random (untrained) pose weights are never stated as facts; when the masks
+themselves came from a segmenter with random weights, every text built here says so first.
 """
 
 from __future__ import annotations
@@ -62,6 +63,36 @@ def _when(e: dict) -> str:
     return f"{a:.1f} s" if abs(b - a) < 0.05 else f"{a:.1f}–{b:.1f} s"
 
 
+def random_masks_note(timeline: Timeline) -> str | None:
+    """A plain sentence when the masks came from a segmenter with random weights (then every
+    measurement is noise), else None. ``metadata["segmenter"]`` says what made the masks."""
+    seg = timeline.metadata.get("segmenter") or {}
+    if seg.get("trained", True):
+        return None
+    return (
+        f"The masks were made by a segmenter with RANDOM weights ({seg.get('model', 'unknown')}; "
+        f"preset {seg.get('preset', '?')}), so these measurements are noise, not facts about "
+        "the video."
+    )
+
+
+def random_pose_note(timeline: Timeline) -> str | None:
+    """A plain sentence when the keypoints came from a pose model with random weights."""
+    pose = timeline.metadata.get("pose")
+    if not pose or pose.get("trained"):
+        return None
+    return f"Pose: {pose['model']} has RANDOM weights, so its keypoints and events are noise."
+
+
+def event_source_note(timeline: Timeline, e: dict) -> str | None:
+    """Why event ``e`` is not a finding (random mask or pose weights), or None."""
+    if random_masks_note(timeline):
+        return "masks from RANDOM segmenter weights: not a finding"
+    if e.get("source") == "pose" and random_pose_note(timeline):
+        return "pose from RANDOM weights: not a finding"
+    return None
+
+
 def reported_events(timeline: Timeline) -> list[dict]:
     """Events that may be stated as facts: pose events only from trained pose weights."""
     pose = timeline.metadata.get("pose") or {}
@@ -82,7 +113,9 @@ def facts_text(timeline: Timeline) -> str:
     """A short block of the measured facts (times in seconds, lengths in body heights)."""
     meta = timeline.metadata
     n = meta["num_frames"]
-    lines = [f"Clip: {meta['duration_s']:.1f} s ({n} frames at {meta['fps']:g} fps)."]
+    masks_note = random_masks_note(timeline)
+    lines = [f"WARNING: {masks_note}"] if masks_note else []
+    lines.append(f"Clip: {meta['duration_s']:.1f} s ({n} frames at {meta['fps']:g} fps).")
     seen = [sum(bool(r[p]["visible"]) for r in timeline.frames) for p in PERSONS]
     lines.append(f"Visible: {P1} in {seen[0]}/{n} frames, {P2} in {seen[1]}/{n} frames.")
     first, closest, last = _distances(timeline)
@@ -113,13 +146,15 @@ def describe(timeline: Timeline) -> str:
     """A plain description built only from the measurements (no model looked at the video)."""
     meta = timeline.metadata
     first, closest, last = _distances(timeline)
-    parts = [f"Measured from the tracked masks only (no model looked at the video), over "
-             f"{meta['duration_s']:.1f} s:"]  # fmt: skip
+    masks_note = random_masks_note(timeline)
+    parts = [f"{masks_note} What they say:"] if masks_note else []
+    parts.append(f"Measured from the tracked masks only (no model looked at the video), over "
+                 f"{meta['duration_s']:.1f} s:")  # fmt: skip
     if first is None:
-        return (
-            parts[0]
-            + f" {P1} and {P2} are never both visible, so nothing about them can be measured."
+        parts.append(
+            f"{P1} and {P2} are never both visible, so nothing about them can be measured."
         )
+        return " ".join(parts)
     parts.append(f"{P1} and {P2} start {first[1]:.2f} body heights apart.")
     events = reported_events(timeline)
     for e in events[:MAX_FACT_EVENTS]:

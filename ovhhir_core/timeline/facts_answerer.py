@@ -3,11 +3,13 @@
 "Describe" returns a description built only from the clip's timeline (a template over the
 measurements, see :func:`~ovhhir_core.timeline.facts.describe`); any other question gets a plain
 statement that only measurements can be reported, followed by them. Provenance: answerer
-``"facts"``, model ``"timeline measurements"``, grounded (every sentence is a measurement).
+``"facts"``, model ``"timeline measurements"``, grounded (every sentence is a measurement) unless
+the masks came from random segmenter weights: then not grounded, and the answers say so first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterator
@@ -22,7 +24,7 @@ from ovhhir_core.answering.base import (
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import ONE_WORD_QUESTION
 from ovhhir_core.timeline.core import Timeline
-from ovhhir_core.timeline.facts import describe, facts_text
+from ovhhir_core.timeline.facts import describe, facts_text, random_masks_note
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ NO_MODEL = (
 def clip_timeline(clip: TrackedClip) -> Timeline | None:
     """The clip's timeline: the ``timeline.json`` beside its files when there is one, else
     computed from its masks (fps from the person-1 stream), else None."""
-    from ovhhir_core.timeline.io import TIMELINE_JSON, MaskFile, load_timeline
+    from ovhhir_core.timeline.io import TIMELINE_JSON, MaskFile, load_timeline, segmenter_beside
 
     beside = [*clip.extra.values(), *([clip.masks] if clip.masks else [])]
     for path in (Path(p).with_name(TIMELINE_JSON) for p in beside):
@@ -48,7 +50,11 @@ def clip_timeline(clip: TrackedClip) -> Timeline | None:
     from ovhhir_core.video import probe
 
     info = probe(clip.streams["person_1"])
-    return compute_timeline(MaskFile(clip.masks), info.fps, video_size=(info.width, info.height))
+    timeline = compute_timeline(
+        MaskFile(clip.masks), info.fps, video_size=(info.width, info.height)
+    )
+    timeline.metadata["segmenter"] = segmenter_beside(clip.masks)  # what made the masks
+    return timeline
 
 
 def track_dir_facts(directory: str | os.PathLike) -> str | None:
@@ -121,4 +127,9 @@ class FactsAnswerer:
         """``use_facts`` is ignored: measurements are all this answerer has."""
         timeline = clip_timeline(clip)
         facts = clip.facts or (facts_text(timeline) if timeline is not None else None)
-        return FactsConversation(self.provenance(), timeline, facts)
+        provenance = self.provenance()
+        note = random_masks_note(timeline) if timeline is not None else None
+        if note:  # measurements of random masks say nothing about the video
+            warning = " ".join(w for w in (note, provenance.warning) if w)
+            provenance = dataclasses.replace(provenance, grounded=False, warning=warning)
+        return FactsConversation(provenance, timeline, facts)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ovhhir_core.streams import TRACK_INFO_FILE
 from ovhhir_core.timeline.core import SCHEMA, Timeline
 from ovhhir_core.timeline.measure import TimelineError
 
@@ -127,3 +128,15 @@ def load_timeline(path: str | os.PathLike) -> Timeline:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise TimelineError(f"{path} is not a timeline file (schema {SCHEMA} expected)")
     return Timeline(data["metadata"], data["frames"], data.get("events", []))
+
+
+def segmenter_beside(masks: str | os.PathLike) -> dict | None:
+    """What made the masks in ``masks`` (a file of a track folder): the ``segmenter`` entry of the
+    ``track.json`` beside it, or None when there is none (then nothing is known)."""
+    info = Path(masks).with_name(TRACK_INFO_FILE)
+    if not info.is_file():
+        return None
+    try:
+        return json.loads(info.read_text()).get("segmenter")
+    except (OSError, ValueError, AttributeError):
+        return None

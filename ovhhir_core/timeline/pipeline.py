@@ -41,6 +41,28 @@ def pose_estimator(preset: Any, device: str = "cpu") -> tuple[PoseEstimator | No
     return estimator, None
 
 
+def segmenter_provenance(preset: Any) -> dict[str, Any] | None:
+    """What made the masks (``timeline.json``'s ``metadata["segmenter"]``): ``model`` (the click
+    segmenter and the tracker, each with its weights), ``trained`` (False when either was built
+    with random weights: then every measurement is noise) and ``preset``; None without a preset."""
+    if preset is None:
+        return None
+    from ovhhir_core.pretrained import PRETRAINED
+
+    parts, trained = [], True
+    for name in ("sam", "tracker"):
+        cfg = preset.component(name)
+        spec = PRETRAINED.get(cfg.weights or "")
+        if cfg.local_path:
+            ident = str(cfg.local_path)
+        elif cfg.weights is None:
+            ident, trained = "untrained", False
+        else:
+            ident = (spec.repo_id or spec.filename or cfg.weights) if spec else cfg.weights
+        parts.append(f"{name}: {cfg.kind}, {ident}")
+    return {"model": "; ".join(parts), "trained": trained, "preset": preset.name}
+
+
 def video_timeline(
     labels: Mapping[int, np.ndarray] | Any,
     video: str | os.PathLike,
@@ -123,10 +145,13 @@ def track_timeline(
     start: int | None = None,
 ) -> dict[str, Path]:
     """Everything ``track`` writes beside the streams: ``timeline.json``, ``timeline.png``, and
-    skeletons on ``overlay.mp4`` when pose ran; the thresholds are ``preset.timeline``. Returns the written paths by name."""
+    skeletons on ``overlay.mp4`` when pose ran. What made the masks (:func:`segmenter_provenance`
+    of ``preset``) goes into the metadata; the thresholds are ``preset.timeline``. Returns the written
+    paths by name."""
     estimator, note = pose_estimator(preset, device) if pose else (None, "no pose: turned off")
     config = getattr(preset, "timeline", None)  # the preset's thresholds (defaults without one)
     timeline = video_timeline(labels, video, estimator=estimator, pose_note=note, config=config)
+    timeline.metadata["segmenter"] = segmenter_provenance(preset)
     paths = write_timeline(out_dir, timeline)
     overlay = Path(out_dir) / TRACK_FILES["overlay"]
     if estimator is not None and overlay.is_file():

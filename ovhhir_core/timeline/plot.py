@@ -67,7 +67,13 @@ def _title(timeline: Timeline) -> str:
     if pose and not pose.get("trained"):
         pose_text += " (RANDOM weights: pose events are not results)"
     w, h = meta["size"]
-    return f"{meta['num_frames']} frames · {meta['fps']:g} fps · {w}×{h} · {pose_text}"
+    title = f"{meta['num_frames']} frames · {meta['fps']:g} fps · {w}×{h} · {pose_text}"
+    seg = meta.get("segmenter") or {}
+    if not seg.get("trained", True):
+        title = (
+            f"masks from RANDOM segmenter weights ({seg.get('model')}): noise, not results\n{title}"
+        )
+    return title
 
 
 def save_plot(timeline: Timeline, path: str | os.PathLike) -> None:

@@ -6,9 +6,10 @@ Example::
         --frame 12 --start 0 --end 150 --out out/
 
 writes ``person_1.mp4``, ``person_2.mp4``, ``background.mp4``, ``overlay.mp4``, ``masks.zip``
-(indexed PNGs), ``masks.npz``, an HHIRChat sample (``<id>_p1.mp4`` ... and ``<id>.json``), and
-the interaction timeline (``timeline.json``, ``timeline.png``; skeletons on the overlay when the
-preset's pose weights are present).
+(indexed PNGs), ``masks.npz``, an HHIRChat sample (``<id>_p1.mp4`` ... and ``<id>.json``), the
+interaction timeline (``timeline.json``, ``timeline.png``; skeletons on the overlay when the
+preset's pose weights are present) and ``track.json`` (range, fill, what made the masks): the track
+folder of :mod:`ovhhir_core.tracking.folder`, the same the app offers for download.
 """
 
 from __future__ import annotations
@@ -193,9 +194,6 @@ def _prompts(args: argparse.Namespace) -> dict[str, tuple]:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ovhhir_core.data.export import export_hhirchat_sample
-    from ovhhir_core.masking import export_masks_npz, export_masks_png_zip, write_streams
-
     prompts = _prompts(args)
     preset, device, segs, session = open_session(args, args.start, args.end)
     frame_idx = session.start if args.frame is None else args.frame
@@ -216,32 +214,23 @@ def run(args: argparse.Namespace) -> int:
     with tqdm(total=total, desc="tracking", unit="frame", file=sys.stderr, disable=bar_off) as bar:
         for _ in session.propagate():
             bar.update(1)
-    out = Path(args.out)
+    from ovhhir_core.tracking.folder import write_track_folder
+
     with tqdm(
         total=total, desc="writing streams", unit="frame", file=sys.stderr, disable=bar_off
     ) as bar:
-        streams = write_streams(
+        paths = write_track_folder(
             args.video,
             session.labels,
-            out,
+            args.out,
             start=session.start,
             end=session.end,
             fill=args.fill,
+            sample_id=args.sample_id,
+            preset=preset,
+            device=device,
             progress=lambda done, _total: bar.update(done - bar.n),
         )
-    export_masks_png_zip(session.labels, out / "masks.zip")
-    export_masks_npz(session.labels, out / "masks.npz")
-    sample_id = args.sample_id or Path(args.video).stem
-    sample = export_hhirchat_sample(streams, out, sample_id, fill=args.fill)
-    from ovhhir_core.timeline.pipeline import track_timeline
-
-    timeline = track_timeline(session.labels, args.video, out, preset, device, start=session.start)
-    for name, path in {
-        **streams,
-        "masks_png": out / "masks.zip",
-        "masks_npz": out / "masks.npz",
-        "hhirchat": sample,
-        **timeline,
-    }.items():
+    for name, path in paths.items():
         print(f"{name}: {path}")
     return 0

@@ -6,9 +6,10 @@ at a fraction of the cost. Its image model shares the video model's encoder, pro
 mask decoder weights, so one EdgeTAM folder serves both the ``sam`` and the ``tracker`` component:
 :func:`build_edgetam_image` loads the image model from an image or a video checkpoint.
 
-Random builds start from the *published* architecture (:func:`published_config`; note that
-``EdgeTamVideoConfig()`` with no arguments builds a Hiera backbone instead) with ``arch`` overrides;
-timm backbones are always built with ``pretrained=False`` (no download).
+Random builds start from the *published* architecture (:func:`published_config`: the config of
+``yonigozlan/EdgeTAM-hf``, tensor for tensor; note that ``EdgeTamVideoConfig()`` with no arguments
+builds a Hiera backbone and extra memory parts instead) with ``arch`` overrides; timm backbones are
+always built with ``pretrained=False`` (no download).
 """
 
 from __future__ import annotations
@@ -33,22 +34,42 @@ from ovhhir_core.tracking.sam2 import load_video_model, local_processor, merge_o
 log = logging.getLogger(__name__)
 
 #: RepViT-M1 through timm, as published (WEIGHTS.md): channels [384, 192, 96, 48] coarse to fine.
-PUBLISHED_BACKBONE = {
-    "model_type": "timm_wrapper",
-    "architecture": "repvit_m1.dist_in1k",
-    "model_args": {"in_chans": 3, "features_only": True, "out_indices": [0, 1, 2, 3]},
+#: The timm model name and tag; the published backbone config names the model without the tag.
+PUBLISHED_BACKBONE = "repvit_m1.dist_in1k"
+
+#: Parts that ``EdgeTamVideoConfig`` switches on by default but the published checkpoint lacks
+#: (``occlusion_spatial_embedding_parameter``, ``temporal_positional_encoding_projection_layer``).
+PUBLISHED_SWITCHES = {
+    "enable_occlusion_spatial_embedding": False,
+    "enable_temporal_pos_encoding_for_object_pointers": False,
 }
 
 
-def published_config(arch: Mapping[str, Any] | None = None) -> EdgeTamVideoConfig:
-    """The published EdgeTAM video config (RepViT-M1, 1024 px) with nested ``arch`` overrides."""
+def published_backbone_config() -> Any:
+    """The RepViT-M1 ``TimmWrapperConfig`` as the published config holds it: timm's own settings
+    for ``repvit_m1.dist_in1k`` (no classifier is built: the features only)."""
+    import timm
     from transformers import TimmWrapperConfig
+
+    pretrained = timm.models.get_pretrained_cfg(PUBLISHED_BACKBONE).to_dict()
+    pretrained = json.loads(json.dumps(pretrained))  # tuples as lists, as in the JSON file
+    return TimmWrapperConfig(
+        architecture=pretrained["architecture"],
+        num_classes=pretrained["num_classes"],
+        num_features=384,
+        global_pool="avg",
+        pretrained_cfg=pretrained,
+        model_args={"in_chans": 3, "features_only": True, "out_indices": [0, 1, 2, 3]},
+    )
+
+
+def published_config(arch: Mapping[str, Any] | None = None) -> EdgeTamVideoConfig:
+    """The published EdgeTAM video config (RepViT-M1, 1024 px; equal to ``yonigozlan/EdgeTAM-hf``'s
+    ``config.json``) with nested ``arch`` overrides."""
     from transformers.models.edgetam.configuration_edgetam import EdgeTamVisionConfig
 
-    backbone = dict(PUBLISHED_BACKBONE)
-    backbone.pop("model_type")
-    vision = EdgeTamVisionConfig(backbone_config=TimmWrapperConfig(**backbone))
-    base = EdgeTamVideoConfig(vision_config=vision).to_dict()
+    vision = EdgeTamVisionConfig(backbone_config=published_backbone_config())
+    base = EdgeTamVideoConfig(vision_config=vision, **PUBLISHED_SWITCHES).to_dict()
     return EdgeTamVideoConfig.from_dict(merge_overrides(base, arch or {}))
 
 
