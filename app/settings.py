@@ -77,7 +77,7 @@ class Settings:
     dtype: str = "auto"
     checkpoint: str | None = None
     backend: str = "auto"  # which answerer: auto | ovhhir | zeroshot (ovhhir_core.answering)
-    quantize: str | None = None  # zero-shot text model: auto | none | int8 (None: the preset's)
+    quantize: str | None = None  # zero-shot text model: none | int8 (None: the preset's)
     weights: dict[str, str] = field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 7860
@@ -136,8 +136,8 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "--quantize",
         default=env("OVHHIR_QUANTIZE") or None,
         choices=QUANTIZE,
-        help="the zero-shot video-LLM's text model: int8 weights (CPU), none, or auto (the "
-        "preset's: int8 on a CPU) (env OVHHIR_QUANTIZE)",
+        help="the zero-shot video-LLM's text model: int8 weights and activations (CPU; faster "
+        "prefill, answers differ visibly) or none (default: the preset's) (env OVHHIR_QUANTIZE)",
     )
     p.add_argument(
         "--weights",

@@ -60,9 +60,10 @@ def _add_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--quantize",
-        choices=("auto", "none", "int8"),
+        choices=("none", "int8"),
         default=None,
-        help="zero-shot text model weights: int8 (CPU), none, or auto (the preset's; int8 on CPU)",
+        help="zero-shot text model: int8 weights and activations (CPU; faster prefill, answers "
+        "differ visibly from float32) or none (default: the preset's)",
     )
     gen = parser.add_argument_group("generation")
     gen.add_argument("--temperature", type=float, default=0.7, help="0 = greedy")

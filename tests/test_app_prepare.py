@@ -20,7 +20,7 @@ FRAMES, FACTS = 8, True
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
     root = tmp_path_factory.mktemp("prepare")
-    settings = Settings(preset="tiny", device="cpu", backend="zeroshot", quantize="none")
+    settings = Settings(preset="tiny", device="cpu", backend="zeroshot")
     svc = Services(settings, root=root / "sessions")
     yield svc
     svc.close()
@@ -51,13 +51,17 @@ def encodes(services):
         handle.remove()
 
 
-def test_settings_and_preset_take_the_quantize_choice(services):
+def test_settings_and_preset_take_the_quantize_choice(tmp_path):
     assert parse_settings(["--quantize", "int8"], {}).quantize == "int8"
     assert parse_settings([], {"OVHHIR_QUANTIZE": "none"}).quantize == "none"
     assert parse_settings([], {}).quantize is None
     with pytest.raises(SystemExit):
         parse_settings(["--quantize", "int4"], {})
-    assert services.preset.zeroshot.quantize == "none"
+    svc = Services(Settings(preset="tiny", device="cpu", quantize="int8"), root=tmp_path / "s")
+    try:
+        assert svc.preset.zeroshot.quantize == "int8"
+    finally:
+        svc.close()
 
 
 def test_tracking_end_prepares_the_video_and_the_question_reuses_it(services, clip_dir):

@@ -285,7 +285,6 @@ def test_a_saved_model_folder_loads_through_the_real_path(smol, track_dir, tmp_p
     smol.loaded.model.save_pretrained(folder)
     smol.loaded.processor.save_pretrained(folder)
     preset = load_preset("small", local_paths={"zeroshot": str(folder)})
-    preset.zeroshot.quantize = "none"  # the same float32 weights as ``smol``
     answerer = load_zeroshot_answerer(preset)
     assert answerer.loaded.grounded and answerer.loaded.model_id == str(folder)
     conv = answerer.open(TrackedClip.from_track_dir(track_dir), frames=8)

@@ -8,8 +8,9 @@ copy can still supply one). ``frames`` is the default number of frames sampled u
 clip (8-32 in the app), ``three_streams`` also passes the three stream videos (Qwen3-VL only, it
 takes several videos in one prompt), ``max_side`` caps the frames' longer side before marking.
 ``dtype`` is the vision side's number format (``auto``: bfloat16 where the hardware computes it
-natively, else float32) and ``quantize`` the text model's (``auto``: int8 weights on CPUs, none on
-GPUs; ``none``; ``int8``), see :mod:`ovhhir_core.zeroshot.precision`.
+natively, else float32) and ``quantize`` the text model's (``none``, or ``int8`` weights and
+activations on CPUs: faster prefill, visibly different answers), see
+:mod:`ovhhir_core.zeroshot.precision`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ FAMILIES = ("smolvlm", "qwen3_vl")
 #: Families that accept several videos in one prompt.
 MULTI_VIDEO_FAMILIES = ("qwen3_vl",)
 #: ``zeroshot.quantize`` values (the text model's weights).
-QUANTIZE = ("auto", "none", "int8")
+QUANTIZE = ("none", "int8")
 #: ``zeroshot.dtype`` values (the vision side).
 VISION_DTYPES = ("auto", "float32", "bfloat16", "float16")
 #: The frame counts the app offers (the slider's range).
@@ -40,7 +41,7 @@ class ZeroShotConfig(WeightsConfig):
     three_streams: bool = False
     max_side: int = 512
     dtype: str = "auto"
-    quantize: str = "auto"
+    quantize: str = "none"
 
     def validate(self) -> None:
         """Raise :class:`UserError` for values no model can use."""

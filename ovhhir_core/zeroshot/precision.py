@@ -7,16 +7,16 @@ Two settings of the ``zeroshot`` preset section, applied once after loading
   ``auto`` is :func:`ovhhir_core.device.fast_dtype`: bfloat16 where the hardware computes it
   natively (CUDA with bf16, CPUs with AVX-512 BF16 or AMX), else float32. Inputs are cast to the
   vision side's dtype and its output back to the text model's, so the two may differ.
-- ``quantize`` (``auto``, ``none``, ``int8``): ``int8`` stores every linear layer of the text
-  model (and its output head) as int8 weights with one scale per output row, and multiplies with
-  int8 activations quantised per call (dynamic quantisation). ``auto`` is ``int8`` on a CPU where
-  those kernels exist, ``none`` on GPUs.
-
-The int8 kernels are PyTorch's own fbgemm kernels (``torch.ops.quantized.linear_dynamic``): on
-CPUs without AVX-512 they are the int8 path faster than float32 (torchao 0.18's CPU int8 layouts
-run 1.3-17x slower than float32 there without ``torch.compile``). PyTorch marks quantized tensor
-creation as deprecated; when the kernels are missing, ``auto`` falls back to ``none`` and an
-explicit ``int8`` is a :class:`UserError`.
+- ``quantize`` (``none``, ``int8``): ``int8`` stores every linear layer of the text model (and
+  its output head) as int8 weights with one scale per output row, and multiplies with int8
+  activations quantised per call, one scale per tensor (dynamic quantisation), through PyTorch's
+  own fbgemm kernels (``torch.ops.quantized.linear_dynamic``; PyTorch marks quantized tensors as
+  deprecated). It is off by default: on a trained model of the SmolVLM2 text family
+  (SmolLM2-135M-Instruct, ``benchmarks/bench_zeroshot_precision.py agreement``) it kept the first
+  greedy token on only 5 of 12 prompts and the greedy argmax at 130 of 259 positions; on CPUs
+  without VNNI the activations get 7 bits, and language models' activation outliers then
+  swamp a per-tensor scale. torchao 0.18's CPU int8 layouts, which keep activations in float,
+  ran 1.3-17x slower than float32 on such CPUs without ``torch.compile``.
 """
 
 from __future__ import annotations
@@ -60,13 +60,11 @@ def int8_available() -> bool:
 
 
 def resolve_quantize(name: str | None, device: torch.device) -> str:
-    """``auto``: ``int8`` on a CPU with the kernels, else ``none``; ``int8`` off the CPU, or
-    where the kernels are missing, is a :class:`UserError`."""
-    name = name or "auto"
+    """``none`` (or None) or ``int8``; ``int8`` off the CPU, or where the kernels are missing,
+    is a :class:`UserError`."""
+    name = name or "none"
     if name not in QUANTIZE:
         raise UserError(f"unknown quantize {name!r}; use one of {', '.join(QUANTIZE)}")
-    if name == "auto":
-        return "int8" if device.type == "cpu" and int8_available() else "none"
     if name == "int8" and (device.type != "cpu" or not int8_available()):
         where = "a GPU" if device.type in ("cuda", "mps") else f"device {device}"
         if device.type == "cpu":
@@ -211,11 +209,11 @@ def apply_precision(
 
 def settings_line(dtype: str | None, quantize: str | None, device: torch.device) -> str:
     """What a preset's ``dtype`` and ``quantize`` resolve to on ``device``, without loading the
-    model (for ``info``), e.g. ``vision float32 (dtype auto), text int8 (quantize auto)``."""
+    model (for ``info``), e.g. ``vision float32 (dtype auto), text as --dtype (quantize none)``."""
     try:
         vision = _name(resolve_vision_dtype(dtype, device))
         text = resolve_quantize(quantize, device)
     except UserError as exc:
         return f"not usable here: {exc}"
     text = "int8" if text == "int8" else "as --dtype"
-    return f"vision {vision} (dtype {dtype or 'auto'}), text {text} (quantize {quantize or 'auto'})"
+    return f"vision {vision} (dtype {dtype or 'auto'}), text {text} (quantize {quantize or 'none'})"
