@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -13,10 +14,18 @@ def lay_out_hf_cache(hub_cache: Path, repo_id: str, src: Path) -> Path:
     returns the snapshot folder. ``hub_cache`` is what ``HF_HUB_CACHE`` points at."""
     repo = Path(hub_cache) / f"models--{repo_id.replace('/', '--')}"
     snapshot = repo / "snapshots" / REVISION
-    shutil.copytree(src, snapshot)
+    shutil.copytree(src, snapshot, copy_function=_link_or_copy)
     (repo / "refs").mkdir(parents=True, exist_ok=True)
     (repo / "refs" / "main").write_text(REVISION)
     return snapshot
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """A hard link where the file system allows (large weights cost no copy), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def use_hub_cache(monkeypatch, hub_cache: Path) -> None:

@@ -123,8 +123,10 @@ def test_prompt_names_the_colours_and_rewrites_tokens(smol, track_dir):
 def test_marks_land_on_the_right_person(smol, track_dir):
     with capture_processor(smol) as calls:
         conv = smol.open(TrackedClip.from_track_dir(track_dir), frames=6)
-    given = calls[0]["videos"][0].astype(int)  # the frames the processor received
+    given = conv.frames.astype(int)  # the marked frames, before they are fitted to the model
     source = conv.sampled.frames.astype(int)
+    geometry = conv.prefix.geometry  # the processor got them letterboxed to the model's input
+    assert calls[0]["videos"][0].shape[1:3] == (geometry.height, geometry.width)
     for t, index in enumerate(conv.sampled.indices):
         truth = person_labels(index)
         assert np.array_equal(conv.sampled.labels[t], truth)

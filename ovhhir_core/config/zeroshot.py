@@ -6,7 +6,9 @@ with an ``arch`` builds a random tiny model of the family named there (tests, pl
 without an ``arch`` means the preset has no zero-shot model (a ``--weights zeroshot=PATH`` local
 copy can still supply one). ``frames`` is the default number of frames sampled uniformly from the
 clip (8-32 in the app), ``three_streams`` also passes the three stream videos (Qwen3-VL only, it
-takes several videos in one prompt), ``max_side`` caps the frames' longer side before marking.
+takes several videos in one prompt), ``max_side`` caps the frames' longer side before marking,
+``frame_size`` is the side in pixels each frame is letterboxed to for the model (None: the
+processor's own input size; SmolVLM2 needs a multiple of 64, e.g. 384 or 512).
 ``dtype`` is the vision side's number format (``auto``: bfloat16 where the hardware computes it
 natively, else float32) and ``quantize`` the text model's (``none``, or ``int8`` weights and
 activations on CPUs: faster prefill, visibly different answers), see
@@ -20,10 +22,9 @@ from dataclasses import dataclass
 from ovhhir_core.config.weights import WeightsConfig
 from ovhhir_core.errors import UserError
 
-#: Model families the zero-shot answerer knows how to prompt (transformers ``model_type``).
+#: Model families the zero-shot answerer knows how to prompt (transformers ``model_type``); each
+#: has an entry in ``ovhhir_core.zeroshot.families.FAMILY_TABLE``.
 FAMILIES = ("smolvlm", "qwen3_vl")
-#: Families that accept several videos in one prompt.
-MULTI_VIDEO_FAMILIES = ("qwen3_vl",)
 #: ``zeroshot.quantize`` values (the text model's weights).
 QUANTIZE = ("none", "int8")
 #: ``zeroshot.dtype`` values (the vision side).
@@ -40,6 +41,7 @@ class ZeroShotConfig(WeightsConfig):
     frames: int = 16
     three_streams: bool = False
     max_side: int = 512
+    frame_size: int | None = None
     dtype: str = "auto"
     quantize: str = "none"
 
@@ -49,6 +51,10 @@ class ZeroShotConfig(WeightsConfig):
             raise UserError(f"zeroshot.frames must be in 1..64, got {self.frames}")
         if self.max_side < 32:
             raise UserError(f"zeroshot.max_side must be >= 32, got {self.max_side}")
+        if self.frame_size is not None and not 32 <= self.frame_size <= 4096:
+            raise UserError(
+                f"zeroshot.frame_size must be in 32..4096 or null, got {self.frame_size}"
+            )
         if self.quantize not in QUANTIZE:
             raise UserError(
                 f"zeroshot.quantize must be one of {', '.join(QUANTIZE)}, got {self.quantize!r}"

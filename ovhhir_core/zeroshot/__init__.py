@@ -6,9 +6,11 @@ labelled in two named colours, sampled uniformly and passed as a video with its 
 answerer boundary (:mod:`ovhhir_core.answering`) with name ``"zeroshot"``; grounded only when real
 pretrained weights are loaded.
 
-Modules: ``config`` (the preset section), ``loading`` (weights, random tiny builds via ``tiny``),
-``frames`` (sampling and rebuilding the clip), ``marks``, ``prompts``, ``engine`` (the encoded
-video prefix, decoding, scoring) and ``answerer``. Importing this package loads no model and no
+Modules: ``config`` (the preset section), ``families`` (one table entry per model family: chat
+template, end tokens, frame geometry, vision tower, tiny build), ``templates``, ``loading``
+(weights, random tiny builds via ``tiny``; ``standin`` builds random-weight models from published
+files), ``frames`` (sampling, rebuilding the clip, letterboxing), ``marks``, ``prompts``,
+``engine`` (the encoded video prefix, decoding, scoring) and ``answerer``. Importing this package loads no model and no
 transformers code.
 """
 

@@ -17,7 +17,7 @@ from ovhhir_core.answering.decoding import stream_text
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import BACKGROUND, PERSONS
 
-from .config import MULTI_VIDEO_FAMILIES, ZeroShotConfig, check_frames
+from .config import ZeroShotConfig, check_frames
 from .engine import VideoPrefix, score_answers, stream_tokens
 from .frames import SampledClip, sample_clip
 from .loading import LoadedModel
@@ -26,8 +26,6 @@ from .prompts import facts_block, first_message_text, rewrite
 
 log = logging.getLogger(__name__)
 
-#: The end-of-turn token of each family's chat template.
-END_OF_TURN = {"smolvlm": "<end_of_utterance>", "qwen3_vl": "<|im_end|>"}
 UNGROUNDED = (
     "random weights (no pretrained video-LLM loaded): these answers are noise, not about the video"
 )
@@ -42,14 +40,7 @@ class ZeroShotAnswerer:
         self.loaded = loaded
         self.cfg = cfg
         self.preset_name = preset_name
-        tokenizer = loaded.processor.tokenizer
-        stops = {
-            tokenizer.eos_token_id,
-            tokenizer.convert_tokens_to_ids(END_OF_TURN[loaded.family]),
-        }
-        eos = getattr(loaded.model.generation_config, "eos_token_id", None)
-        stops.update(eos if isinstance(eos, list) else [eos])
-        self.stop_ids = sorted(s for s in stops if s is not None and s != tokenizer.unk_token_id)
+        self.stop_ids = loaded.stop_ids()
 
     def provenance(self, frames: int | None = None, facts: bool = False) -> Provenance:
         return Provenance(
@@ -73,11 +64,11 @@ class ZeroShotAnswerer:
         encode the video(s); ``three_streams`` (default: the preset's) adds the three stream
         videos for models that take several videos (Qwen3-VL)."""
         frames = check_frames(frames or self.cfg.frames)
-        multi = self.loaded.family in MULTI_VIDEO_FAMILIES
+        multi = self.loaded.spec.multi_video
         if three_streams and not multi:
             raise UserError(
-                f"{self.loaded.model_id} takes one video per prompt; passing the three streams "
-                "needs a Qwen3-VL model (preset paper)"
+                f"{self.loaded.model_id} ({self.loaded.spec.label}) takes one video per prompt; "
+                "passing the three streams needs a Qwen3-VL model (preset paper)"
             )
         if three_streams is None:
             three_streams = self.cfg.three_streams and multi
@@ -108,23 +99,32 @@ class ZeroShotConversation(Conversation):
         self.n_videos = len(videos)
         prefix_text = self._render([{"role": "user", "content": "?"}]).split("\x00")[0]
         self.prefix = VideoPrefix(
-            answerer.loaded, prefix_text, videos, [sampled.metadata()] * len(videos)
+            answerer.loaded,
+            prefix_text,
+            videos,
+            [sampled.metadata()] * len(videos),
+            answerer.cfg.frame_size,
         )
 
     def _render(self, turns: list[dict[str, str]]) -> str:
         """The chat template over ``turns``; a NUL marks the end of the video placeholders."""
         processor = self.answerer.loaded.processor
+        spec = self.answerer.loaded.spec
         messages = []
         for i, turn in enumerate(turns):
             if i == 0:
                 text = first_message_text(turn["content"], self.three_streams, self._facts)
-                content = [{"type": "video"}] * self.n_videos + [{"type": "text", "text": text}]
+                content = [dict(spec.video_item) for _ in range(self.n_videos)]
+                content.append({"type": "text", "text": text})
             else:
                 text = rewrite(turn["content"]) if turn["role"] == "user" else turn["content"]
                 content = [{"type": "text", "text": text}]
             messages.append({"role": turn["role"], "content": content})
         rendered = processor.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True
+            messages,
+            chat_template=spec.template(processor),
+            tokenize=False,
+            add_generation_prompt=True,
         )
         cut = rendered.rfind(processor.video_token)
         if cut < 0:

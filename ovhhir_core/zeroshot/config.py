@@ -8,7 +8,6 @@ from ovhhir_core.config.zeroshot import (
     FAMILIES,
     MAX_FRAMES,
     MIN_FRAMES,
-    MULTI_VIDEO_FAMILIES,
     ZeroShotConfig,
     check_frames,
 )
@@ -17,7 +16,6 @@ __all__ = [
     "FAMILIES",
     "MAX_FRAMES",
     "MIN_FRAMES",
-    "MULTI_VIDEO_FAMILIES",
     "ZeroShotConfig",
     "check_frames",
 ]

@@ -15,6 +15,7 @@ the prefix keeps its own offset and passes explicit positions (the model's cache
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -25,14 +26,37 @@ from ovhhir_core.answering.base import GenerationConfig
 from ovhhir_core.answering.decoding import generate_tokens
 from ovhhir_core.errors import UserError
 
+from .families import FrameGeometry
+from .frames import letterbox
 from .loading import LoadedModel
 
 #: Candidates scored in one forward pass.
 SCORE_BATCH = 16
+#: Prompt tokens kept free for the text around the video(s), the turns and the answer.
+TEXT_RESERVE = 1024
+
+
+def _check_context(loaded: LoadedModel, geometry: FrameGeometry, frames: int) -> None:
+    """A :class:`UserError` when ``frames`` frames at ``geometry`` leave no room for the text."""
+    config = loaded.model.config
+    text = getattr(config, "text_config", config)
+    context = getattr(text, "max_position_embeddings", None)
+    need = math.ceil(geometry.tokens_per_frame * frames)
+    if context and need + TEXT_RESERVE > context:
+        raise UserError(
+            f"{frames} frames x {geometry.tokens_per_frame:g} tokens per frame = {need} tokens "
+            f"leave too little of {loaded.model_id}'s {context}-token context for the text; "
+            "use fewer frames or a smaller zeroshot.frame_size"
+        )
 
 
 class VideoPrefix:
-    """The prompt's opening through the last video placeholder, encoded once."""
+    """The prompt's opening through the last video placeholder, encoded once.
+
+    Each video's frames are first letterboxed to the family's :class:`.families.FrameGeometry`
+    (``frame_size`` None: the processor's own input size), so the processor resizes nothing and
+    shapes stay true; frames x tokens per frame must fit the text model's context.
+    """
 
     def __init__(
         self,
@@ -40,13 +64,18 @@ class VideoPrefix:
         prefix_text: str,
         videos: Sequence[np.ndarray],
         metadata: Sequence[dict],
+        frame_size: int | None = None,
     ):
         self.loaded = loaded
         self.text = prefix_text
+        spec = loaded.spec
+        first = videos[0]  # (T, H, W, 3) uint8
+        self.geometry = spec.geometry(loaded.processor, frame_size, len(first), first.shape[1:3])
+        _check_context(loaded, self.geometry, sum(len(v) for v in videos))
+        videos = [letterbox(v, self.geometry.height, self.geometry.width) for v in videos]
         kwargs: dict[str, Any] = {"video_metadata": list(metadata), "do_sample_frames": False}
         kwargs["add_special_tokens"] = False  # the chat template already wrote them
-        if loaded.family == "qwen3_vl":
-            kwargs["cap_pixels_per_frame"] = True  # the reference per-frame pixel cap
+        kwargs.update(self.geometry.processor_kwargs)
         inputs = loaded.processor(
             text=[prefix_text], videos=list(videos), return_tensors="pt", **kwargs
         )
@@ -60,7 +89,7 @@ class VideoPrefix:
         self.ids = batch["input_ids"]
         self.rope_delta = None
         position_ids = None
-        if loaded.family == "qwen3_vl":
+        if spec.rope_index:
             position_ids, self.rope_delta = model.model.get_rope_index(
                 batch["input_ids"],
                 video_grid_thw=batch.get("video_grid_thw"),

@@ -127,3 +127,19 @@ def sample_clip(clip: TrackedClip, frames: int, max_side: int | None = 512) -> S
         num_frames=info.num_frames,
         streams=sampled,
     )
+
+
+def letterbox(video: np.ndarray, height: int, width: int, pad: int = 0) -> np.ndarray:
+    """``video`` (T, H, W, 3) uint8 scaled by one factor to fit ``height`` x ``width`` and
+    centred on a ``pad``-valued canvas: shapes keep their proportions (never stretched)."""
+    t, h, w = video.shape[:3]
+    if (h, w) == (height, width):
+        return video
+    scale = min(height / h, width / w)
+    nh, nw = max(1, min(height, round(h * scale))), max(1, min(width, round(w * scale)))
+    top, left = (height - nh) // 2, (width - nw) // 2
+    out = np.full((t, height, width, video.shape[3]), pad, np.uint8)
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    for i, frame in enumerate(video):
+        out[i, top : top + nh, left : left + nw] = cv2.resize(frame, (nw, nh), interpolation=interp)
+    return out

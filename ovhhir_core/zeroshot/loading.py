@@ -16,7 +16,8 @@ from typing import Any
 from ovhhir_core.errors import UserError
 from ovhhir_core.hub import PRETRAINED, MissingWeightsError, resolve_weights
 
-from .config import FAMILIES, ZeroShotConfig
+from .config import ZeroShotConfig
+from .families import Family, family_of
 from .precision import apply_precision
 
 log = logging.getLogger(__name__)
@@ -46,20 +47,24 @@ class LoadedModel:
     def device(self):
         return next(self.model.parameters()).device
 
+    @property
+    def spec(self) -> Family:
+        """The family's table entry (:mod:`.families`)."""
+        return family_of(self.family)
+
+    def stop_ids(self) -> list[int]:
+        """The token ids that end an answer: the family's end tokens (those in the tokenizer),
+        the tokenizer's eos and the model's ``generation_config`` eos ids when it has any."""
+        tokenizer = self.processor.tokenizer
+        vocab = tokenizer.get_vocab()
+        stops = {tokenizer.eos_token_id, *(vocab.get(t) for t in self.spec.end_tokens)}
+        eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        stops.update(eos if isinstance(eos, list) else [eos])
+        return sorted(s for s in stops if s is not None and s != tokenizer.unk_token_id)
+
     def vision_tower(self):
         """The module that encodes frames (what a reused prompt cache saves)."""
-        inner = self.model.model
-        return inner.vision_model if self.family == "smolvlm" else inner.visual
-
-
-def _family(model: Any, where: str) -> str:
-    family = getattr(model.config, "model_type", None)
-    if family not in FAMILIES:
-        raise UserError(
-            f"{where} holds a {family!r} model; the zero-shot answerer knows "
-            f"{', '.join(FAMILIES)} (SmolVLM2, Qwen3-VL)"
-        )
-    return family
+        return self.spec.vision_tower(self.model)
 
 
 def _load_pretrained(path, dtype) -> tuple[Any, Any]:
@@ -100,9 +105,10 @@ def load_model(cfg: ZeroShotConfig, device: Any = "cpu", dtype: Any = None) -> L
             COMPONENT, None, ["this preset names no zero-shot video-LLM"], NO_MODEL_HOW
         )
     model = model.to(device).eval()
-    family = _family(model, model_id)
+    family = family_of(getattr(model.config, "model_type", None), model_id)
+    family.configure(processor, cfg.frame_size)
     precision = apply_precision(model, torch.device(device), cfg.dtype, cfg.quantize)
-    return LoadedModel(model, processor, family, model_id, grounded, precision.describe())
+    return LoadedModel(model, processor, family.name, model_id, grounded, precision.describe())
 
 
 def build_tiny(arch: dict[str, Any]) -> tuple[Any, Any]:
