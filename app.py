@@ -26,7 +26,6 @@ from app.state import Services  # noqa: E402
 from app.ui import build_demo, launch_kwargs  # noqa: E402
 from ovhhir_core.errors import UserError  # noqa: E402
 
-
 log = logging.getLogger("app")
 
 

@@ -10,6 +10,7 @@ Handlers receive the generation sliders' values as ``*settings`` and read them w
 from __future__ import annotations
 
 import logging
+import queue
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,15 +99,58 @@ class ChatHandlers:
         if not text:
             fail("Type a question first.")
         gen = GenerationSettings.parse(settings)
-        conversation = self.conversation(state, gen.frames, use_facts)
-        shown = provenance_markdown(conversation.provenance)
         head = [*state.messages, {"role": "user", "content": display(text)}]
+        pieces: queue.SimpleQueue = queue.SimpleQueue()
+
+        def work(job: Any) -> Any:
+            done = 0
+            conversation = self.conversation(state, gen.frames, use_facts)
+            for answer in conversation.ask(text, gen.config):  # the growing answer
+                pieces.put(answer)
+                done += 1
+                job.step(done, gen.config.max_new_tokens)
+            return conversation
+
         messages = [*head, {"role": "assistant", "content": ""}]
-        yield messages, "", shown
-        for answer in conversation.ask(text, gen.config):  # the growing answer
-            messages = [*head, {"role": "assistant", "content": display(answer)}]
+        for shown, answer in self._answering(state, work, pieces):
+            messages = [*head, {"role": "assistant", "content": answer or ""}]
             yield messages, "", shown
         state.messages = messages
+
+    def _answering(
+        self, state: SessionState, work: Any, pieces: queue.SimpleQueue
+    ) -> Iterator[tuple[str, str]]:
+        """Run ``work`` (which puts each growing answer into ``pieces`` and returns the
+        conversation) as an answer job; yield ``(provenance, answer so far)`` for every piece, in
+        order: while it waits, the answer is its place in line and an estimate."""
+        job = self.services.jobs.submit(state.sid, "answer", work)
+        opened = False  # the empty answer the stream grows from was shown
+        answer = ""
+        try:
+            while True:
+                try:
+                    answer = pieces.get(timeout=0.25)
+                except queue.Empty:
+                    if job.finished:
+                        break
+                    if job.state == "queued":
+                        yield "", f"_{job.describe()}_"  # place in line
+                    elif state.conversation is not None and not opened:
+                        opened = True  # opened: its provenance comes before the first word
+                        yield provenance_markdown(state.conversation.provenance), ""
+                    continue
+                shown = provenance_markdown(state.conversation.provenance)
+                if not opened:
+                    opened = True
+                    yield shown, ""
+                yield shown, display(answer)
+        finally:  # the page went away mid-answer: stop generating for no one
+            if not job.finished:
+                job.cancel()
+        shown = provenance_markdown(job.result().provenance)
+        if not opened:
+            yield shown, ""
+        yield shown, display(answer)
 
     def _describe(self, state: SessionState, use_facts: bool, *settings: float) -> Iterator[tuple]:
         """Ask the paper's question (describe the interaction between <p1> and <p2> in <bg>)."""
@@ -123,11 +167,20 @@ class ChatHandlers:
         if conversation is None or not state.messages:
             fail("Nothing to regenerate yet: ask a question first.")
         gen = GenerationSettings.parse(settings)
-        shown = provenance_markdown(conversation.provenance)
         head = state.messages[:-1]
+        pieces: queue.SimpleQueue = queue.SimpleQueue()
+
+        def work(job: Any) -> Any:
+            done = 0
+            for answer in conversation.regenerate(gen.config):
+                pieces.put(answer)
+                done += 1
+                job.step(done, gen.config.max_new_tokens)
+            return conversation
+
         messages = [*head, {"role": "assistant", "content": ""}]
-        for answer in conversation.regenerate(gen.config):
-            messages = [*head, {"role": "assistant", "content": display(answer)}]
+        for shown, answer in self._answering(state, work, pieces):
+            messages = [*head, {"role": "assistant", "content": answer or ""}]
             yield messages, shown
         state.messages = messages
 
@@ -161,10 +214,14 @@ class ChatHandlers:
         names = list(dict.fromkeys(n for n in names if n))
         if len(names) < 2:
             fail("Give at least two candidate classes (one per line).")
-        conversation = self.conversation(state, int(frames), use_facts)
         how = CLASSIFY_METHODS[method]
-        embedder = self.services.embedder() if how == "embedding" else None
-        ranked = rank_classes(conversation, names, embedder=embedder, method=how)
+
+        def work(_job: Any) -> list:
+            conversation = self.conversation(state, int(frames), use_facts)
+            embedder = self.services.embedder() if how == "embedding" else None
+            return rank_classes(conversation, names, embedder=embedder, method=how)
+
+        ranked = self.services.jobs.run(state.sid, "answer", work)
         return [[i + 1, name, round(float(score), 4)] for i, (name, score) in enumerate(ranked)]
 
 

@@ -24,8 +24,10 @@ GPU = "gpu"  # concurrency_id shared by every event that runs a model
 
 
 def gpu_queue(services: Services) -> dict[str, Any]:
-    """Event arguments that put a model-running event in the shared GPU queue."""
-    return {"concurrency_id": GPU, "concurrency_limit": services.settings.concurrency_limit}
+    """Event arguments of a model-running event. Gradio does not limit these events: the
+    model jobs they submit wait in ``services.jobs`` (app/jobs.py), where a click never waits
+    behind another session's tracking, and a waiting user is told their place in line."""
+    return {"concurrency_id": GPU, "concurrency_limit": None}
 
 
 def _touch(args: tuple) -> None:
@@ -98,9 +100,11 @@ def models_markdown(services: Services) -> str:
     """The model status panel: what each component resolved to, what is loaded, and for anything
     missing what to do."""
     from ovhhir_core.autopreset import describe, resolution_report
+    from ovhhir_core.tracking.models import precision_line
 
     lines = [f"Preset **{services.preset.name}** on **{services.device}**."]
     lines += [f"- {describe(e)}" for e in resolution_report(services.preset)]
+    lines.append(f"- precision: {precision_line(services.preset, services.device)}")
     for name, status in services.status().items():
         if status in ("loaded", "loading", "not loaded yet"):
             lines.append(f"- {name}: {status}")

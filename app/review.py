@@ -152,7 +152,7 @@ class ReviewHandlers:
         if not rv.samples:
             common.fail("Open a dataset first.")
         rv.save(verdict, edited, note)
-        return [str(p) for p in rv.export(state.workdir / "review" / "export")]
+        return [state.hand_out(p) for p in rv.export(state.workdir / "review" / "export")]
 
 
 def _layout(services: Services) -> dict[str, Any]:

@@ -6,12 +6,16 @@ missing). ``SessionState`` is what one browser tab owns (kept in ``gr.State``): 
 tracking session, its outputs, its chat and its review progress, plus a private folder under the
 process's :class:`~app.storage.SessionStore`, deleted when Gradio drops the state, when the session
 is idle past its time-to-live, and when the process stops.
+
+Every use of the models goes through ``Services.jobs`` (:class:`app.jobs.ModelJobs`): clicks in
+a short lane, tracking and answers in a long lane that is shared fairly between sessions.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import threading
 from collections.abc import Callable
@@ -19,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.jobs import ModelJobs
 from app.settings import Settings
-from app.storage import PART, SessionStore
+from app.storage import PART, SessionStore, hand_out
 from ovhhir_core.errors import UserError
 from ovhhir_core.review import ReviewSet
 
@@ -62,8 +67,12 @@ class Services:
         self._loaded: dict[str, Any] = {}
         self._errors: dict[str, UserError] = {}
         self._loading: str | None = None  # the model being loaded now (read without the lock)
+        self.jobs = ModelJobs(long_slots=settings.concurrency_limit)
 
     def _get(self, name: str, build: Callable[[], Any]) -> Any:
+        loaded = self._loaded.get(name)  # a loaded model never waits for another one loading
+        if loaded is not None:
+            return loaded
         with self._lock:
             if name in self._loaded:
                 return self._loaded[name]
@@ -172,6 +181,8 @@ class SessionState:
     cancel_requested: bool = False  # set by the Cancel button, read between tracked frames
     track_fps: float | None = None  # tracking rate asked for in the Track tab (None: the preset's)
     version: int = 0  # bumped for every new video; names output folders
+    sid: str = field(default_factory=lambda: secrets.token_hex(4))  # for logs, not a secret
+    handed: list[Path] = field(default_factory=list)  # folders of files handed to the browser
 
     def reset_video(self) -> None:
         """Forget the video, tracking, outputs and chat (the review tab is kept)."""
@@ -200,6 +211,13 @@ class SessionState:
         path.mkdir(parents=True)
         return path
 
+    def hand_out(self, path: str | os.PathLike) -> str:
+        """The path to return to this session's browser for ``path`` (see
+        :func:`app.storage.hand_out`); removed with the session."""
+        served = hand_out(path)
+        self.handed.append(Path(served).parent)
+        return served
+
     def touch(self) -> None:
         """Mark the session active (its idle time-to-live restarts). When its folder was swept
         meanwhile, forget the results that lived there."""
@@ -212,15 +230,22 @@ class SessionState:
         if source is not None and self.workdir in source.parents:
             self.review = ReviewSet()
 
-    def cleanup(self) -> None:
-        """Delete this session's files (gr.State ``delete_callback``)."""
+    def cleanup(self, jobs: ModelJobs | None = None) -> None:
+        """Delete this session's files (gr.State ``delete_callback``) and cancel its model
+        jobs in ``jobs``."""
+        if jobs is not None:
+            jobs.drop(self.sid)
         self.tracking = None
         self.conversation = None
         shutil.rmtree(self.workdir, ignore_errors=True)
+        for folder in self.handed:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.handed = []
 
 
-def delete_session(state: Any) -> None:
-    """``gr.State`` delete callback: clean up a SessionState, ignore anything else."""
+def delete_session(state: Any, jobs: ModelJobs | None = None) -> None:
+    """``gr.State`` delete callback: clean up a SessionState (and cancel its jobs in
+    ``jobs``), ignore anything else."""
     if isinstance(state, SessionState):
-        log.info("cleaning up session %s", state.workdir.name)
-        state.cleanup()
+        log.info("cleaning up session %s", state.sid)
+        state.cleanup(jobs)

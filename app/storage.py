@@ -12,6 +12,11 @@ upload cache in ``gradio/`` (``GRADIO_TEMP_DIR``). Folders are removed
 
 Results are written under a ``.part`` name and renamed when complete
 (:func:`publish`), so a reader never sees a half-written result folder.
+
+Who may fetch what: nothing under the root is served by path. A file is served only once the app
+hands it to a session (:func:`hand_out`): it is linked into Gradio's cache under a
+folder named by 128 random bits, and only that session is told the name. Process and session
+folders are named with 128 random bits too.
 """
 
 from __future__ import annotations
@@ -19,18 +24,19 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "ovhhir-app"
-_PROCESS_DIR = re.compile(r"^(\d+)-[0-9a-f]{8}$")
+_PROCESS_DIR = re.compile(r"^(\d+)-[0-9a-f]{8,32}$")
+TOKEN_BYTES = 16  # 128 random bits in every folder name a URL could reveal
 PART = ".part"
 
 
@@ -82,6 +88,24 @@ def publish(part: Path) -> Path:
     return final
 
 
+def hand_out(path: str | os.PathLike) -> str:
+    """The path under which ``path`` may be served to the session it is returned to: a
+    hard link (a copy across file systems) in Gradio's cache, in a folder named by 128
+    random bits. Gradio serves files of its cache by exact path only, so a session can fetch
+    what it was handed and nothing else of the root."""
+    from gradio.utils import get_upload_folder
+
+    src = Path(path)
+    folder = Path(get_upload_folder()) / secrets.token_hex(TOKEN_BYTES)
+    folder.mkdir(parents=True)
+    dst = folder / src.name
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system: copy instead
+        shutil.copy2(src, dst)
+    return str(dst)
+
+
 class SessionStore:
     """This process's folder under the shared ``root``, its session folders and their sweeps."""
 
@@ -89,7 +113,7 @@ class SessionStore:
         self.root = Path(root) if root else DEFAULT_ROOT
         self.root.mkdir(parents=True, exist_ok=True)
         self.swept = sweep_dead(self.root)
-        self.dir = self.root / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.dir = self.root / f"{os.getpid()}-{secrets.token_hex(TOKEN_BYTES)}"
         self.sessions = self.dir / "sessions"
         self.sessions.mkdir(parents=True)
         self.ttl_s = ttl_s
@@ -103,7 +127,7 @@ class SessionStore:
 
     def new_workdir(self) -> Path:
         """A new session's folder (not created: it is made on first write)."""
-        return self.sessions / f"session-{uuid.uuid4().hex[:12]}"
+        return self.sessions / f"session-{secrets.token_hex(TOKEN_BYTES)}"
 
     def sweep_expired(self, now: float | None = None) -> list[Path]:
         """Remove session folders untouched for longer than the time-to-live; return them."""

@@ -75,9 +75,9 @@ class TimelineHandlers:
         paths = {k: state.outputs[k] for k in ("timeline_json", "timeline_png")}
         timeline = load_timeline(paths["timeline_json"])
         overlay = state.outputs["overlay"]
-        redrawn = str(overlay) if timeline.metadata.get("pose") else gr.update()
-        files = [str(p) for p in paths.values()]
-        return str(paths["timeline_png"]), event_rows(timeline), files, redrawn
+        redrawn = state.hand_out(overlay) if timeline.metadata.get("pose") else gr.update()
+        files = [state.hand_out(p) for p in paths.values()]
+        return state.hand_out(paths["timeline_png"]), event_rows(timeline), files, redrawn
 
     @staticmethod
     def clear() -> tuple:

@@ -138,6 +138,8 @@ def _click_api(h: TrackHandlers, state: gr.State, w: _Widgets, gpu: dict[str, An
         [state, w.person, w.polarity, x, y],
         [w.frame, w.clicks],
         api_name="click_at",
+        trigger_mode="multiple",
+        show_progress="minimal",
         **gpu,
     )
 
@@ -177,7 +179,19 @@ def build_track(services: Services, state: gr.State) -> TrackTab:
         stale(slider.release(h.set_range, [state, w.start, w.end], outputs, api_name="set_range"))
     w.frame_idx.release(h.show_frame, [state, w.frame_idx], w.frame, api_name="show_frame")
     click_in = [state, w.person, w.polarity]
-    stale(w.frame.select(h.click, click_in, [w.frame, w.clicks], api_name="click", **gpu))
+    # A click made while the previous one is still being answered must reach the server:
+    # "multiple" sends it (Gradio's default, "once", silently drops it), and "minimal" keeps
+    # the pending-event overlay off the frame (a click on that overlay is no click on the image)
+    click = w.frame.select(
+        h.click,
+        click_in,
+        [w.frame, w.clicks],
+        api_name="click",
+        trigger_mode="multiple",
+        show_progress="minimal",
+        **gpu,
+    )
+    stale(click)
     stale(_click_api(h, state, w, gpu))
     w.buttons["find"].click(
         h.find_people, [state, w.min_score], [w.frame, w.people], api_name="find_people", **gpu

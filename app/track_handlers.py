@@ -16,6 +16,7 @@ import gradio as gr
 import numpy as np
 
 from app.common import fail, user_errors, video_info_markdown
+from app.jobs import Cancelled
 from app.state import Services, SessionState, on_gpu
 from app.storage import publish
 from app.track_people import BOX_MODE, PeopleTools
@@ -111,23 +112,31 @@ class TrackHandlers:
     def click_at(
         self, state: SessionState, person: str, polarity: str, x: float, y: float
     ) -> tuple[np.ndarray, str]:
-        """A click at pixel (``x``, ``y``) of the annotation frame (the API form of a click)."""
+        """A click at pixel (``x``, ``y``) of the annotation frame (the API form of a click).
+        A short model job: it never waits behind another session's tracking."""
         self._need_video(state)
-        session = self._session(state)
         point = (int(round(float(x))), int(round(float(y))))
         obj_id = PERSON_CHOICES[person]
-        status = self.people.click(state, session, obj_id, polarity, point)
-        if status is None:
-            label = POLARITY_CHOICES[polarity]
-            session.add_points(state.frame_idx, obj_id, points=[point], labels=[label])
-        state.reset_outputs()
-        return self._render(state), self._clicks_text(state, status)
+
+        def work(_job: Any) -> tuple[np.ndarray, str]:
+            session = self._session(state)
+            status = self.people.click(state, session, obj_id, polarity, point)
+            if status is None:
+                label = POLARITY_CHOICES[polarity]
+                session.add_points(state.frame_idx, obj_id, points=[point], labels=[label])
+            state.reset_outputs()
+            # drawn inside the job: clicks are answered in order, each with every click so far
+            return self._render(state), self._clicks_text(state, status)
+
+        kind = "click" if state.tracking is not None else "frame"  # "frame": encodes it first
+        return self.services.jobs.run(state.sid, kind, work, frames=1)
 
     @user_errors
     def find_people(self, state: SessionState, min_score: float) -> tuple[np.ndarray, str]:
         """*Find people*: the person proposals on the annotation frame, numbered on it."""
         self._need_video(state)
-        info = self.people.find(state, self._session(state), min_score)
+        work = lambda _job: self.people.find(state, self._session(state), min_score)  # noqa: E731
+        info = self.services.jobs.run(state.sid, "find", work, frames=1)
         return self._render(state), info
 
     def set_min_score(self, state: SessionState, min_score: float) -> tuple:
@@ -185,8 +194,9 @@ class TrackHandlers:
         return f"Track will process ~{n} of {total} frames (tracker input: {size})."
 
     def cancel(self, state: SessionState) -> str:
-        """Ask a running Track job to stop after the current frame."""
+        """Ask a running (or waiting) Track job to stop after the current frame."""
         state.cancel_requested = True
+        self.services.jobs.drop(state.sid, {"track"})
         return "Cancelling…"
 
     def _track(self, state: SessionState, progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:  # noqa: B008
@@ -202,27 +212,42 @@ class TrackHandlers:
         state.cancel_requested = False
         state.reset_outputs()
         total = state.end - state.start
-        done: set[int] = set()
+        tracking = state.tracking
+
+        def work(job: Any) -> int:
+            done: set[int] = set()
+            cancel = lambda: state.cancel_requested or job.cancelled  # noqa: E731
+            for frame_idx, _ in tracking.propagate(cancel=cancel, track_fps=state.track_fps):
+                done.add(frame_idx)
+                job.step(len(done), total)  # progress; the model may go to another session
+            return len(done)
+
         yield ("Tracking…", *NO_RESULTS)
-        progress((0, total), desc="Tracking", unit="frames")
-        cancel = lambda: state.cancel_requested  # noqa: E731
-        run = state.tracking.propagate(cancel=cancel, track_fps=state.track_fps)
-        for frame_idx, _ in run:
-            done.add(frame_idx)
-            progress((len(done), total), desc="Tracking", unit="frames")
-        if state.cancel_requested or not state.tracking.propagation_complete:
+        job = self.services.jobs.submit(state.sid, "track", work, frames=total)
+        try:
+            for line in job.follow():
+                progress((job.done, total), desc="Tracking", unit="frames")
+                yield (f"Tracking… {line}", *NO_RESULTS)
+        finally:  # the page went away mid-run: stop the job rather than finish it for no one
+            if not job.finished:
+                job.cancel()
+        try:
+            done = job.result()
+        except Cancelled:
+            done = job.done
+        if state.cancel_requested or job.cancelled or not tracking.propagation_complete:
             state.cancel_requested = False
-            yield (f"Cancelled after {len(done)} of {total} frames.", *NO_RESULTS)
+            yield (f"Cancelled after {done} of {total} frames.", *NO_RESULTS)
             return
         yield ("Writing the streams and the timeline…", *NO_RESULTS)
-        files = self._write_results(state, progress)
+        files = self._write_results(state)
         yield (
-            f"Tracked {len(done)} frames ({state.start}–{state.end - 1}).",
-            *(str(state.outputs[k]) for k in RESULT_VIDEOS),
-            [str(f) for f in files],
+            f"Tracked {done} frames ({state.start}–{state.end - 1}).",
+            *(state.hand_out(state.outputs[k]) for k in RESULT_VIDEOS),
+            [state.hand_out(f) for f in files],
         )
 
-    def _write_results(self, state: SessionState, progress: gr.Progress) -> list[Path]:
+    def _write_results(self, state: SessionState) -> list[Path]:
         """The track folder (``ovhhir_core.tracking.folder``: streams, overlay, masks, HHIRChat
         sample, timeline, the fill used) into ``state.outputs``, then the downloads: the whole
         folder zipped (unzipped, ``describe --track-dir`` reads it), the masks and the streams.
@@ -231,18 +256,18 @@ class TrackHandlers:
 
         part = state.out_dir("tracked")
         stem = re.sub(r"[^\w-]+", "_", state.video_path.stem).strip("_") or "clip"
-        paths = write_track_folder(
-            state.video_path,
-            state.tracking.labels,
-            part,
+        args = (state.video_path, state.tracking.labels, part)
+        kwargs = dict(
             start=state.start,
             end=state.end,
             fill=TRACK_FILL,
             sample_id=stem,
             preset=self.services.preset,
             device=str(self.services.device),
-            progress=lambda i, n: progress((i, n), desc="Writing the streams", unit="frames"),
         )
+        # a job of its own (the timeline's pose model runs here): frames are chunks
+        work = lambda job: write_track_folder(*args, **kwargs, progress=job.step)  # noqa: E731
+        paths = self.services.jobs.run(state.sid, "write", work, frames=state.end - state.start)
         zip_track_folder(part, part / f"{stem}_track.zip")
         out = publish(part)
         state.outputs = {k: out / Path(p).relative_to(part) for k, p in paths.items()}

@@ -14,6 +14,7 @@ from app.chat import build_chat
 from app.common import GPU, loading_markdown, models_markdown
 from app.review import build_review
 from app.state import Services, delete_session
+from app.status import status_routes
 from app.timeline import TimelineHandlers
 from app.track import ASSETS, build_track, example_videos
 
@@ -41,13 +42,17 @@ KEYS_JS = """
 
 
 def launch_kwargs(services: Services) -> dict[str, Any]:
-    """Arguments for ``demo.launch`` that belong to the UI: theme, css, js, file limits."""
+    """Arguments for ``demo.launch`` that belong to the UI: theme, css, js, file limits, which
+    files may be served, and the operator's ``/status.json`` route."""
     return {
         "theme": gr.themes.Soft(),
         "css": CSS,
         "js": KEYS_JS,
-        "allowed_paths": [str(services.root), str(ASSETS)],
+        # only the shipped examples are served by path; session files are handed out one by
+        # one (app/storage.py: hand_out), never the whole root
+        "allowed_paths": [str(ASSETS)],
         "max_file_size": services.settings.max_file_size,
+        "app_kwargs": {"routes": status_routes(services)},  # GET /status.json
     }
 
 
@@ -84,7 +89,9 @@ def build_demo(services: Services) -> gr.Blocks:
     # Gradio's cache: every min(ttl, 1 h), files older than the session time-to-live go.
     with gr.Blocks(title="OV-HHIR", delete_cache=(min(ttl, 3600), ttl)) as demo:
         state = gr.State(
-            lambda: services.new_session(), time_to_live=ttl, delete_callback=delete_session
+            lambda: services.new_session(),
+            time_to_live=ttl,
+            delete_callback=lambda s: delete_session(s, services.jobs),
         )
         gr.Markdown(
             "# OV-HHIR — who does what to whom?\nClick two people in a video, track them, "

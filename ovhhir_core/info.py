@@ -59,6 +59,8 @@ def weights_status(preset: config.PresetConfig) -> list[tuple[str, str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ovhhir_core.tracking.models import precision_line
+
     device = resolve_device(args.device)  # bad flags fail before anything is printed
     local_paths = local_paths_arg(args)
     print(f"ovhhir {importlib.metadata.version('ovhhir') if _has_dist() else 'source tree'}")
@@ -72,6 +74,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"\npreset {name}: {preset.description}")
         for comp, weights, status in weights_status(preset):
             print(f"  {comp:20s} {weights:44s} {status}")
+        if (
+            getattr(preset, "sam", None) is not None
+            and getattr(preset, "tracker", None) is not None
+        ):
+            print(f"  precision: {precision_line(preset, device)}")
     return 0
 
 

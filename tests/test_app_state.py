@@ -8,6 +8,7 @@ import time
 import gradio as gr
 import pytest
 
+from app.jobs import Cancelled
 from app.settings import Settings
 from app.state import Services, SessionState, delete_session
 from app.storage import tree_size
@@ -61,8 +62,23 @@ def test_state_component_cleans_up(tmp_path):
     demo = build_demo(services)
     states = [b for b in demo.blocks.values() if isinstance(b, gr.State)]
     assert len(states) == 1
-    assert states[0].time_to_live == 123 and states[0].delete_callback is delete_session
-    assert isinstance(states[0].value(), SessionState)  # a fresh state per browser session
+    assert states[0].time_to_live == 123
+    state = states[0].value()
+    assert isinstance(state, SessionState)  # a fresh state per browser session
+    # the delete callback removes the session's folder and cancels its model jobs
+    state.workdir.mkdir(parents=True)
+
+    def encode(job):
+        for i in range(600):  # 30 s unless cancelled
+            job.step(i, 600)
+            time.sleep(0.05)
+
+    job = services.jobs.submit(state.sid, "encode", encode, background=True)
+    states[0].delete_callback(state)
+    assert not state.workdir.exists()
+    with pytest.raises(Cancelled):
+        job.result(timeout=30)
+    services.close()
 
 
 def test_app_main_launches_with_settings(monkeypatch, tmp_path):
@@ -140,3 +156,26 @@ def test_idle_sessions_expire_without_their_browser(tmp_path):
         time.sleep(0.05)
     assert not busy.workdir.exists()
     services.close()
+
+
+def test_a_loaded_model_is_not_kept_waiting_by_another_loading(tmp_path):
+    """A click needs the loaded segmenters; it must not wait while the answerer loads."""
+    import threading
+
+    services = Services(Settings(preset="tiny", device="cpu"), root=tmp_path / "root")
+    services._get("segmenters", lambda: "segmenters")
+    release = threading.Event()
+    loading = threading.Thread(
+        target=services._get, args=("answerer", lambda: release.wait(60) and "answerer")
+    )
+    loading.start()
+    while services._loading != "answerer":
+        time.sleep(0.01)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(services._get("segmenters", str)))
+    reader.start()
+    reader.join(10)
+    release.set()
+    loading.join(60)
+    services.close()
+    assert got == ["segmenters"]  # answered while the answerer was still loading

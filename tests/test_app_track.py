@@ -5,6 +5,8 @@ Clicks go through a constructed ``gr.SelectData`` exactly as Gradio builds it fo
 
 from __future__ import annotations
 
+import os
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -206,7 +208,10 @@ def test_a_failed_write_leaves_no_result_folder(services, clips, monkeypatch):
     status, overlay, *_ = list(h.track(state))[-1]
     assert status.startswith("Tracked 2 frames")
     assert [p.name for p in folder.iterdir()] == ["tracked"]
-    assert overlay.startswith(str(folder / "tracked"))
+    assert state.outputs["overlay"].parent == folder / "tracked"
+    # the browser gets its own link to the file, outside the session folder
+    assert os.path.samefile(overlay, state.outputs["overlay"])
+    assert not overlay.startswith(str(state.workdir))
 
 
 def test_tracking_rate_shows_its_cost_and_keeps_every_frame(services, clips):

@@ -18,6 +18,9 @@ class SamConfig(WeightsConfig):
     kind: str = "sam"  # sam | edgetam
     model_type: str = "vit_b"  # vit_b | vit_l | vit_h (ignored for random builds)
     embedding_cache_size: int = 8
+    #: EdgeTAM's weights dtype: float32, bfloat16, float16, or auto (bfloat16 where the hardware
+    #: computes it natively, see ``device.fast_dtype``); SAM v1 always runs in float32
+    dtype: str = "float32"
 
 
 @dataclass
@@ -32,6 +35,11 @@ class TrackerConfig(WeightsConfig):
     track_fps: float | None = None
     #: the tracker's input side in pixels, a multiple of 64 (None: the model's own, 1024 released)
     input_size: int | None = None
+    #: the frames between tracked frames: "flow" (the nearest tracked frame's masks moved by
+    #: optical flow) or "hold" (its masks as they are)
+    between: str = "flow"
+    #: weights dtype: float32, bfloat16, float16 or auto (see ``device.fast_dtype``)
+    dtype: str = "float32"
 
 
 @dataclass

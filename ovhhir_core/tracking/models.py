@@ -67,4 +67,51 @@ def load_segmenters(preset, device: torch.device) -> Segmenters:
         tracker, processor = build_tracker(preset.tracker, device)
     else:
         raise TrackingError(f"unknown tracker kind {preset.tracker.kind!r}; use sam2 or edgetam")
+    if preset.sam.kind == "edgetam":
+        sam = _cast(sam, preset.sam, device)
+    tracker = _cast(tracker, preset.tracker, device)
     return Segmenters(sam, tracker, processor, preset.sam, preset.tracker, device)
+
+
+def weights_dtype(name: str | None, device: torch.device) -> torch.dtype:
+    """The dtype a ``sam`` or ``tracker`` section's ``dtype`` names on ``device``: ``auto`` is
+    :func:`ovhhir_core.device.fast_dtype` (bfloat16 only where the hardware computes it natively),
+    anything else one of :data:`ovhhir_core.device.DTYPES` (default float32)."""
+    from ovhhir_core.device import DTYPES, fast_dtype
+
+    if name == "auto":
+        return fast_dtype(torch.device(device))
+    if name in (None, ""):
+        return torch.float32
+    if name not in DTYPES:
+        raise TrackingError(
+            f"unknown tracker dtype {name!r}; use auto or one of {', '.join(DTYPES)}"
+        )
+    return DTYPES[name]
+
+
+def _cast(model: Any, cfg: Any, device: torch.device) -> Any:
+    dtype = weights_dtype(getattr(cfg, "dtype", None), device)
+    return model if model.dtype == dtype else model.to(dtype)
+
+
+def precision_line(preset, device: torch.device) -> str:
+    """One line saying the dtype the click model and the tracker run in on ``device`` and why,
+    e.g. ``click model and tracker: float32 (dtype auto; this CPU has no native bfloat16)``."""
+    from ovhhir_core.device import cpu_native_bf16
+
+    device = torch.device(device)
+    parts = {}
+    for what, cfg in (("click model", preset.sam), ("tracker", preset.tracker)):
+        asked = "float32" if what == "click model" and cfg.kind == "sam" else cfg.dtype
+        dtype = str(weights_dtype(asked, device)).removeprefix("torch.")
+        parts.setdefault((dtype, asked), []).append(what)
+    text = "; ".join(
+        f"{' and '.join(names)}: {dtype} (dtype {asked})" for (dtype, asked), names in parts.items()
+    )
+    if any(asked == "auto" for _, asked in parts) and device.type == "cpu":
+        native = cpu_native_bf16()
+        text += "; this CPU " + (
+            "computes bfloat16 natively" if native else "has no native bfloat16"
+        )
+    return text

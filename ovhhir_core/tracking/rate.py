@@ -1,9 +1,10 @@
 """Tracking at a lower frame rate than the video's, and the cost of a tracking run.
 
 Long clips track faster when the tracker sees only every k-th frame (e.g. 10 of a 30 fps clip's
-frames per second). The streams are still written at the source rate: each skipped frame holds the
-label map of the nearest processed frame. Annotated frames, the first and the last frame of the
-range are always processed.
+frames per second). The streams are still written at the source rate: each skipped frame takes the
+label map of the nearest processed frame, held still or carried by optical flow
+(:mod:`ovhhir_core.tracking.flow`). Annotated frames, the first and the last frame of the range are
+always processed.
 """
 
 from __future__ import annotations
@@ -44,32 +45,27 @@ def estimated_frames(num_frames: int, video_fps: float, track_fps: float | None)
     return min(num_frames, -(-num_frames // step) + 1) if step > 1 else num_frames
 
 
+def nearest(frames: Collection[int], start: int, end: int) -> dict[int, int]:
+    """``{skipped frame: nearest processed frame}`` over [start, end) (the earlier on a tie)."""
+    have = np.asarray(sorted(frames))
+    if have.size == 0:
+        return {}
+    keep, out = {int(f) for f in have}, {}
+    for f in range(start, end):
+        if f in keep:
+            continue
+        i = int(np.searchsorted(have, f))
+        before = int(have[i - 1]) if i > 0 else None
+        after = int(have[i]) if i < have.size else None
+        near_before = after is None or (before is not None and f - before <= after - f)
+        out[f] = before if near_before else after
+    return out
+
+
 def hold_between(
     done: Mapping[int, np.ndarray], start: int, end: int
 ) -> Iterator[tuple[int, np.ndarray]]:
     """For every frame of [start, end) not in ``done``, the label map of the nearest frame that
     is (the earlier one on a tie)."""
-    have = np.asarray(sorted(done))
-    if have.size == 0:
-        return
-    for f in range(start, end):
-        if f in done:
-            continue
-        i = int(np.searchsorted(have, f))
-        before = have[i - 1] if i > 0 else None
-        after = have[i] if i < have.size else None
-        if after is None or (before is not None and f - before <= after - f):
-            yield f, done[int(before)]
-        else:
-            yield f, done[int(after)]
-
-
-def only(source, keep: Collection[int]):
-    """A frame source (``source(lo, hi, reverse)``) that yields only the frames in ``keep``."""
-
-    def filtered(lo: int, hi: int, reverse: bool):
-        for frame_idx, frame in source(lo, hi, reverse):
-            if frame_idx in keep:
-                yield frame_idx, frame
-
-    return filtered
+    for f, k in nearest(done, start, end).items():
+        yield f, done[k]

@@ -16,6 +16,7 @@ import numpy as np
 
 import ovhhir_core.tracking.rate as rate
 from ovhhir_core.tracking.errors import TrackingError
+from ovhhir_core.tracking.flow import BetweenFrames, observed
 from ovhhir_core.tracking.labels import LabelStore
 from ovhhir_core.tracking.models import Segmenters
 from ovhhir_core.tracking.sam import ClickResult
@@ -297,8 +298,9 @@ class TrackingSession:
         range), seeded with the click masks of every annotated frame.
 
         ``track_fps`` (default: the tracker config's ``track_fps``; None = every frame) runs the
-        tracker on fewer frames; the frames between hold the nearest processed frame's map
-        (:mod:`ovhhir_core.tracking.rate`) and are yielded after the processed ones.
+        tracker on fewer frames; each frame between takes the nearest processed frame's map,
+        carried by optical flow or held still as the tracker config's ``between`` says
+        (:mod:`ovhhir_core.tracking.flow`), and is yielded as soon as that frame is done.
 
         Yields ``(frame_idx, (H, W) uint8 label map)`` once per frame, as each frame is done
         (where objects overlap, the highest logit wins). Results go to
@@ -324,7 +326,9 @@ class TrackingSession:
         segs, size = self.segs, (self.info.height, self.info.width)
         fps = segs.tracker_config.track_fps if track_fps is None else track_fps
         frames = rate.processed_frames(self.start, self.end, seeds, self.info.fps, fps)
-        source = self._source if frames is None else rate.only(self._source, set(frames))
+        kept = range(self.start, self.end) if frames is None else frames
+        between = BetweenFrames(kept, self.start, self.end, segs.tracker_config.between)
+        source = self._source if frames is None else observed(self._source, between, frames)
         runner = Propagator(
             segs.tracker, segs.processor, segs.device, segs.lock, seeds, size, frames=frames
         )
@@ -335,14 +339,11 @@ class TrackingSession:
                 seed = seed_maps[frame_idx]
                 tracked = np.where(np.isin(label_map, list(seeds[frame_idx])), 0, label_map)
                 label_map = np.where(seed > 0, seed, tracked).astype(np.uint8)
-            new[frame_idx] = label_map
-            done.add(frame_idx)
-            yield frame_idx, label_map
-        if frames is not None and done:  # hold masks between processed frames
-            for frame_idx, label_map in list(rate.hold_between(new, min(done), max(done) + 1)):
-                new[frame_idx] = label_map
-                done.add(frame_idx)
-                yield frame_idx, label_map
+            # with it, the skipped frames whose nearest tracked frame this is (as they come)
+            for f, m in [(frame_idx, label_map), *between.tracked(frame_idx, label_map)]:
+                new[f] = m
+                done.add(f)
+                yield f, m
         self.propagation_complete = len(done) == self.end - self.start
         if not self.propagation_complete:
             log.info("propagation stopped after %d of %d frames", len(done), self.end - self.start)
