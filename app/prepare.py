@@ -71,9 +71,7 @@ class Preparer:
         self.drop(state)
         signature = clip_signature(state)
         key = (int(frames), bool(use_facts))
-        if signature is None or (
-            state.conversation is not None and state.conversation_key == key
-        ):
+        if signature is None or (state.conversation is not None and state.conversation_key == key):
             yield ""
             return
         job = self.services.jobs.submit(
