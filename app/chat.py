@@ -13,7 +13,6 @@ import logging
 import queue
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -26,8 +25,9 @@ from app.common import (
     provenance_markdown,
     user_errors,
 )
+from app.prepare import Preparer, preparing_line, tracked_clip
 from app.state import Services, SessionState, on_gpu
-from app.timeline import build_facts_panel, clip_facts
+from app.timeline import build_facts_panel
 from ovhhir_core.errors import UserError
 from ovhhir_core.streams import ONE_WORD_QUESTION, STREAMS, describe_question
 
@@ -45,6 +45,9 @@ class ChatHandlers:
 
     def __init__(self, services: Services):
         self.services = services
+        self.preparer = Preparer(services)
+        self.prepare = user_errors(on_gpu(duration=90)(self.preparer.start))
+        self.drop_prepared = self.preparer.drop
         self.ask = user_errors(on_gpu(duration=90)(self._ask))
         self.regenerate = user_errors(on_gpu(duration=90)(self._regenerate))
         self.classify = user_errors(on_gpu(duration=120)(self._classify))
@@ -71,20 +74,13 @@ class ChatHandlers:
         """The user's conversation about the tracked clip (an
         ``ovhhir_core.answering.Conversation``) with its label maps and, when ``use_facts``, the
         timeline's measured facts in the prompt; reopened when either setting changes."""
-        from ovhhir_core.answering import TrackedClip
-
         streams = {k: state.outputs.get(k) for k in STREAMS}
         if not all(streams.values()):
             fail("Track the two people first (Track tab), then ask about them.")
         key = (frames, bool(use_facts))
         if state.conversation is None or state.conversation_key != key:
-            masks = state.outputs.get("masks")
-            clip = TrackedClip(
-                streams={k: Path(v) for k, v in streams.items()},
-                masks=Path(masks) if masks else None,
-                facts=clip_facts(state),
-            )
             answerer = self.services.answerer()
+            clip = tracked_clip(state)
             state.conversation = answerer.open(clip, frames=frames, use_facts=bool(use_facts))
             state.conversation_key = key
             state.messages = []
@@ -115,6 +111,8 @@ class ChatHandlers:
         answers, and runs in the answer job) after the messages ``head``; yields ``(messages,
         provenance)`` and keeps the last messages on ``state``."""
         pieces: queue.SimpleQueue = queue.SimpleQueue()
+        for percent in self.preparer.wait(state):  # the clip is being encoded: use that
+            yield [*head, {"role": "assistant", "content": preparing_line(percent)}], "", ""
 
         def work(job: Any) -> Any:
             conversation, answers = start()
@@ -222,6 +220,8 @@ class ChatHandlers:
             embedder = self.services.embedder() if how == "embedding" else None
             return rank_classes(conversation, names, embedder=embedder, method=how)
 
+        for _ in self.preparer.wait(state):  # the clip is being encoded: use that
+            pass
         ranked = self.services.jobs.run(state.sid, "answer", work)
         return [[i + 1, name, round(float(score), 4)] for i, (name, score) in enumerate(ranked)]
 
@@ -234,6 +234,8 @@ class ChatTab:
     chatbot: gr.Chatbot
     provenance: gr.Markdown
     facts: gr.Markdown | None = None  # the measured facts of the tracked clip
+    preparing: gr.Markdown | None = None  # "Preparing the video for questions … n%"
+    prepare_inputs: list | None = None  # frames slider and facts checkbox (for the preparation)
 
 
 def build_chat(services: Services, state: gr.State) -> ChatTab:
@@ -244,6 +246,7 @@ def build_chat(services: Services, state: gr.State) -> ChatTab:
         with gr.Column(scale=2):
             chatbot = gr.Chatbot(label="Chat about the tracked clip", elem_id="chatbot", height=420)
             provenance = gr.Markdown("", elem_id="provenance")
+            preparing = gr.Markdown("", elem_id="preparing")
             question = gr.Textbox(
                 placeholder="Ask about <p1>, <p2> and <bg>…", show_label=False, elem_id="question"
             )
@@ -284,4 +287,11 @@ def build_chat(services: Services, state: gr.State) -> ChatTab:
     clear_btn.click(ch.clear, [state], chatbot, api_name="clear_chat")
     classify_in = [state, candidates, method, settings.frames, use_facts]
     classify_btn.click(ch.classify, classify_in, ranking, api_name="classify", **gpu)
-    return ChatTab(handlers=ch, chatbot=chatbot, provenance=provenance, facts=facts)
+    return ChatTab(
+        handlers=ch,
+        chatbot=chatbot,
+        provenance=provenance,
+        facts=facts,
+        preparing=preparing,
+        prepare_inputs=[settings.frames, use_facts],
+    )

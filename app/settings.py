@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ovhhir_core.answering import BACKENDS
 from ovhhir_core.commands.cli import WEIGHTS_HELP
+from ovhhir_core.config.zeroshot import QUANTIZE
 from ovhhir_core.errors import UserError
 
 
@@ -76,6 +77,7 @@ class Settings:
     dtype: str = "auto"
     checkpoint: str | None = None
     backend: str = "auto"  # which answerer: auto | ovhhir | zeroshot (ovhhir_core.answering)
+    quantize: str | None = None  # zero-shot text model: none | int8 (None: the preset's)
     weights: dict[str, str] = field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 7860
@@ -129,6 +131,13 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="who answers: ovhhir (the branches; untrained without --checkpoint), zeroshot (a "
         "pretrained video-LLM), auto (ovhhir with a checkpoint, else zeroshot, else the measured "
         "facts) (env OVHHIR_BACKEND)",
+    )
+    p.add_argument(
+        "--quantize",
+        default=env("OVHHIR_QUANTIZE") or None,
+        choices=QUANTIZE,
+        help="the zero-shot video-LLM's text model: int8 weights and activations (CPU; faster "
+        "prefill, answers differ visibly) or none (default: the preset's) (env OVHHIR_QUANTIZE)",
     )
     p.add_argument(
         "--weights",
@@ -220,6 +229,7 @@ def parse_settings(
         dtype=args.dtype,
         checkpoint=args.checkpoint or None,
         backend=args.backend,
+        quantize=args.quantize,
         weights=weights,
         host=args.host,
         port=args.port,

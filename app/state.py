@@ -57,6 +57,8 @@ class Services:
 
         self.settings = settings
         self.preset = load_preset(settings.preset, settings.weights, device=settings.device)
+        if settings.quantize and getattr(self.preset, "zeroshot", None) is not None:
+            self.preset.zeroshot.quantize = settings.quantize
         self.device = resolve_device(settings.device)
         self.dtype = resolve_dtype(settings.dtype, self.device)
         self.store = SessionStore(root or settings.root, settings.session_ttl_s)

@@ -109,6 +109,16 @@ def build_demo(services: Services) -> gr.Blocks:
             event.then(chat.handlers.show, [state], chat.chatbot, api_visibility="private")
         for event in [*track.changes[:-1], track.timeline]:  # the facts follow the timeline
             event.then(TimelineHandlers.facts, [state], chat.facts, api_visibility="private")
+        # Answer before the question: once tracking ends the clip is encoded for questions in
+        # the background; a new video, click or trim drops that work.
+        prepare_in = [state, *chat.prepare_inputs]
+        track.changes[-1].then(
+            chat.handlers.prepare, prepare_in, chat.preparing, api_visibility="private"
+        )
+        for event in track.changes[:-1]:
+            event.then(
+                chat.handlers.drop_prepared, [state], chat.preparing, api_visibility="private"
+            )
         demo.load(
             lambda: (models_markdown(services), chat.handlers.provenance()),
             None,

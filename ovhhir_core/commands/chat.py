@@ -58,6 +58,13 @@ def _add_args(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="frames sampled per stream (preset default)",
     )
+    parser.add_argument(
+        "--quantize",
+        choices=("none", "int8"),
+        default=None,
+        help="zero-shot text model: int8 weights and activations (CPU; faster prefill, answers "
+        "differ visibly from float32) or none (default: the preset's)",
+    )
     gen = parser.add_argument_group("generation")
     gen.add_argument("--temperature", type=float, default=0.7, help="0 = greedy")
     gen.add_argument("--top-p", type=float, default=0.9)
@@ -114,6 +121,8 @@ def _open(args: argparse.Namespace):
     gen.validate()
     clip = _clip(args)
     preset, device, dtype = cli.setup(args)
+    if args.quantize:
+        preset.zeroshot.quantize = args.quantize
     answerer = load_answerer(preset, args.backend, device, dtype, args.checkpoint)
     frames = args.num_frames or default_frames(preset, answerer)
     conversation = answerer.open(clip, frames=frames, use_facts=not args.no_facts)

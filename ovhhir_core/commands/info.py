@@ -61,6 +61,7 @@ def weights_status(preset: config.PresetConfig) -> list[tuple[str, str, str]]:
 
 def run(args: argparse.Namespace) -> int:
     from ovhhir_core.tracking.models import precision_line
+    from ovhhir_core.zeroshot.precision import settings_line
 
     device = resolve_device(args.device)  # bad flags fail before anything is printed
     local_paths = local_paths_arg(args)
@@ -80,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
             and getattr(preset, "tracker", None) is not None
         ):
             print(f"  precision: {precision_line(preset, device)}")
+        zeroshot = getattr(preset, "zeroshot", None)
+        if zeroshot is not None and (zeroshot.weights or zeroshot.arch or zeroshot.local_path):
+            line = settings_line(zeroshot.dtype, zeroshot.quantize, device)
+            print(f"  zero-shot precision: {line}")
     return 0
 
 

@@ -46,7 +46,7 @@ class ZeroShotAnswerer:
     def provenance(self, frames: int | None = None, facts: bool = False) -> Provenance:
         return Provenance(
             answerer=self.name,
-            model_id=self.loaded.model_id,
+            model_id=f"{self.loaded.model_id} ({self.loaded.precision})",
             preset=self.preset_name,
             grounded=self.loaded.grounded,
             frames=frames or self.cfg.frames,

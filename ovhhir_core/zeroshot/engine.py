@@ -97,7 +97,8 @@ class VideoPrefix:
                 mm_token_type_ids=batch["mm_token_type_ids"],
             )
         with torch.inference_mode():
-            out = model(**batch, position_ids=position_ids, use_cache=True)
+            # only the cache is kept: the output head runs on the last position alone
+            out = model(**batch, position_ids=position_ids, use_cache=True, logits_to_keep=1)
         self.cache = out.cache
 
     @property

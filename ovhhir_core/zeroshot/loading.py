@@ -18,6 +18,7 @@ from ovhhir_core.weights.hub import PRETRAINED, MissingWeightsError, resolve_wei
 
 from .config import ZeroShotConfig
 from .families import Family, family_of
+from .precision import apply_precision
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class LoadedModel:
     family: str
     model_id: str
     grounded: bool
+    #: The number formats in use (:mod:`.precision`), e.g. ``vision float32, text int8``.
+    precision: str = ""
 
     @property
     def device(self):
@@ -104,7 +107,8 @@ def load_model(cfg: ZeroShotConfig, device: Any = "cpu", dtype: Any = None) -> L
     model = model.to(device).eval()
     family = family_of(getattr(model.config, "model_type", None), model_id)
     family.configure(processor, cfg.frame_size)
-    return LoadedModel(model, processor, family.name, model_id, grounded)
+    precision = apply_precision(model, torch.device(device), cfg.dtype, cfg.quantize)
+    return LoadedModel(model, processor, family.name, model_id, grounded, precision.describe())
 
 
 def build_tiny(arch: dict[str, Any]) -> tuple[Any, Any]:
