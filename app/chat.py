@@ -112,7 +112,7 @@ class ChatHandlers:
         provenance)`` and keeps the last messages on ``state``."""
         pieces: queue.SimpleQueue = queue.SimpleQueue()
         for percent in self.preparer.wait(state):  # the clip is being encoded: use that
-            yield [*head, {"role": "assistant", "content": preparing_line(percent)}], "", ""
+            yield [*head, {"role": "assistant", "content": preparing_line(percent)}], ""
 
         def work(job: Any) -> Any:
             conversation, answers = start()
