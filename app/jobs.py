@@ -306,6 +306,7 @@ class ModelJobs:
                 name: {
                     "slots": lane.slots,
                     "waiting": len(lane.waiting),
+                    "waiting_kinds": sorted(j.kind for j in lane.waiting),
                     "running": [
                         {
                             "session": j.session[:12],
