@@ -40,6 +40,26 @@ def _tracked(services, clip_dir):
 
 
 @contextlib.contextmanager
+def held_encoding(services):
+    """Encoding stops at the text model's first layer until ``release`` is set; yields
+    ``(started, release)`` events (``started``: an encoding reached that layer)."""
+    started, release = threading.Event(), threading.Event()
+    layer = services.answerer().loaded.model.model.text_model.layers[0]
+
+    def hold(*_):
+        if not release.is_set():
+            started.set()
+            release.wait(30)
+
+    handle = layer.register_forward_hook(hold)
+    try:
+        yield started, release
+    finally:
+        release.set()
+        handle.remove()
+
+
+@contextlib.contextmanager
 def encodes(services):
     """Count the vision tower's forward passes (one per clip encoding)."""
     calls = []
@@ -82,18 +102,8 @@ def test_tracking_end_prepares_the_video_and_the_question_reuses_it(services, cl
 def test_a_question_asked_during_preparation_waits_for_it(services, clip_dir):
     ch = ChatHandlers(services)
     state = _tracked(services, clip_dir)
-    started, release = threading.Event(), threading.Event()
-    with encodes(services) as seen:
-        # hold the encoding at its first layer until the question is waiting
-        loaded = services.answerer().loaded
-        layer = loaded.model.model.text_model.layers[0]
-
-        def hold(*_):
-            if not release.is_set():
-                started.set()
-                release.wait(30)
-
-        handle = layer.register_forward_hook(hold)
+    # hold the encoding at its first layer until the question is waiting
+    with encodes(services) as seen, held_encoding(services) as (started, release):
         preparing = ch.prepare(state, FRAMES, FACTS)
         next(preparing)  # submitted
         assert started.wait(60)
@@ -101,7 +111,6 @@ def test_a_question_asked_during_preparation_waits_for_it(services, clip_dir):
         first = next(asking)
         assert "Preparing the video for questions" in first[0][-1]["content"]
         release.set()
-        handle.remove()
         steps = [first, *asking]
         list(preparing)
         assert len(seen) == 1  # one encoding, not a second one for the question
@@ -111,17 +120,7 @@ def test_a_question_asked_during_preparation_waits_for_it(services, clip_dir):
 def test_tracking_again_drops_the_preparation(services, clip_dir):
     ch = ChatHandlers(services)
     state = _tracked(services, clip_dir)
-    started, release = threading.Event(), threading.Event()
-    loaded = services.answerer().loaded
-    layer = loaded.model.model.text_model.layers[0]
-
-    def hold(*_):
-        if not release.is_set():
-            started.set()
-            release.wait(30)
-
-    handle = layer.register_forward_hook(hold)
-    try:
+    with held_encoding(services) as (started, release):
         preparing = ch.prepare(state, FRAMES, FACTS)
         next(preparing)
         assert started.wait(60)
@@ -129,8 +128,6 @@ def test_tracking_again_drops_the_preparation(services, clip_dir):
         assert job is not None
         ch.drop_prepared(state)  # what a new tracking run or a new video does
         release.set()
-    finally:
-        handle.remove()
     lines = list(preparing)
     assert job.finished and job.state == "cancelled"
     assert state.conversation is None  # nothing half-encoded is kept
