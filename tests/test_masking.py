@@ -158,6 +158,22 @@ def test_overlay_colours_masks_and_keeps_background():
         overlay_frame(frame, truth[:10])
 
 
+def test_overlay_outlines_each_person_in_its_colour_at_its_edge():
+    frame = np.full((120, 160, 3), 128, np.uint8)
+    labels = np.zeros((120, 160), np.uint8)
+    labels[30:90, 20:60] = 1  # person 1 alone
+    labels[30:90, 100:140] = 2  # person 2 alone
+    out = overlay_frame(frame, labels)
+    p1, p2 = masking.OVERLAY_COLOURS[1], masking.OVERLAY_COLOURS[2]
+    assert tuple(out[60, 20]) == p1 and tuple(out[60, 19]) == p1  # both sides of the left edge
+    assert tuple(out[30, 120]) == p2 and tuple(out[89, 120]) == p2
+    inside, outside = out[60, 40], out[60, 80]  # tinted, not outlined; untouched
+    assert tuple(inside) not in (p1, p2) and tuple(outside) == (128, 128, 128)
+    labels[30:90, 60:100] = 2  # now touching: the shared edge takes the higher label's colour
+    out = overlay_frame(frame, labels)
+    assert tuple(out[60, 60]) == p2 and tuple(out[60, 59]) == p2
+
+
 def test_hhirchat_sample_loads_back(streams, tmp_path):
     path = export_hhirchat_sample(streams, tmp_path, "clip7", answer="Two people walk past.")
     (sample,) = load_dataset(path, check_files=True)

@@ -83,3 +83,36 @@ def test_a_sam2_folder_given_as_edgetam_is_refused(tmp_path):
     preset.sam.weights = "edgetam"
     with pytest.raises(WeightsFileError, match="sam2_video.*edgetam"):
         load_segmenters(preset, "cpu")
+
+
+def test_fused_backbone_gives_the_same_features_with_fewer_layers():
+    """The tracker and click model run with RepViT re-parameterised: batch norms with real
+    statistics folded into the convolutions, branches merged; the features must not change."""
+    import copy
+
+    from transformers import EdgeTamVideoModel
+
+    from ovhhir_core.tracking.edgetam import fused
+    from ovhhir_core.tracking.sam2 import sized
+
+    torch.manual_seed(0)
+    model = EdgeTamVideoModel(sized(published_config(), 128)).eval()
+    for bn in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        bn.running_mean.normal_(0, 0.2)  # as trained weights have: folding must use them
+        bn.running_var.uniform_(0.5, 2.0)
+        bn.weight.data.uniform_(0.5, 1.5)
+        bn.bias.data.normal_(0, 0.2)
+    pixels = torch.randn(1, 3, 128, 128)
+    with torch.inference_mode():
+        before = model.get_image_features(pixels)
+        after = fused(copy.deepcopy(model)).get_image_features(pixels)
+    norms = lambda m: sum(isinstance(x, torch.nn.BatchNorm2d) for x in m.modules())  # noqa: E731
+    assert norms(model) > 50 and norms(fused(copy.deepcopy(model))) == 0
+    assert torch.allclose(before.last_hidden_state, after.last_hidden_state, atol=1e-4, rtol=1e-4)
+    for a, b in zip(before.fpn_hidden_states, after.fpn_hidden_states):
+        assert torch.allclose(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_loaded_models_run_fused(segs):
+    for model in (segs.sam, segs.tracker):
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())

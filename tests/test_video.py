@@ -116,6 +116,23 @@ def test_writer_h264_even_size_and_fps(tmp_path):
     assert [p.name for p in out.parent.iterdir()] == ["w.mp4"]
 
 
+def test_writer_keeps_colours_as_ffmpeg_converts_them(tmp_path):
+    """Frames go to YUV 4:2:0 in OpenCV; a player must see the colours FFmpeg's own conversion
+    gives (BT.601, limited range): flat patches of the overlay and fill colours, read back."""
+    colours = [(255, 255, 255), (0, 0, 0), (230, 57, 70), (29, 130, 230), (0, 255, 0), (90, 90, 90)]
+    frame = np.zeros((64, 96, 3), np.uint8)
+    for i, c in enumerate(colours):
+        frame[:, i * 16 : (i + 1) * 16] = c
+    out = video.write_video(tmp_path / "c.mp4", [frame] * 3, fps=10)
+    ffmpeg = av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv420p")
+    expected = ffmpeg.reformat(format="rgb24").to_ndarray()
+    (_, got), *_ = list(video.iter_frames(out, 0, 1))
+    for i in range(len(colours)):  # patch centres, away from chroma and codec edges
+        patch = (slice(24, 40), slice(i * 16 + 4, i * 16 + 12))
+        diff = np.abs(got[patch].astype(int) - expected[patch].astype(int))
+        assert diff.mean() < 3, (colours[i], got[patch].mean((0, 1)), expected[patch].mean((0, 1)))
+
+
 def test_writer_failure_leaves_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         with video.VideoWriter(tmp_path / "x.mp4", 25) as w:

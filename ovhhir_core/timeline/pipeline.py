@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -143,17 +144,21 @@ def track_timeline(
     device: str = "cpu",
     pose: bool = True,
     start: int | None = None,
+    overlay_written: threading.Event | None = None,
 ) -> dict[str, Path]:
     """Everything ``track`` writes beside the streams: ``timeline.json``, ``timeline.png``, and
     skeletons on ``overlay.mp4`` when pose ran. What made the masks (:func:`segmenter_provenance`
     of ``preset``) goes into the metadata; the thresholds are ``preset.timeline``. Returns the written
-    paths by name."""
+    paths by name. ``overlay_written``: set by whoever writes the overlay meanwhile (on another
+    thread); the skeletons wait for it."""
     estimator, note = pose_estimator(preset, device) if pose else (None, "no pose: turned off")
     config = getattr(preset, "timeline", None)  # the preset's thresholds (defaults without one)
     timeline = video_timeline(labels, video, estimator=estimator, pose_note=note, config=config)
     timeline.metadata["segmenter"] = segmenter_provenance(preset)
     paths = write_timeline(out_dir, timeline)
     overlay = Path(out_dir) / TRACK_FILES["overlay"]
+    if estimator is not None and overlay_written is not None:
+        overlay_written.wait()
     if estimator is not None and overlay.is_file():
         draw_skeletons(overlay, timeline, start)
     return paths

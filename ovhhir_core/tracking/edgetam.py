@@ -89,12 +89,12 @@ def build_edgetam_tracker(cfg: TrackerConfig, device: torch.device):
         config = sized(published_config(cfg.arch), cfg.input_size)
         model = EdgeTamVideoModel(config)
         log.info("EdgeTAM tracker: random weights, %d px", config.image_size)
-        return model.to(device).eval(), local_processor(config)
+        return fused(model.to(device).eval()), local_processor(config)
     path = resolve_weights("tracker", cfg.weights, cfg.local_path)
     load_checked_config(path, "tracker", ("edgetam_video",))
     model, processor = load_video_model(EdgeTamVideoModel, path, cfg.input_size)
     log.info("EdgeTAM tracker: %s at %d px", path, model.config.image_size)
-    return model.to(device).eval(), processor
+    return fused(model.to(device).eval()), processor
 
 
 def build_edgetam_image(cfg: SamConfig, device: torch.device) -> EdgeTamModel:
@@ -102,7 +102,7 @@ def build_edgetam_image(cfg: SamConfig, device: torch.device) -> EdgeTamModel:
     if cfg.weights is None and cfg.local_path is None:
         model = EdgeTamModel(image_config(published_config(cfg.arch)))
         log.info("EdgeTAM click segmenter: random weights")
-        return model.to(device).eval()
+        return fused(model.to(device).eval())
     path = resolve_weights("sam", cfg.weights, cfg.local_path)
     kind = load_checked_config(path, "sam", ("edgetam", "edgetam_video"))
     if kind == "edgetam":
@@ -111,7 +111,19 @@ def build_edgetam_image(cfg: SamConfig, device: torch.device) -> EdgeTamModel:
         video = EdgeTamVideoConfig.from_dict(json.loads((Path(path) / "config.json").read_text()))
         model = EdgeTamModel.from_pretrained(path, config=image_config(video))
     log.info("EdgeTAM click segmenter: %s", path)
-    return model.to(device).eval()
+    return fused(model.to(device).eval())
+
+
+def fused(model: Any) -> Any:
+    """``model`` (eval) with its RepViT backbone re-parameterised for inference, in place: batch
+    norms folded into the convolutions and the RepVGG branches merged into one (timm's
+    ``fuse``). The same outputs to float rounding, ~1.2x faster image encoding; the tracker is
+    never trained, so nothing needs the unfused form."""
+    from timm.utils.model import reparameterize_model
+
+    backbone = model.vision_encoder.backbone
+    backbone.timm_model = reparameterize_model(backbone.timm_model, inplace=True)
+    return model
 
 
 class EdgeTamClickSegmenter(CachedClickSegmenter):

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,14 +52,29 @@ def write_track_folder(
 
     out = Path(out_dir)
     fill = tuple(int(v) for v in fill)
-    streams = masking.write_streams(
-        video, labels, out, start=start, end=end, fill=fill, progress=progress
-    )
-    masking.export_masks_png_zip(labels, out / MASKS_PNG_FILE)
-    masking.export_masks_npz(labels, out / MASKS_FILE)
     sample_id = sample_id or Path(video).stem
+    overlay_written = threading.Event()
+
+    def beside() -> dict[str, Path]:  # mostly in C (zlib, OpenCV): runs while the videos encode
+        masking.export_masks_png_zip(labels, out / MASKS_PNG_FILE)
+        masking.export_masks_npz(labels, out / MASKS_FILE)
+        return track_timeline(
+            labels, video, out, preset, device, start=start, overlay_written=overlay_written
+        )
+
+    with ThreadPoolExecutor(1) as pool:
+        timeline_job = pool.submit(beside)
+        try:
+            streams = masking.write_streams(
+                video, labels, out, start=start, end=end, fill=fill, progress=progress
+            )
+        finally:
+            overlay_written.set()
+            exc = timeline_job.exception()
+        if exc is not None:
+            raise exc
+        timeline = timeline_job.result()
     sample = export_hhirchat_sample(streams, out, sample_id, fill=fill)
-    timeline = track_timeline(labels, video, out, preset, device, start=start)
     info = {
         "video": Path(video).name,
         "start_frame": int(start),
