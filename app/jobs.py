@@ -81,6 +81,7 @@ class Job:
     state: str = "queued"  # queued | running | done | failed | cancelled
     done: int = 0
     total: int = 0
+    threads: int = 0  # CPU threads it was given (0: not set)
     waited_s: float = 0.0
     ran_s: float = 0.0
     _cancel: threading.Event = field(default_factory=threading.Event)
@@ -157,8 +158,17 @@ class _Lane:
 class ModelJobs:
     """The queue in front of the shared models (see the module docstring)."""
 
-    def __init__(self, long_slots: int = 1, short_slots: int = 1, slice_s: float = 1.0):
+    def __init__(
+        self,
+        long_slots: int = 1,
+        short_slots: int = 1,
+        slice_s: float = 1.0,
+        on_start: Callable[[Job], None] | None = None,
+    ):
         self.slice_s = slice_s
+        #: called in the job's thread each time it gets the model, before its work goes on
+        #: (the app sets the job's CPU threads there)
+        self.on_start = on_start
         self._lanes = {SHORT: _Lane(short_slots), LONG: _Lane(long_slots)}
         self._cond = threading.Condition()
         self._seq = itertools.count()
@@ -225,6 +235,8 @@ class ModelJobs:
             job.state = "running"
         job.waited_s += time.monotonic() - t
         job._held_since = time.monotonic()
+        if self.on_start is not None:
+            self.on_start(job)
 
     def _release(self, job: Job) -> None:
         with self._cond:
@@ -267,12 +279,12 @@ class ModelJobs:
                 self._history.setdefault(job.kind, deque(maxlen=HISTORY)).append(
                     (job.waited_s, job.ran_s, job.frames)
                 )
+            log.info(  # before the result is handed out: whoever waited finds its line
+                "job session=%s kind=%s lane=%s wait=%.2fs run=%.2fs frames=%d threads=%d %s",
+                job.session[:12], job.kind, job.lane, job.waited_s, job.ran_s,
+                job.done or job.frames, job.threads, outcome,
+            )  # fmt: skip
             job._finished.set()
-        frames = job.done or job.frames
-        log.info(
-            "job session=%s kind=%s lane=%s wait=%.2fs run=%.2fs frames=%d %s",
-            job.session[:12], job.kind, job.lane, job.waited_s, job.ran_s, frames, outcome,
-        )  # fmt: skip
 
     # ---------------------------------------------------------------- estimates
     def estimate(self, job: Job) -> float:
@@ -311,6 +323,7 @@ class ModelJobs:
                         {
                             "session": j.session[:12],
                             "kind": j.kind,
+                            "threads": j.threads,
                             "progress": f"{j.done}/{j.total}" if j.total else None,
                             "running_s": round(time.monotonic() - j._held_since, 2),
                         }

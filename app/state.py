@@ -26,6 +26,7 @@ from typing import Any
 from app.jobs import ModelJobs
 from app.settings import Settings
 from app.storage import PART, SessionStore, hand_out
+from ovhhir_core.cpushare import CpuShare, cap_threads, use_threads
 from ovhhir_core.errors import UserError
 from ovhhir_core.review import ReviewSet
 
@@ -67,7 +68,14 @@ class Services:
         self._loaded: dict[str, Any] = {}
         self._errors: dict[str, UserError] = {}
         self._loading: str | None = None  # the model being loaded now (read without the lock)
-        self.jobs = ModelJobs(long_slots=settings.concurrency_limit)
+        #: cores busy with other processes, so each model job gets threads that will run
+        self.cpu = CpuShare(budget=cap_threads()).start()
+        self.jobs = ModelJobs(long_slots=settings.concurrency_limit, on_start=self._give_threads)
+
+    def _give_threads(self, job: Any) -> None:
+        """Each time a model job gets the model: as many CPU threads as the machine has free."""
+        job.threads = self.cpu.threads()
+        use_threads(job.threads)
 
     def _get(self, name: str, build: Callable[[], Any]) -> Any:
         loaded = self._loaded.get(name)  # a loaded model never waits for another one loading
@@ -157,6 +165,7 @@ class Services:
 
     def close(self) -> None:
         """Delete every file of this process (its sessions and Gradio's cache)."""
+        self.cpu.stop()
         self.store.close()
 
 

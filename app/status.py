@@ -6,6 +6,8 @@ What it holds (see README, "Operating the demo"):
   log id, kind and progress) and ``kinds`` (p50/p95 of queue wait and run time of the last
   finished jobs of each kind): from :meth:`app.jobs.ModelJobs.status`;
 - ``process``: resident memory (MB), open files, threads of the server process;
+- ``cpu``: the cores this process may use (``budget``), the cores other processes keep busy
+  (``others``, smoothed over seconds) and the CPU threads a model job starting now gets;
 - ``disk``: bytes under this process's folder (sessions and Gradio's cache) and session count;
 - ``models``: loaded / loading / not loaded yet / the error, per model.
 """
@@ -50,6 +52,7 @@ def status(services: Services) -> dict[str, Any]:
     return {
         **services.jobs.status(),
         "process": process_figures(),
+        "cpu": services.cpu.status(),
         "disk": {"used_bytes": tree_size(store.dir), "session_folders": sessions},
         "models": services.status(),
     }

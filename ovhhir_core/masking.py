@@ -303,7 +303,9 @@ def export_masks_png_zip(labels: Mapping[int, np.ndarray], path: str | os.PathLi
                 img = Image.fromarray(np.asarray(labels[frame_idx], np.uint8), mode="P")
                 img.putpalette(palette)
                 buf = io.BytesIO()
-                img.save(buf, format="PNG", optimize=False, compress_level=1)  # fast; masks compress well
+                img.save(
+                    buf, format="PNG", optimize=False, compress_level=1
+                )  # fast; masks compress well
                 zf.writestr(f"{frame_idx:05d}.png", buf.getvalue())
         commit()
     finally:

@@ -108,7 +108,7 @@ def test_position_estimate_status_and_one_log_line_per_job(caplog):
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("job ")]
     assert len(lines) == 4
     assert lines[0].startswith("job session=s1 kind=track lane=long wait=")
-    assert lines[0].endswith("frames=2 done") and "lane=short" in lines[-1]
+    assert lines[0].endswith("frames=2 threads=0 done") and "lane=short" in lines[-1]
     gate = threading.Event()
     running = jobs.submit("s2", "track", chunks(2, [], "t", gate), frames=10)
     waiting = jobs.submit("s3", "track", chunks(2, [], "t"), frames=10)

@@ -109,7 +109,7 @@ def test_fused_backbone_gives_the_same_features_with_fewer_layers():
     norms = lambda m: sum(isinstance(x, torch.nn.BatchNorm2d) for x in m.modules())  # noqa: E731
     assert norms(model) > 50 and norms(fused(copy.deepcopy(model))) == 0
     assert torch.allclose(before.last_hidden_state, after.last_hidden_state, atol=1e-4, rtol=1e-4)
-    for a, b in zip(before.fpn_hidden_states, after.fpn_hidden_states):
+    for a, b in zip(before.fpn_hidden_states, after.fpn_hidden_states, strict=True):
         assert torch.allclose(a, b, atol=1e-4, rtol=1e-4)
 
 

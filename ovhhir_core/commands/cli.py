@@ -126,8 +126,10 @@ def load_preset_arg(args: argparse.Namespace, preset: str | None = None) -> Any:
 
 def setup(args: argparse.Namespace) -> Setup:
     """Preset, device and dtype from the common flags; bad values raise UserError."""
+    from ovhhir_core.cpushare import cap_threads
     from ovhhir_core.device import resolve_device, resolve_dtype
 
+    cap_threads()  # a container's CPU quota, not the host's core count
     preset = load_preset_arg(args)
     device = resolve_device(args.device)
     return Setup(preset, device, resolve_dtype(args.dtype, device))
