@@ -127,9 +127,19 @@ def build_timeline(
                 )
         seek_time = gr.Number(visible=False)
     outputs = [plot, events, files, overlay]
-    done = tracked.then(h.make, [state], outputs, api_visibility="private", **gpu_queue(services))
+    done = tracked.then(
+        h.make,
+        [state],
+        outputs,
+        api_visibility="private",
+        show_progress="minimal",
+        show_progress_on=[files],
+        **gpu_queue(services),
+    )
     for event in stale:
-        event.then(h.clear_if_stale, [state], outputs, api_visibility="private")
+        event.then(
+            h.clear_if_stale, [state], outputs, api_visibility="private", show_progress="hidden"
+        )
     selected = events.select(h.seek, None, seek_time, api_visibility="private")
     selected.then(None, [seek_time], None, js=SEEK_JS)
     return done

@@ -164,6 +164,8 @@ def build_track(services: Services, state: gr.State) -> TrackTab:
         [state, w.video],
         [state, w.info, w.start, w.end, w.frame_idx, w.frame],
         api_name="load_video",
+        show_progress="minimal",
+        show_progress_on=[w.info],
     )
     tab.changes.append(loaded)
     loaded.then(h.cost, [state], w.cost, api_visibility="private")
@@ -206,8 +208,16 @@ def build_track(services: Services, state: gr.State) -> TrackTab:
             h.clear_person, [state, w.person], person_out, api_name="clear_person"
         )
     )
+    # progress only as the status line (place in line, frames done): no animated overlay on
+    # the result players while they wait, which costs the browser CPU for the whole run
     tracked = w.buttons["track"].click(
-        h.track, [state], [w.status, *w.results], api_name="track", **gpu
+        h.track,
+        [state],
+        [w.status, *w.results],
+        api_name="track",
+        show_progress="minimal",
+        show_progress_on=[w.status],
+        **gpu,
     )
     tab.changes.append(tracked)
     tab.timeline = build_timeline(services, state, tracked, tab.changes[:-1], w.results[0])

@@ -105,20 +105,17 @@ def build_demo(services: Services) -> gr.Blocks:
         with gr.Tab("Review", id="review"):
             build_review(services, state)
         # A new video, click, trim or tracking run resets the chat about the old result.
+        quiet = {"api_visibility": "private", "show_progress": "hidden"}  # background updates
         for event in track.changes:
-            event.then(chat.handlers.show, [state], chat.chatbot, api_visibility="private")
+            event.then(chat.handlers.show, [state], chat.chatbot, **quiet)
         for event in [*track.changes[:-1], track.timeline]:  # the facts follow the timeline
-            event.then(TimelineHandlers.facts, [state], chat.facts, api_visibility="private")
+            event.then(TimelineHandlers.facts, [state], chat.facts, **quiet)
         # Answer before the question: once tracking ends the clip is encoded for questions in
         # the background; a new video, click or trim drops that work.
         prepare_in = [state, *chat.prepare_inputs]
-        track.changes[-1].then(
-            chat.handlers.prepare, prepare_in, chat.preparing, api_visibility="private"
-        )
+        track.changes[-1].then(chat.handlers.prepare, prepare_in, chat.preparing, **quiet)
         for event in track.changes[:-1]:
-            event.then(
-                chat.handlers.drop_prepared, [state], chat.preparing, api_visibility="private"
-            )
+            event.then(chat.handlers.drop_prepared, [state], chat.preparing, **quiet)
         demo.load(
             lambda: (models_markdown(services), chat.handlers.provenance()),
             None,
