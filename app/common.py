@@ -122,6 +122,15 @@ def loading_markdown(services: Services) -> str:
     return "**Downloads and loading**\n" + "\n".join(lines) if lines else ""
 
 
+def loading_settled(services: Services) -> bool:
+    """True once nothing downloads and every model is loaded or has failed: nothing the loading
+    line shows can change any more, so pages stop refreshing it."""
+    from ovhhir_core.weights.downloads import BOARD
+
+    pending = ("loading", "not loaded yet")
+    return not BOARD.active() and all(st not in pending for st in services.status().values())
+
+
 def provenance_markdown(provenance: Any) -> str:
     """What produced the answers (``Provenance.caption()``), and its warning when the answers
     are not grounded in the video: shown beside every answer."""

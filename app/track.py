@@ -208,15 +208,14 @@ def build_track(services: Services, state: gr.State) -> TrackTab:
             h.clear_person, [state, w.person], person_out, api_name="clear_person"
         )
     )
-    # progress only as the status line (place in line, frames done): no animated overlay on
-    # the result players while they wait, which costs the browser CPU for the whole run
+    # progress only as the status line (place in line, frames done, every second): no animated
+    # overlay on the result players while they wait, which costs the browser CPU all along
     tracked = w.buttons["track"].click(
         h.track,
         [state],
         [w.status, *w.results],
         api_name="track",
-        show_progress="minimal",
-        show_progress_on=[w.status],
+        show_progress="hidden",
         **gpu,
     )
     tab.changes.append(tracked)

@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from app.chat import build_chat
-from app.common import GPU, loading_markdown, models_markdown
+from app.common import GPU, loading_markdown, loading_settled, models_markdown
 from app.review import build_review
 from app.state import Services, delete_session
 from app.status import status_routes
@@ -63,10 +63,11 @@ LOADING_REFRESH_S = 2.0
 def _models_panel(services: Services) -> gr.Markdown:
     # Outside the accordion: a download in progress is seen without opening anything.
     loading_md = gr.Markdown(loading_markdown(services))
-    gr.Timer(LOADING_REFRESH_S).tick(
-        lambda: loading_markdown(services),
+    timer = gr.Timer(LOADING_REFRESH_S)
+    timer.tick(  # until nothing is left to load: an idle page then asks the server nothing
+        lambda: (loading_markdown(services), gr.Timer(active=not loading_settled(services))),
         None,
-        loading_md,
+        [loading_md, timer],
         queue=False,
         show_progress="hidden",
         api_visibility="private",

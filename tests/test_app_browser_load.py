@@ -127,7 +127,10 @@ def test_small_contention_run_logs_every_job_and_reports_status(tmp_path):
     assert [s.error for s in sessions] == [None, None]
     lines = [line for line in log.read_text().splitlines() if " job session=" in line]
     tracks = [line for line in lines if "kind=track" in line]
-    assert len(tracks) == 2 and all(re.search(r"frames=10 done$", t) for t in tracks), lines
+    assert len(tracks) == 2 and all(re.search(r"frames=10 threads=\d+ done$", t) for t in tracks)
+    # the busy process keeps a core: tracking ran on the one left, not on two fighting for it
+    assert any("threads=1 " in t for t in tracks), tracks
+    assert status["cpu"]["budget"] >= 1 and status["cpu"]["others"] > 0
     assert len({re.search(r"session=(\w+)", t).group(1) for t in tracks}) == 2
     clicks = [line for line in lines if re.search(r"kind=(frame|click) ", line)]
     assert len(clicks) == 4 and all("lane=short" in c for c in clicks), lines

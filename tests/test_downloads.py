@@ -133,12 +133,13 @@ def test_a_download_stopped_halfway_leaves_nothing_to_load(
 
 
 def test_app_shows_downloads_and_loading(board, tmp_path):
-    from app.common import loading_markdown
+    from app.common import loading_markdown, loading_settled
     from app.settings import Settings
     from app.state import Services
 
     app_services = Services(Settings(preset="tiny", device="cpu"), root=tmp_path / "sessions")
     assert loading_markdown(app_services) == ""
+    assert not loading_settled(app_services)  # models not loaded yet: pages keep refreshing
     release, started = threading.Event(), threading.Event()
 
     def slow_build():
@@ -157,3 +158,7 @@ def test_app_shows_downloads_and_loading(board, tmp_path):
     loader.join(10)
     text = loading_markdown(app_services)
     assert "downloaded all-minilm-l6-v2" in text and "loading embedder" not in text
+    assert not loading_settled(app_services)  # segmenters and answerer are not loaded yet
+    for name in ("segmenters", "answerer"):
+        app_services._loaded[name] = object()
+    assert loading_settled(app_services)  # nothing left that the line could show changing
