@@ -33,7 +33,7 @@ from ovhhir_core.tracking.flow import BetweenFrames  # noqa: E402
 from ovhhir_core.tracking.rate import processed_frames  # noqa: E402
 
 CLASSES = "Chasing,Approaching,Punching,Kicking,Hugging,Waving"
-RATES = (2.0, 5.0, 10.0)
+RATES = (2.0, 3.0, 4.0, 5.0, 6.0, 10.0)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float | None:

@@ -4,7 +4,9 @@ PyTorch runs each operation on ``torch.get_num_threads()`` threads that meet at 
 ends. When other processes keep the cores busy, one of those threads is often descheduled and
 every operation waits for it: a tiny model tracking 30 frames on 2 cores beside 2 busy processes
 took 11.5 s with 2 threads and 3.6 s with 1 (quiet: 2.1 s and 2.7 s). So a job uses every core
-this process may use only while the others are idle, and one thread while they are not.
+this process may use only while the others leave that many cores idle, and fewer (down to one)
+while they do not. On a big shared host (a container's ``/proc/stat`` counts the host's CPUs) that
+means: fewer threads only when the host has fewer idle cores than the container's budget.
 
 - :func:`cpu_budget`: the cores this process may use — its CPU affinity, capped by a cgroup CPU
   quota (``cpu.max``, as containers and hosted Spaces set it; ``os.cpu_count()`` there is the
@@ -25,7 +27,7 @@ from pathlib import Path
 
 #: Smoothing of the others' load: weight of the newest one-second sample.
 ALPHA = 0.5
-#: Cores the others may keep busy before a job drops to one thread.
+#: How far below the budget the idle cores may fall before a job gets fewer threads.
 TOLERANCE = 0.5
 
 
@@ -69,8 +71,12 @@ def _busy_ticks(stat: str) -> int | None:
 class CpuShare:
     """Cores the other processes keep busy, sampled in the background (see the module text)."""
 
-    def __init__(self, budget: int | None = None, interval_s: float = 1.0) -> None:
+    def __init__(
+        self, budget: int | None = None, interval_s: float = 1.0, cores: int | None = None
+    ) -> None:
         self.budget = budget or cpu_budget()
+        #: the CPUs ``/proc/stat`` counts: a container's host may have many more than its budget
+        self.cores = cores or os.cpu_count() or self.budget
         self.interval_s = interval_s
         self.others = 0.0  #: smoothed cores busy with other processes
         self._stop = threading.Event()
@@ -88,10 +94,10 @@ class CpuShare:
         self._stop.set()
 
     def threads(self) -> int:
-        """Threads for a job starting now: the budget while the others leave the cores idle,
-        else what they leave free, at least one."""
-        free = self.budget - self.others
-        if self.others <= TOLERANCE:
+        """Threads for a job starting now: the budget while the others leave that many cores
+        idle, else the cores they leave idle, at least one."""
+        free = self.cores - self.others
+        if free >= self.budget - TOLERANCE:
             return self.budget
         return max(1, min(self.budget, int(free + 0.5)))
 
@@ -126,7 +132,7 @@ class CpuShare:
         if wall_s <= 0:
             return
         others = max(0.0, (busy_s - own_s) / wall_s)
-        self.others = ALPHA * min(others, float(os.cpu_count() or 1)) + (1 - ALPHA) * self.others
+        self.others = ALPHA * min(others, float(self.cores)) + (1 - ALPHA) * self.others
 
 
 def use_threads(n: int) -> None:

@@ -35,7 +35,7 @@ def test_busy_ticks_leave_out_idle_and_iowait():
 
 
 def test_threads_follow_what_the_others_leave_free():
-    share = CpuShare(budget=2)
+    share = CpuShare(budget=2, cores=2)
     assert share.threads() == 2  # quiet
     for _ in range(6):  # six one-second samples: the machine 2 cores busy, 0.1 of them ours
         share.observe(1.0, 2.0, 0.1)
@@ -43,16 +43,21 @@ def test_threads_follow_what_the_others_leave_free():
     for _ in range(8):  # the others left
         share.observe(1.0, 1.9, 1.9)
     assert share.others < 0.05 and share.threads() == 2
-    big = CpuShare(budget=16)
+    big = CpuShare(budget=16, cores=16)
     big.others = 3.0
     assert big.threads() == 13
+    container = CpuShare(budget=2, cores=64)  # a 2-CPU quota on a big, busy host
+    container.others = 40.0
+    assert container.threads() == 2  # 24 host cores idle: its threads will run
+    container.others = 63.5
+    assert container.threads() == 1
     assert share.status() == {"budget": 2, "others": share.others.__round__(2), "threads": 2}
 
 
 def test_sampling_sees_two_busy_processes():
     spin = "import time\nend = time.time() + 6\nwhile time.time() < end: pass\n"
     procs = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
-    share = CpuShare(budget=2, interval_s=0.25)
+    share = CpuShare(budget=2, interval_s=0.25, cores=2)
     try:
         time.sleep(0.5)  # the busy processes are running
         share.start()
@@ -73,7 +78,7 @@ def test_each_job_runs_on_the_threads_it_was_given(tmp_path):
     before = torch.get_num_threads()
     try:
         services.cpu.stop()  # the figures below are set by hand
-        services.cpu.budget = 2
+        services.cpu.budget = services.cpu.cores = 2
         seen = {}
         for others in (1.9, 0.0):
             services.cpu.others = others
