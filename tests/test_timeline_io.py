@@ -65,6 +65,28 @@ def test_every_masks_file_gives_the_same_timeline(clip, files):
         MaskFile(files["root"] / "nothing.npz")
 
 
+def test_plots_drawn_from_many_threads_keep_one_font_file_open(clip, tmp_path):
+    """The server draws each session's plot on that job's own thread; matplotlib keeps a font
+    file open per drawing thread, so the plots go through one thread of their own."""
+    import os
+    import threading
+
+    timeline = compute_timeline(enumerate(clip.labels), clip.fps, source="clip")
+
+    def fonts_open() -> int:
+        fds = [os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")]
+        return sum(p.endswith(".ttf") for p in fds)
+
+    write_timeline(tmp_path / "first", timeline)  # fonts loaded once
+    before = fonts_open()
+    for i in range(6):
+        t = threading.Thread(target=write_timeline, args=(tmp_path / f"t{i}", timeline))
+        t.start()
+        t.join()
+    assert (tmp_path / "t5" / TIMELINE_PNG).is_file()
+    assert fonts_open() == before
+
+
 def test_write_and_load_round_trip(clip, tmp_path):
     timeline = compute_timeline(enumerate(clip.labels), clip.fps, source="clip")
     paths = write_timeline(tmp_path, timeline)

@@ -2,11 +2,17 @@
 
 Four panels sharing the time axis: the events as labelled bars; the centre distance (in heights)
 with contact shaded; the approach speed (negative = closing in); each person's visibility.
+
+Every plot of the process is drawn on one long-lived thread: matplotlib keeps an open font file
+per font and per thread that drew text, so a server drawing each plot on its job's own thread
+would collect open files with every session.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -76,8 +82,20 @@ def _title(timeline: Timeline) -> str:
     return title
 
 
+_PLOTTER: ThreadPoolExecutor | None = None  # the process's drawing thread, made on first use
+_PLOTTER_LOCK = threading.Lock()
+
+
 def save_plot(timeline: Timeline, path: str | os.PathLike) -> None:
-    """Draw ``timeline`` into the PNG ``path``."""
+    """Draw ``timeline`` into the PNG ``path`` (on the process's drawing thread)."""
+    global _PLOTTER
+    with _PLOTTER_LOCK:
+        if _PLOTTER is None:
+            _PLOTTER = ThreadPoolExecutor(1, thread_name_prefix="timeline-plot")
+    _PLOTTER.submit(_draw, timeline, path).result()
+
+
+def _draw(timeline: Timeline, path: str | os.PathLike) -> None:
     from matplotlib.figure import Figure  # no pyplot: renders with Agg, never opens a window
 
     t = _series(timeline, lambda r: r["t"])
