@@ -100,10 +100,9 @@ settings = Settings(preset="cpu", device="cpu", backend="zeroshot", weights={"ze
 svc = Services(settings, root=Path(root))
 svc.answerer()  # loaded at start-up, as the app preloads it
 state = svc.new_session()
-for name in ("person_1", "person_2", "background", "masks"):
-    found = list(track.glob(f"{name}*"))
-    if found:
-        state.outputs[name] = found[0]
+for name in ("person_1", "person_2", "background"):
+    state.outputs[name] = track / f"{name}.mp4"
+state.outputs["masks"] = track / "masks.npz"
 ch = ChatHandlers(svc)
 start = time.perf_counter()
 lines = ch.prepare(state, 16, True)
@@ -166,6 +165,23 @@ def make_smolvlm(work: Path) -> Path:
         if f.name != "config.json":
             shutil.copy(f, folder / f.name)
     return folder
+
+
+def build_inputs(work: Path, describe: bool) -> tuple[tuple, Path | None]:
+    """:func:`make_inputs` (and :func:`make_smolvlm`) in a child process. Linux reports a
+    child's peak RSS as at least its parent's RSS when it was forked, so the commands timed here
+    must be started from a process that never held the models."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import bench_cpu_flow as b; "
+        "from pathlib import Path; w = Path(sys.argv[2]); v, e, p1, p2 = b.make_inputs(w); "
+        "s = str(b.make_smolvlm(w)) if sys.argv[3] == '1' else None; "
+        "print('INPUTS ' + json.dumps([str(v), str(e), p1, p2, s]))"
+    )
+    argv = [sys.executable, "-c", code, str(Path(__file__).parent), str(work), str(int(describe))]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    video, edgetam, p1, p2, smolvlm = json.loads(out.split("INPUTS ", 1)[1])
+    inputs = (Path(video), Path(edgetam), tuple(p1), tuple(p2))
+    return inputs, (Path(smolvlm) if smolvlm else None)
 
 
 def timed(argv: list[str], cwd: Path, first_output: bool = False) -> dict:
@@ -287,8 +303,7 @@ def main() -> None:
                 capture_output=True,
             )
             trees["old"] = old
-        inputs = make_inputs(work)
-        smolvlm = make_smolvlm(work) if args.describe else None
+        inputs, smolvlm = build_inputs(work, args.describe)
         results: dict[str, list[dict]] = {name: [] for name in trees}
         for _ in range(args.runs):
             for name, tree in trees.items():

@@ -156,6 +156,21 @@ def test_labels_from_fill_without_masks(track_dir):
         assert np.abs(sampled.frames[t][truth == 0].astype(int) - GREY).mean() < 6
 
 
+def test_labels_from_either_mask_file_and_a_clear_error_otherwise(track_dir, tmp_path):
+    """A track folder's ``masks.zip`` (indexed PNGs) gives the same labels as its
+    ``masks.npz``; a zip of PNGs named ``.npz`` is refused in words, not with a traceback."""
+    from ovhhir_core.masking import export_masks_png_zip, load_masks_npz
+
+    clip = TrackedClip.from_track_dir(track_dir)
+    from_npz = sample_clip(clip, 4).labels
+    zipped = export_masks_png_zip(load_masks_npz(clip.masks), tmp_path / "masks.zip")
+    clip.masks = zipped
+    assert np.array_equal(sample_clip(clip, 4).labels, from_npz)
+    clip.masks = zipped.rename(tmp_path / "masks.npz")
+    with pytest.raises(UserError, match="not a readable masks.npz.*track the clip again"):
+        sample_clip(clip, 4)
+
+
 def _full_prompt_logits(answerer, conv, videos, metadata):
     """Next-token logits of the whole prompt encoded in one go (no reused prefix)."""
     text = conv._render(conv.history).replace("\x00", "")

@@ -50,9 +50,17 @@ class SampledClip:
 
 
 def _read_label_maps(path: Path) -> dict[int, np.ndarray]:
+    """The label maps of a track folder's ``masks.npz``, or of its ``masks.zip`` (indexed PNGs)."""
+    from ovhhir_core.masking import load_masks_png_zip
+
     try:
+        if path.suffix.lower() == ".zip":
+            return load_masks_png_zip(path)
         with np.load(path, allow_pickle=False) as data:
-            return {int(k.rsplit("_", 1)[-1].split(".")[0]): data[k] for k in data.files}
+            maps = {int(k.rsplit("_", 1)[-1].split(".")[0]): data[k] for k in data.files}
+        if not all(isinstance(m, np.ndarray) and m.ndim == 2 for m in maps.values()):
+            raise ValueError("its entries are not (H, W) label maps")
+        return maps
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise UserError(
             f"{path} is not a readable masks.npz ({exc}); track the clip again"
