@@ -1,14 +1,11 @@
 """The user's flow on a CPU, step by step, against an older revision: prints one table.
 
 A 10 s 854x480 30 fps clip from the synthetic generator (two people, exact masks), the ``cpu``
-preset, and stand-ins of the published architectures with *random* weights (EdgeTAM from
-``tests/published/yonigozlan__EdgeTAM-hf``, SmolVLM2 from
-``tests/published/HuggingFaceTB__SmolVLM2-500M-Video-Instruct``): the times are the
-architectures', the masks and words are noise. Two clicks (one per person) on frame 0.
+preset, and stand-ins of the published architectures (``tests/published/``: EdgeTAM, SmolVLM2)
+with *random* weights: the times are the architectures', the masks and words are noise.
 
 Rows (wall seconds; CPU seconds of the process and its threads in brackets):
-- ``track`` and ``describe`` as whole commands (``python -m ovhhir_core ...``, start-up and
-  loading included): the headline rows;
+- ``track`` and ``describe`` as whole commands (start-up and loading included): the headlines;
 - in one process: load, first click, second click, tracking, writing (four videos, masks, the
   HHIRChat sample), timeline; peak RSS;
 - with ``--describe``: ``describe`` of the track output with 16 frames: first token cold (whole
@@ -17,11 +14,9 @@ Rows (wall seconds; CPU seconds of the process and its threads in brackets):
   of a question asked 20 s after tracking ends.
 
 ``--baseline REV`` checks REV out into a temporary git worktree and runs the same commands there,
-alternating (new, old, new, old, ...), then prints both side by side with old/new ratios. The
-stand-in folders hold the published config files, which each revision loads with its own code.
+alternating, then prints both side by side with old/new ratios; each loads the same stand-ins.
 
-    python benchmarks/bench_cpu_flow.py --baseline 19bd869 --runs 2
-    python benchmarks/bench_cpu_flow.py --baseline 19bd869 --runs 2 --describe
+    python benchmarks/bench_cpu_flow.py --baseline 19bd869 --runs 2 [--describe]
 """
 
 from __future__ import annotations

@@ -82,10 +82,8 @@ def _colour(value: int) -> tuple[int, int, int]:
 
 
 def overlay_frame(frame: np.ndarray, label_map: np.ndarray, alpha: float = 0.45) -> np.ndarray:
-    """``frame`` (H, W, 3) uint8 RGB with each object tinted, outlined, and a P1/P2 legend.
-
-    ``label_map``: (H, W) uint8. Returns a new (H, W, 3) uint8 array.
-    """
+    """``frame`` (H, W, 3) uint8 RGB with each object tinted, outlined, and a P1/P2 legend;
+    ``label_map``: (H, W) uint8. Returns a new (H, W, 3) uint8 array."""
     if frame.shape[:2] != label_map.shape:
         raise MaskingError(
             f"frame {frame.shape[:2]} and label map {label_map.shape} differ in size"
@@ -98,7 +96,6 @@ def overlay_frame(frame: np.ndarray, label_map: np.ndarray, alpha: float = 0.45)
         tinted = cv2.addWeighted(frame, 1 - alpha, colours, alpha, 0.0)
         cv2.copyTo(tinted, (label_map > 0).view(np.uint8), out)
         # outline: pixels whose neighbourhood holds another label, in the higher label's colour
-        # (two morphology passes: the cost does not grow with the number of contours)
         side = max(3, round(max(frame.shape[:2]) / 320) | 1)  # odd; 3 px at 854x480
         kernel = np.ones((side, side), np.uint8)
         higher = cv2.dilate(label_map, kernel)
@@ -118,13 +115,6 @@ def _legend(img: np.ndarray, values: list[int]) -> None:
         cv2.rectangle(img, (pad, y), (pad + th, y + th), _colour(value), -1)
         cv2.putText(img, text, (2 * pad + th, y + th), font, scale, white, 1, cv2.LINE_AA)
         y += th + base + pad
-
-
-def _masked(frame: np.ndarray, keep: np.ndarray, blank: np.ndarray) -> np.ndarray:
-    """``frame`` where ``keep`` (uint8, non-zero), else ``blank`` (a frame of the fill colour)."""
-    out = blank.copy()
-    cv2.copyTo(frame, keep, out)  # OpenCV: ~5x faster than boolean indexing
-    return out
 
 
 @contextmanager
@@ -229,7 +219,8 @@ def split_frame(
     if not any(fill):  # black: one masked AND per stream
         return {s: cv2.bitwise_and(frame, frame, mask=keep[s]) for s in STREAMS}
     blank = cv2.merge([np.full(label_map.shape, c, np.uint8) for c in fill])
-    return {s: _masked(frame, keep[s], blank) for s in STREAMS}
+    # OpenCV's copy-with-mask: ~5x faster than boolean indexing
+    return {s: cv2.copyTo(frame, keep[s], blank.copy()) for s in STREAMS}
 
 
 def write_streams(

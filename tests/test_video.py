@@ -117,8 +117,8 @@ def test_writer_h264_even_size_and_fps(tmp_path):
 
 
 def test_writer_keeps_colours_as_ffmpeg_converts_them(tmp_path):
-    """Frames go to YUV 4:2:0 in OpenCV; a player must see the colours FFmpeg's own conversion
-    gives (BT.601, limited range): flat patches of the overlay and fill colours, read back."""
+    """A player must see the colours FFmpeg's conversion to YUV 4:2:0 gives (BT.601, limited
+    range): flat patches of the overlay and fill colours, written and read back."""
     colours = [(255, 255, 255), (0, 0, 0), (230, 57, 70), (29, 130, 230), (0, 255, 0), (90, 90, 90)]
     frame = np.zeros((64, 96, 3), np.uint8)
     for i, c in enumerate(colours):
