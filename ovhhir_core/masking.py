@@ -341,6 +341,9 @@ def load_masks_npz(path: str | os.PathLike) -> dict[int, np.ndarray]:
     """Read an npz written by :func:`export_masks_npz`: ``{frame_idx: (H, W) uint8}``."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {_frame_key(k): data[k].astype(np.uint8) for k in sorted(data.files)}
+            maps = {_frame_key(k): data[k] for k in sorted(data.files)}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise MaskingError(f"{path} is not a readable mask npz ({exc})") from exc
+    if not all(isinstance(m, np.ndarray) and m.ndim == 2 for m in maps.values()):
+        raise MaskingError(f"{path} is not a mask npz: its entries are not (H, W) label maps")
+    return {k: m.astype(np.uint8) for k, m in maps.items()}

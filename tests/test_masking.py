@@ -320,3 +320,10 @@ def test_full_disk_while_exporting_a_sample_leaves_no_sample(streams, tmp_path, 
     with pytest.raises(OSError, match="No space"):
         export_hhirchat_sample(streams, tmp_path / "t", "c2")
     assert _files(tmp_path / "t") == []
+
+
+def test_npz_loader_refuses_a_zip_of_pngs_in_words(tmp_path):
+    labels = {0: np.zeros((4, 6), np.uint8), 1: np.ones((4, 6), np.uint8)}
+    png_zip = export_masks_png_zip(labels, tmp_path / "masks.zip")
+    with pytest.raises(UserError, match="not a mask npz"):
+        load_masks_npz(png_zip.rename(tmp_path / "masks.npz"))

@@ -62,7 +62,7 @@ def write_track_folder(
             labels, video, out, preset, device, start=start, overlay_written=overlay_written
         )
 
-    with ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(1) as pool:  # leaving it waits for the work beside, even on failure
         timeline_job = pool.submit(beside)
         try:
             streams = masking.write_streams(
@@ -70,10 +70,7 @@ def write_track_folder(
             )
         finally:
             overlay_written.set()
-            exc = timeline_job.exception()
-        if exc is not None:
-            raise exc
-        timeline = timeline_job.result()
+    timeline = timeline_job.result()
     sample = export_hhirchat_sample(streams, out, sample_id, fill=fill)
     info = {
         "video": Path(video).name,

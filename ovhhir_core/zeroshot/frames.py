@@ -8,7 +8,6 @@ Without ``masks.npz`` the label maps come from the person streams' non-``fill`` 
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,17 +50,12 @@ class SampledClip:
 
 def _read_label_maps(path: Path) -> dict[int, np.ndarray]:
     """The label maps of a track folder's ``masks.npz``, or of its ``masks.zip`` (indexed PNGs)."""
-    from ovhhir_core.masking import load_masks_png_zip
+    from ovhhir_core.masking import MaskingError, load_masks_npz, load_masks_png_zip
 
+    load = load_masks_png_zip if path.suffix.lower() == ".zip" else load_masks_npz
     try:
-        if path.suffix.lower() == ".zip":
-            return load_masks_png_zip(path)
-        with np.load(path, allow_pickle=False) as data:
-            maps = {int(k.rsplit("_", 1)[-1].split(".")[0]): data[k] for k in data.files}
-        if not all(isinstance(m, np.ndarray) and m.ndim == 2 for m in maps.values()):
-            raise ValueError("its entries are not (H, W) label maps")
-        return maps
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        return load(path)
+    except MaskingError as exc:
         raise UserError(
             f"{path} is not a readable masks.npz ({exc}); track the clip again"
         ) from exc
