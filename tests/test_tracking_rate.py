@@ -31,9 +31,9 @@ def test_processed_frames_keep_anchors_and_ends():
         rate.stride(30, -1)
 
 
-def test_hold_between_takes_the_nearest_processed_frame():
+def test_skipped_frames_take_the_nearest_processed_frame():
     done = {0: np.full((2, 2), 1, np.uint8), 3: np.full((2, 2), 2, np.uint8)}
-    held = dict(rate.hold_between(done, 0, 4))
+    held = {f: done[k] for f, k in rate.nearest(done, 0, 4).items()}
     assert sorted(held) == [1, 2]
     assert held[1][0, 0] == 1 and held[2][0, 0] == 2
 

@@ -9,7 +9,7 @@ always processed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection
 
 import numpy as np
 
@@ -60,12 +60,3 @@ def nearest(frames: Collection[int], start: int, end: int) -> dict[int, int]:
         near_before = after is None or (before is not None and f - before <= after - f)
         out[f] = before if near_before else after
     return out
-
-
-def hold_between(
-    done: Mapping[int, np.ndarray], start: int, end: int
-) -> Iterator[tuple[int, np.ndarray]]:
-    """For every frame of [start, end) not in ``done``, the label map of the nearest frame that
-    is (the earlier one on a tie)."""
-    for f, k in nearest(done, start, end).items():
-        yield f, done[k]
