@@ -123,13 +123,32 @@ def _open(args: argparse.Namespace):
     preset, device, dtype = cli.setup(args)
     if args.quantize:
         preset.zeroshot.quantize = args.quantize
+    ahead = _sample_ahead(args, preset, clip)
     answerer = load_answerer(preset, args.backend, device, dtype, args.checkpoint)
     frames = args.num_frames or default_frames(preset, answerer)
-    conversation = answerer.open(clip, frames=frames, use_facts=not args.no_facts)
+    if ahead is not None and answerer.name == "zeroshot":
+        conversation = answerer.open(
+            clip, frames=frames, use_facts=not args.no_facts, sampled=ahead.result()
+        )
+    else:
+        conversation = answerer.open(clip, frames=frames, use_facts=not args.no_facts)
     print(f"answerer: {conversation.provenance.caption()}", file=sys.stderr)
     if conversation.provenance.warning:
         print(f"warning: {conversation.provenance.warning}", file=sys.stderr)
     return conversation, clip, gen
+
+
+def _sample_ahead(args: argparse.Namespace, preset, clip):
+    """The clip's frames for a zero-shot answerer, sampled on a thread while the model loads
+    (a future), or None when another answerer will answer."""
+    zeroshot = getattr(preset, "zeroshot", None)
+    if args.backend == "ovhhir" or args.checkpoint or zeroshot is None:
+        return None
+    if not (zeroshot.weights or zeroshot.local_path or zeroshot.arch):
+        return None
+    from ovhhir_core.zeroshot.frames import sample_ahead
+
+    return sample_ahead(clip, args.num_frames or zeroshot.frames, zeroshot.max_side)
 
 
 def _stream(growing) -> None:

@@ -60,10 +60,12 @@ class ZeroShotAnswerer:
         frames: int | None = None,
         use_facts: bool = True,
         three_streams: bool | None = None,
+        sampled: SampledClip | None = None,
     ) -> ZeroShotConversation:
         """Sample ``frames`` frames of ``clip`` (default: the preset's), mark both people and
         encode the video(s); ``three_streams`` (default: the preset's) adds the three stream
-        videos for models that take several videos (Qwen3-VL)."""
+        videos for models that take several videos (Qwen3-VL). ``sampled``: the clip already
+        sampled (:func:`.frames.sample_ahead`), used when it has ``frames`` frames."""
         frames = check_frames(frames or self.cfg.frames)
         multi = self.loaded.spec.multi_video
         if three_streams and not multi:
@@ -73,7 +75,8 @@ class ZeroShotAnswerer:
             )
         if three_streams is None:
             three_streams = self.cfg.three_streams and multi
-        sampled = sample_clip(clip, frames, max_side=self.cfg.max_side)
+        if sampled is None or len(sampled.indices) != frames:
+            sampled = sample_clip(clip, frames, max_side=self.cfg.max_side)
         facts = facts_block(clip.facts) if use_facts else None
         return ZeroShotConversation(self, sampled, three_streams, facts)
 

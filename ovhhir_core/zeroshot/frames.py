@@ -8,6 +8,8 @@ Without ``masks.npz`` the label maps come from the person streams' non-``fill`` 
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +131,24 @@ def sample_clip(clip: TrackedClip, frames: int, max_side: int | None = 512) -> S
         num_frames=info.num_frames,
         streams=sampled,
     )
+
+
+def sample_ahead(clip: TrackedClip, frames: int, max_side: int | None = 512) -> Future:
+    """:func:`sample_clip` started on a daemon thread: a future of its :class:`SampledClip` (or
+    of its error). Decoding releases the GIL, so a command samples the clip while it imports and
+    loads the model; a result nobody asks for is simply dropped."""
+    future: Future = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(sample_clip(clip, frames, max_side))
+        except BaseException as exc:  # handed to whoever asks for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="sample-ahead", daemon=True).start()
+    return future
 
 
 def letterbox(video: np.ndarray, height: int, width: int, pad: int = 0) -> np.ndarray:
