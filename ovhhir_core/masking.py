@@ -66,15 +66,9 @@ def davis_palette() -> np.ndarray:
     return palette
 
 
-def _overlay_palette() -> np.ndarray:
-    """(256, 3) uint8: each label value's overlay colour (people in their own colours)."""
-    palette = davis_palette()
-    for value, rgb in OVERLAY_COLOURS.items():
-        palette[value] = rgb
-    return palette
-
-
-_PALETTE = _overlay_palette()  # computed once: every overlay frame reads it
+#: (256, 3) uint8, each label value's overlay colour (people in their own); every frame reads it.
+_PALETTE = davis_palette()
+_PALETTE[list(OVERLAY_COLOURS)] = list(OVERLAY_COLOURS.values())
 
 
 def _colour(value: int) -> tuple[int, int, int]:
@@ -85,9 +79,7 @@ def overlay_frame(frame: np.ndarray, label_map: np.ndarray, alpha: float = 0.45)
     """``frame`` (H, W, 3) uint8 RGB with each object tinted, outlined, and a P1/P2 legend;
     ``label_map``: (H, W) uint8. Returns a new (H, W, 3) uint8 array."""
     if frame.shape[:2] != label_map.shape:
-        raise MaskingError(
-            f"frame {frame.shape[:2]} and label map {label_map.shape} differ in size"
-        )
+        raise MaskingError(f"frame {frame.shape[:2]} and label map {label_map.shape} differ")
     values = [int(v) for v in np.flatnonzero(np.bincount(label_map.ravel(), minlength=1)[1:]) + 1]
     out = frame.copy()
     if values:
@@ -293,10 +285,8 @@ def export_masks_png_zip(labels: Mapping[int, np.ndarray], path: str | os.PathLi
             for frame_idx in sorted(labels):
                 img = Image.fromarray(np.asarray(labels[frame_idx], np.uint8), mode="P")
                 img.putpalette(palette)
-                buf = io.BytesIO()
-                img.save(
-                    buf, format="PNG", optimize=False, compress_level=1
-                )  # fast; masks compress well
+                buf = io.BytesIO()  # level 1: fast, and masks compress well
+                img.save(buf, format="PNG", optimize=False, compress_level=1)
                 zf.writestr(f"{frame_idx:05d}.png", buf.getvalue())
         commit()
     finally:
@@ -304,18 +294,27 @@ def export_masks_png_zip(labels: Mapping[int, np.ndarray], path: str | os.PathLi
     return path
 
 
-def load_masks_png_zip(path: str | os.PathLike) -> dict[int, np.ndarray]:
-    """Read a zip of indexed PNGs back: ``{frame_idx: (H, W) uint8 label map}``."""
+#: Which frames a mask loader reads: given the file's sorted frame indices, the ones wanted.
+Pick = Callable[[list[int]], Iterable[int]]
+
+
+def _picked(names: dict[int, str], pick: Pick | None) -> list[int]:
+    keys = sorted(names)
+    return keys if pick is None else sorted(set(pick(keys)) & names.keys())
+
+
+def load_masks_png_zip(path: str | os.PathLike, pick: Pick | None = None) -> dict[int, np.ndarray]:
+    """Read a zip of indexed PNGs back: ``{frame_idx: (H, W) uint8 label map}``, only the
+    frames ``pick`` names (default: all; a long clip's maps need not all fit in memory)."""
     out: dict[int, np.ndarray] = {}
     try:
         with zipfile.ZipFile(path) as zf:
-            for name in sorted(zf.namelist()):
-                if not name.lower().endswith(".png"):
-                    continue
-                with Image.open(io.BytesIO(zf.read(name))) as img:
+            names = {_frame_key(n): n for n in zf.namelist() if n.lower().endswith(".png")}
+            for key in _picked(names, pick):
+                with Image.open(io.BytesIO(zf.read(names[key]))) as img:
                     if img.mode != "P":
-                        raise MaskingError(f"{name} in {path} is not an indexed (palette) PNG")
-                    out[_frame_key(name)] = np.array(img, dtype=np.uint8)
+                        raise MaskingError(f"{names[key]} in {path} is not an indexed PNG")
+                    out[key] = np.array(img, dtype=np.uint8)
     except (zipfile.BadZipFile, OSError) as exc:
         raise MaskingError(f"{path} is not a readable mask zip ({exc})") from exc
     return out
@@ -337,11 +336,13 @@ def export_masks_npz(labels: Mapping[int, np.ndarray], path: str | os.PathLike) 
     return path
 
 
-def load_masks_npz(path: str | os.PathLike) -> dict[int, np.ndarray]:
-    """Read an npz written by :func:`export_masks_npz`: ``{frame_idx: (H, W) uint8}``."""
+def load_masks_npz(path: str | os.PathLike, pick: Pick | None = None) -> dict[int, np.ndarray]:
+    """Read an npz written by :func:`export_masks_npz`: ``{frame_idx: (H, W) uint8}``, only
+    the frames ``pick`` names (default: all)."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            maps = {_frame_key(k): data[k] for k in sorted(data.files)}
+            names = {_frame_key(k): k for k in data.files}
+            maps = {k: data[names[k]] for k in _picked(names, pick)}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise MaskingError(f"{path} is not a readable mask npz ({exc})") from exc
     if not all(isinstance(m, np.ndarray) and m.ndim == 2 for m in maps.values()):

@@ -119,6 +119,25 @@ def test_png_zip_round_trip_is_exact(labels, tmp_path):
         np.testing.assert_array_equal(back[i], labels[i])
 
 
+@pytest.mark.parametrize("kind", ["npz", "zip"])
+def test_loaders_read_only_the_frames_picked(labels, tmp_path, kind):
+    export, load = {
+        "npz": (export_masks_npz, load_masks_npz),
+        "zip": (export_masks_png_zip, load_masks_png_zip),
+    }[kind]
+    shifted = {i + 7: m for i, m in labels.items()}  # a clip tracked from frame 7
+    path = export(shifted, tmp_path / f"masks.{kind}")
+    seen = []
+
+    def pick(keys):
+        seen.append(keys)
+        return [keys[0] + 1, keys[0] + 3, 10_000]  # a frame the file lacks is skipped
+
+    back = load(path, pick)
+    assert seen == [sorted(shifted)] and list(back) == [8, 10]
+    np.testing.assert_array_equal(back[10], labels[3])
+
+
 def test_npz_round_trip_is_exact(labels, tmp_path):
     path = export_masks_npz(labels, tmp_path / "masks.npz")
     back = load_masks_npz(path)

@@ -77,3 +77,23 @@ def test_describe_samples_the_clip_while_the_model_loads(track_dir, capsys, monk
     # another answerer: nothing is sampled ahead
     parsed = cli.build_parser().parse_args([*args[:-2], "--backend", "ovhhir"])
     assert chat._sample_ahead(parsed, load_preset("tiny"), None) is None
+
+
+def test_sampling_reads_only_the_sampled_frames_masks(track_dir, monkeypatch):
+    from ovhhir_core import masking
+
+    real, read = masking.load_masks_npz, []
+
+    def spy(path, pick=None):
+        maps = real(path, pick)
+        read.append(len(maps))
+        return maps
+
+    clip = TrackedClip.from_track_dir(track_dir)
+    everything = real(clip.masks)
+    monkeypatch.setattr(masking, "load_masks_npz", spy)
+    sampled = sample_clip(clip, 3, max_side=128)  # the clip's own size: maps compare exactly
+    assert read == [3] and len(everything) > 3
+    first = min(everything)
+    for i, idx in enumerate(sampled.indices):  # the same maps as from the whole file
+        np.testing.assert_array_equal(sampled.labels[i], everything[first + idx])

@@ -50,13 +50,14 @@ class SampledClip:
         }
 
 
-def _read_label_maps(path: Path) -> dict[int, np.ndarray]:
-    """The label maps of a track folder's ``masks.npz``, or of its ``masks.zip`` (indexed PNGs)."""
+def _read_label_maps(path: Path, pick=None) -> dict[int, np.ndarray]:
+    """The label maps of a track folder's ``masks.npz``, or of its ``masks.zip`` (indexed PNGs);
+    ``pick``: which frames (:data:`ovhhir_core.masking.Pick`; default all)."""
     from ovhhir_core.masking import MaskingError, load_masks_npz, load_masks_png_zip
 
     load = load_masks_png_zip if path.suffix.lower() == ".zip" else load_masks_npz
     try:
-        return load(path)
+        return load(path, pick)
     except MaskingError as exc:
         raise UserError(
             f"{path} is not a readable masks.npz ({exc}); track the clip again"
@@ -65,9 +66,16 @@ def _read_label_maps(path: Path) -> dict[int, np.ndarray]:
 
 def _labels_from_masks(path: Path, indices: list[int], size: tuple[int, int]) -> np.ndarray:
     """Label maps of the sampled stream frames. ``masks.npz`` is keyed by source frame number;
-    stream frame 0 is the first tracked frame (the smallest key)."""
-    maps = _read_label_maps(path)
-    offset = min(maps) if maps else 0
+    stream frame 0 is the first tracked frame (the smallest key). Only those maps are read: a
+    long clip's masks need not fit in memory."""
+    first: list[int] = []
+
+    def pick(keys: list[int]) -> list[int]:
+        first.extend(keys[:1])
+        return [keys[0] + idx for idx in indices] if keys else []
+
+    maps = _read_label_maps(path, pick)
+    offset = first[0] if first else 0
     h, w = size
     out = np.zeros((len(indices), h, w), np.uint8)
     for i, idx in enumerate(indices):
