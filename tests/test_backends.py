@@ -133,3 +133,21 @@ def test_open_takes_person_boxes_from_the_masks_and_honours_the_fill(track_dir):
     for a, b in zip(from_masks.boxes["person_1"], from_white.boxes["person_1"], strict=True):
         assert max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 2
     assert from_black.boxes["person_1"][0] == (0, 0, 80, 64)
+
+
+def test_open_reads_only_the_sampled_frames_masks(track_dir, monkeypatch):
+    from ovhhir_core import masking
+
+    real, read = masking.load_masks_npz, []
+
+    def spy(path, pick=None):
+        maps = real(path, pick)
+        read.append(sorted(maps))
+        return maps
+
+    streams = {s: track_dir / TRACK_FILES[s] for s in ("person_1", "person_2")}
+    everything = sorted(real(track_dir / MASKS_FILE))
+    monkeypatch.setattr(masking, "load_masks_npz", spy)
+    clip = load_clip(streams, num_frames=3, masks=track_dir / MASKS_FILE)
+    assert read == [[everything[i] for i in clip.frame_indices["person_1"]]]
+    assert len(everything) > 3 and clip.boxes["person_1"][0] == (10, 10, 30, 50)

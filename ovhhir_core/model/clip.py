@@ -109,28 +109,37 @@ class Clip:
         return cls(frames=dict(frames), boxes=boxes)
 
 
-def read_label_maps(path: str | os.PathLike) -> list[np.ndarray]:
-    """The (H, W) uint8 label maps of a ``masks.npz`` (as ``track`` writes it), in frame order:
-    item i belongs to frame i of the stream videos."""
+def read_label_maps(path: str | os.PathLike, indices: list[int]) -> list[np.ndarray] | None:
+    """The (H, W) uint8 label maps of a ``masks.npz`` (as ``track`` writes it) at stream frames
+    ``indices`` (item i of the file, in frame order, belongs to frame i of the stream videos);
+    only those are read. None when the file does not cover them."""
+    from ovhhir_core.masking import MaskingError, load_masks_npz
+
+    keys: list[int] = []
+
+    def pick(all_keys: list[int]) -> list[int]:
+        keys.extend(all_keys)
+        return [all_keys[i] for i in indices if i < len(all_keys)]
+
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return [data[k].astype(np.uint8) for k in sorted(data.files)]
-    except (OSError, ValueError) as exc:
+        maps = load_masks_npz(path, pick)
+    except MaskingError as exc:
         raise ClipError(f"{path} is not a readable masks.npz ({exc})") from exc
+    if not keys or max(indices) >= len(keys):
+        return None
+    return [maps[keys[i]] for i in indices]
 
 
 def _person_masks(
-    label_maps: list[np.ndarray], indices: list[int], size: tuple[int, int]
+    label_maps: list[np.ndarray] | None, size: tuple[int, int]
 ) -> dict[str, np.ndarray] | None:
-    """``{person: (T, H, W) bool}`` at the sampled ``indices``, resized to ``size`` (H, W);
-    None when the maps do not cover the frames."""
+    """``{person: (T, H, W) bool}`` from the sampled frames' label maps, resized to ``size``
+    (H, W); None without maps."""
     import cv2
 
-    if not label_maps or max(indices) >= len(label_maps):
+    if not label_maps:
         return None
-    picked = [
-        cv2.resize(label_maps[i], size[::-1], interpolation=cv2.INTER_NEAREST) for i in indices
-    ]
+    picked = [cv2.resize(m, size[::-1], interpolation=cv2.INTER_NEAREST) for m in label_maps]
     return {p: np.stack([m == LABEL_VALUES[p] for m in picked]) for p in PERSONS}
 
 
@@ -163,7 +172,7 @@ def load_clip(
     person_masks = None
     if masks is not None and "person_1" in frames:
         size = frames["person_1"].shape[1:3]
-        person_masks = _person_masks(read_label_maps(masks), indices["person_1"], size)
+        person_masks = _person_masks(read_label_maps(masks, indices["person_1"]), size)
     clip = Clip.from_arrays(frames, masks=person_masks, fill=fill)
     clip.frame_indices = indices
     return clip
