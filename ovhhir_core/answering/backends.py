@@ -51,6 +51,12 @@ def load_zeroshot(preset: Any, device: Any = "cpu", dtype: Any = None) -> Answer
     return builder("zeroshot")(preset, device, dtype)
 
 
+def picks_ovhhir(backend: str, checkpoint: Any = None) -> bool:
+    """Whether :func:`load_answerer` answers with OV-HHIR (else the zero-shot answerer, or its
+    fallback)."""
+    return backend == "ovhhir" or (backend == "auto" and checkpoint is not None)
+
+
 def load_answerer(
     preset: Any,
     backend: str = "auto",
@@ -65,7 +71,7 @@ def load_answerer(
     """
     if backend not in BACKENDS:
         raise UserError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if backend == "ovhhir" or (backend == "auto" and checkpoint is not None):
+    if picks_ovhhir(backend, checkpoint):
         return load_ovhhir(preset, device, dtype, checkpoint)
     if backend == "zeroshot":
         return load_zeroshot(preset, device, dtype)

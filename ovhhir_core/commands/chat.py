@@ -17,7 +17,7 @@ import argparse
 import dataclasses
 import sys
 
-from ovhhir_core.answering.backends import BACKENDS
+from ovhhir_core.answering.backends import BACKENDS, picks_ovhhir
 from ovhhir_core.errors import UserError
 
 
@@ -142,7 +142,7 @@ def _sample_ahead(args: argparse.Namespace, preset, clip):
     """The clip's frames for a zero-shot answerer, sampled on a thread while the model loads
     (a future), or None when another answerer will answer."""
     zeroshot = getattr(preset, "zeroshot", None)
-    if args.backend == "ovhhir" or args.checkpoint or zeroshot is None:
+    if picks_ovhhir(args.backend, args.checkpoint) or zeroshot is None:
         return None
     if not (zeroshot.weights or zeroshot.local_path or zeroshot.arch):
         return None

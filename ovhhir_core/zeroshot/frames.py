@@ -68,14 +68,14 @@ def _labels_from_masks(path: Path, indices: list[int], size: tuple[int, int]) ->
     """Label maps of the sampled stream frames. ``masks.npz`` is keyed by source frame number;
     stream frame 0 is the first tracked frame (the smallest key). Only those maps are read: a
     long clip's masks need not fit in memory."""
-    first: list[int] = []
+    offset = 0
 
     def pick(keys: list[int]) -> list[int]:
-        first.extend(keys[:1])
-        return [keys[0] + idx for idx in indices] if keys else []
+        nonlocal offset
+        offset = keys[0] if keys else 0
+        return [offset + idx for idx in indices]
 
     maps = _read_label_maps(path, pick)
-    offset = first[0] if first else 0
     h, w = size
     out = np.zeros((len(indices), h, w), np.uint8)
     for i, idx in enumerate(indices):
