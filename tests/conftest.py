@@ -49,3 +49,19 @@ def clip(request, tmp_path_factory):
 
     m = request.module
     return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", m.N, m.W, m.H)
+
+
+@pytest.fixture()
+def mask_reads(monkeypatch):
+    """``masking.load_masks_npz`` watched: the list of each call's frame indices read."""
+    from ovhhir_core import masking
+
+    real, reads = masking.load_masks_npz, []
+
+    def spy(path, pick=None):
+        maps = real(path, pick)
+        reads.append(sorted(maps))
+        return maps
+
+    monkeypatch.setattr(masking, "load_masks_npz", spy)
+    return reads

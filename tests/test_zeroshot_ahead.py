@@ -10,6 +10,7 @@ from ovhhir_core.answering import GenerationConfig, TrackedClip
 from ovhhir_core.commands import chat, cli
 from ovhhir_core.config import load_preset
 from ovhhir_core.errors import UserError
+from ovhhir_core.masking import load_masks_npz
 from ovhhir_core.zeroshot import frames as frames_module
 from ovhhir_core.zeroshot import load_zeroshot_answerer
 from ovhhir_core.zeroshot.frames import sample_ahead, sample_clip
@@ -79,21 +80,11 @@ def test_describe_samples_the_clip_while_the_model_loads(track_dir, capsys, monk
     assert chat._sample_ahead(parsed, load_preset("tiny"), None) is None
 
 
-def test_sampling_reads_only_the_sampled_frames_masks(track_dir, monkeypatch):
-    from ovhhir_core import masking
-
-    real, read = masking.load_masks_npz, []
-
-    def spy(path, pick=None):
-        maps = real(path, pick)
-        read.append(len(maps))
-        return maps
-
+def test_sampling_reads_only_the_sampled_frames_masks(track_dir, mask_reads):
     clip = TrackedClip.from_track_dir(track_dir)
-    everything = real(clip.masks)
-    monkeypatch.setattr(masking, "load_masks_npz", spy)
+    everything = load_masks_npz(clip.masks)
     sampled = sample_clip(clip, 3, max_side=128)  # the clip's own size: maps compare exactly
-    assert read == [3] and len(everything) > 3
     first = min(everything)
+    assert mask_reads == [[first + idx for idx in sampled.indices]] and len(everything) > 3
     for i, idx in enumerate(sampled.indices):  # the same maps as from the whole file
         np.testing.assert_array_equal(sampled.labels[i], everything[first + idx])
